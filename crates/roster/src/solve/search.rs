@@ -1,0 +1,370 @@
+//! One search thread: construction, then simulated annealing with restarts from the best.
+//!
+//! The temperature runs in cycles (geometric cooling from `t0` to `t1`); each cycle restarts
+//! from the best roster known to any thread, so short budgets still end cold and long budgets
+//! get several tries. λ, the price of one hard unit, rises while the current roster is
+//! infeasible and falls back while it is feasible (strategic oscillation), so the search can
+//! cross infeasible regions without settling there.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::rng::Rng;
+use super::state::{Cost, OFF, Problem, State};
+use super::{Shared, SolveOptions, StopReason, cancelled, dp};
+use crate::model::Model;
+
+pub(crate) struct Outcome {
+    pub moves: u64,
+    pub stop: StopReason,
+}
+
+/// Undo log entry: (employee, day, previous value).
+type Change = (usize, usize, u16);
+
+struct Search<'p> {
+    st: State<'p>,
+    rng: Rng,
+    lambda: f64,
+    temp: f64,
+    log: Vec<Change>,
+    best_hard: i64,
+    best_soft: i64,
+    best_cells: Vec<u16>,
+    improved_since_offer: bool,
+}
+
+impl<'p> Search<'p> {
+    #[inline]
+    fn obj(&self, c: Cost) -> f64 {
+        c.soft as f64 + self.lambda * c.hard as f64
+    }
+
+    #[inline]
+    fn accept(&mut self, delta: f64) -> bool {
+        delta <= 0.0 || (self.temp > 0.0 && self.rng.unit() < (-delta / self.temp).exp())
+    }
+
+    /// Applies the logged changes' outcome: keep (and record a new best) or undo.
+    fn decide(&mut self, delta: Cost) -> bool {
+        let d = self.obj(delta);
+        if self.accept(d) {
+            self.log.clear();
+            let c = self.st.cost;
+            if (c.hard, c.soft) < (self.best_hard, self.best_soft) {
+                self.best_hard = c.hard;
+                self.best_soft = c.soft;
+                self.best_cells.clone_from(&self.st.cells);
+                self.improved_since_offer = true;
+            }
+            true
+        } else {
+            while let Some((e, d, v)) = self.log.pop() {
+                self.st.set(e, d, v);
+            }
+            false
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, e: usize, d: usize, v: u16, acc: &mut Cost) {
+        let old = self.st.get(e, d);
+        if old != v {
+            self.log.push((e, d, old));
+            let c = self.st.set(e, d, v);
+            acc.soft += c.soft;
+            acc.hard += c.hard;
+        }
+    }
+
+    fn mv_change(&mut self) -> bool {
+        let p = self.st.p;
+        let e = self.rng.below(p.ne);
+        let d = self.rng.below(p.nd);
+        let dom = &p.domain[e];
+        let v = dom[self.rng.below(dom.len())];
+        if v == self.st.get(e, d) || !p.can(e, d, v) {
+            return false;
+        }
+        let mut c = Cost::default();
+        self.set(e, d, v, &mut c);
+        self.decide(c)
+    }
+
+    fn mv_swap_block(&mut self, max_len: usize) -> bool {
+        let p = self.st.p;
+        if p.ne < 2 {
+            return false;
+        }
+        let e1 = self.rng.below(p.ne);
+        let mut e2 = self.rng.below(p.ne - 1);
+        if e2 >= e1 {
+            e2 += 1;
+        }
+        let k = 1 + self.rng.below(max_len.min(p.nd));
+        let d0 = self.rng.below(p.nd - k + 1);
+        let mut any = false;
+        for d in d0..d0 + k {
+            let (a, b) = (self.st.get(e1, d), self.st.get(e2, d));
+            if a != b {
+                if !p.can(e1, d, b) || !p.can(e2, d, a) {
+                    return false;
+                }
+                any = true;
+            }
+        }
+        if !any {
+            return false;
+        }
+        let mut c = Cost::default();
+        for d in d0..d0 + k {
+            let (a, b) = (self.st.get(e1, d), self.st.get(e2, d));
+            if a != b {
+                self.set(e1, d, b, &mut c);
+                self.set(e2, d, a, &mut c);
+            }
+        }
+        self.decide(c)
+    }
+
+    /// Sets a block of days of one employee to one value (builds or removes whole runs).
+    fn mv_block_set(&mut self) -> bool {
+        let p = self.st.p;
+        let e = self.rng.below(p.ne);
+        let k = 2 + self.rng.below(5.min(p.nd.saturating_sub(1)).max(1));
+        let k = k.min(p.nd);
+        let d0 = self.rng.below(p.nd - k + 1);
+        let dom = &p.domain[e];
+        let v = dom[self.rng.below(dom.len())];
+        let mut c = Cost::default();
+        let mut any = false;
+        for d in d0..d0 + k {
+            let cur = self.st.get(e, d);
+            if cur != v {
+                if !p.can(e, d, v) {
+                    continue;
+                }
+                any = true;
+                self.set(e, d, v, &mut c);
+            }
+        }
+        if !any {
+            return false;
+        }
+        self.decide(c)
+    }
+
+    /// Re-plans one employee's whole row by dynamic programming against the others.
+    fn mv_dp(&mut self) -> bool {
+        let p = self.st.p;
+        let e = self.rng.below(p.ne);
+        let Some(row) = dp::best_row(&self.st, e, self.lambda, &mut self.rng) else {
+            return false;
+        };
+        let mut c = Cost::default();
+        for (d, v) in row.into_iter().enumerate() {
+            self.set(e, d, v, &mut c);
+        }
+        if self.log.is_empty() {
+            return false;
+        }
+        // Accept like any other move so a DP that misjudges a global rule can be rejected.
+        self.decide(c)
+    }
+
+    /// Greedy: fill each day's shifts up to the preferred cover with the cheapest helper.
+    fn construct(&mut self) {
+        let p = self.st.p;
+        let mut order: Vec<usize> = (0..p.ns).collect();
+        for d in 0..p.nd {
+            for i in (1..order.len()).rev() {
+                let j = self.rng.below(i + 1);
+                order.swap(i, j);
+            }
+            for &s in &order {
+                loop {
+                    let mut best: Option<(f64, usize)> = None;
+                    for e in 0..p.ne {
+                        if self.st.get(e, d) != OFF || !p.can(e, d, s as u16) {
+                            continue;
+                        }
+                        let c = self.st.set(e, d, s as u16);
+                        self.st.set(e, d, OFF);
+                        let v = self.obj(c) + self.rng.unit() * 0.01;
+                        if best.is_none_or(|b| v < b.0) {
+                            best = Some((v, e));
+                        }
+                    }
+                    match best {
+                        Some((v, e)) if v < 0.0 => {
+                            self.st.set(e, d, s as u16);
+                        }
+                        _ => break,
+                    }
+                }
+            }
+        }
+        self.log.clear();
+        let c = self.st.cost;
+        self.best_hard = c.hard;
+        self.best_soft = c.soft;
+        self.best_cells.clone_from(&self.st.cells);
+        self.improved_since_offer = true;
+    }
+
+    fn load(&mut self, cells: &[u16]) {
+        let p = self.st.p;
+        for e in 0..p.ne {
+            for d in 0..p.nd {
+                let v = cells[e * p.nd + d];
+                if self.st.get(e, d) != v {
+                    self.st.set(e, d, v);
+                }
+            }
+        }
+        self.log.clear();
+    }
+}
+
+/// Scale of soft weights, used to set the initial λ and temperatures.
+fn weight_scale(model: &Model) -> f64 {
+    let mut w: Vec<i64> = model
+        .cover
+        .iter()
+        .map(|c| c.weight_under.max(c.weight_over))
+        .collect();
+    for c in &model.constraints {
+        if let crate::model::Strength::Soft(x) = c.strength {
+            w.push(x);
+        }
+    }
+    w.sort_unstable();
+    w.last().copied().unwrap_or(1).max(1) as f64
+}
+
+pub(crate) fn run(
+    model: &Model,
+    p: &Problem,
+    opts: &SolveOptions,
+    t: usize,
+    shared: &Shared,
+) -> Outcome {
+    let seed = opts.seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let st = State::new(p, model, opts.initial.as_ref());
+    let scale = weight_scale(model);
+    let mut s = Search {
+        best_cells: st.cells.clone(),
+        best_hard: st.cost.hard,
+        best_soft: st.cost.soft,
+        st,
+        rng: Rng::new(seed),
+        lambda: scale * 2.0,
+        temp: scale,
+        log: Vec::new(),
+        improved_since_offer: true,
+    };
+    if opts.initial.is_none() {
+        s.construct();
+    }
+    shared.offer(s.best_hard, s.best_soft, &s.best_cells, 0);
+    s.improved_since_offer = false;
+
+    let lambda_min = scale * 0.5;
+    let lambda_max = scale * 1000.0;
+    // Temperatures relative to the weight scale: at t0 a move costing one weight unit is
+    // accepted about a third of the time, at t1 practically never.
+    let t0 = scale * 0.15;
+    let t1 = scale * 0.002;
+    // Cycle length in moves; grows so long runs get long, slow anneals.
+    let cells = (p.ne * p.nd).max(1) as u64;
+    let mut cycle_len: u64 = (cells * 400).clamp(200_000, 20_000_000);
+    let mut cycle_pos: u64 = 0;
+    let mut moves: u64 = 0;
+    let mut seen_version = 0u64;
+    let time_limit = opts.time_limit;
+    let has_dp = true;
+    let stop = loop {
+        if moves.is_multiple_of(256) {
+            if cancelled(opts) {
+                break StopReason::Cancelled;
+            }
+            if shared.stop.load(Ordering::Relaxed) {
+                break StopReason::Optimal;
+            }
+            if let Some(m) = opts.max_moves
+                && moves >= m
+            {
+                break StopReason::MoveBudget;
+            }
+            if shared.start.elapsed() >= time_limit {
+                break StopReason::TimeLimit;
+            }
+            if s.best_hard == 0 && s.best_soft == 0 {
+                shared.stop.store(true, Ordering::Relaxed);
+                break StopReason::Optimal;
+            }
+            // Strategic oscillation of λ.
+            if s.st.cost.hard > 0 {
+                s.lambda = (s.lambda * 1.02).min(lambda_max);
+            } else {
+                s.lambda = (s.lambda / 1.01).max(lambda_min);
+            }
+            let frac = cycle_pos as f64 / cycle_len as f64;
+            s.temp = t0 * (t1 / t0).powf(frac.min(1.0));
+            if moves.is_multiple_of(8192) && s.improved_since_offer {
+                shared.offer(s.best_hard, s.best_soft, &s.best_cells, moves);
+                s.improved_since_offer = false;
+            }
+            if cycle_pos >= cycle_len {
+                // Cycle over: restart from the best known to any thread.
+                if s.improved_since_offer {
+                    shared.offer(s.best_hard, s.best_soft, &s.best_cells, moves);
+                    s.improved_since_offer = false;
+                }
+                // Only the shared version is read (never the wall clock) so one thread stays
+                // deterministic.
+                let shared_best = shared
+                    .best
+                    .lock()
+                    .ok()
+                    .map(|b| (b.version, b.hard, b.soft, b.cells.clone()));
+                match shared_best {
+                    Some((ver, h, so, cells))
+                        if ver != seen_version && (h, so) < (s.best_hard, s.best_soft) =>
+                    {
+                        seen_version = ver;
+                        s.load(&cells);
+                        s.best_hard = h;
+                        s.best_soft = so;
+                        s.best_cells = cells;
+                    }
+                    _ => {
+                        let cells = s.best_cells.clone();
+                        s.load(&cells);
+                    }
+                }
+                cycle_pos = 0;
+                cycle_len = (cycle_len * 3 / 2).min(50_000_000);
+            }
+        }
+        moves += 1;
+        cycle_pos += 1;
+        let r = s.rng.below(1000);
+        if r < 300 {
+            s.mv_change();
+        } else if r < 600 {
+            s.mv_swap_block(1);
+        } else if r < 850 {
+            s.mv_swap_block(7);
+        } else if r < 998 || !has_dp {
+            s.mv_block_set();
+        } else {
+            s.mv_dp();
+        }
+    };
+    if s.improved_since_offer {
+        shared.offer(s.best_hard, s.best_soft, &s.best_cells, moves);
+    }
+    let _ = Duration::ZERO;
+    Outcome { moves, stop }
+}
