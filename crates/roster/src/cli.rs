@@ -25,7 +25,7 @@ use crate::{cq, explain};
 pub enum RosterCommand {
     /// Solve a roster problem and print the cost, its breakdown and any remaining violations.
     Solve {
-        /// Benchmark instance (.txt) or model (.json).
+        /// Benchmark instance (.txt), model (.json), or `demo` for the built-in month.
         file: PathBuf,
         /// Time limit in seconds.
         #[arg(long, default_value_t = 10.0)]
@@ -57,6 +57,9 @@ pub enum RosterCommand {
 }
 
 fn load_model(path: &Path) -> Result<Model> {
+    if path.as_os_str() == "demo" {
+        return Ok(crate::demo::month_model());
+    }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let name = path

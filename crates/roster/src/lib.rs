@@ -8,12 +8,14 @@
 //! - [`cq`]: reader for the Curtois & Qu benchmark format and a solution writer/reader.
 //! - [`solve`]: incremental state, moves, construction, local search and threads.
 //! - [`explain`]: pre-solve necessary checks and post-solve explanations of hard violations.
+//! - [`demo`]: a realistic month (25 people, 4 shift types, 31 days) for tests and demos.
 //! - [`cli`] (feature `cli`): `solve` / `check` subcommands, mounted by `moim roster`.
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod cq;
+pub mod demo;
 pub mod eval;
 pub mod explain;
 pub mod model;

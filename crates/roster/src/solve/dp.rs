@@ -1,13 +1,315 @@
-//! Per-employee re-planning by dynamic programming (placeholder until implemented).
+//! Per-employee re-planning by dynamic programming, the large-neighbourhood move.
+//!
+//! With everyone else fixed, one employee's best row is a shortest path over days with state
+//! (yesterday's value, length of the current work/off run, minutes worked so far). That state
+//! scores exactly: per-cell rules, the marginal cover cost against the others, successions and
+//! rest, consecutive-run rules (with the horizon-edge exemption) and one horizon-wide minutes
+//! rule. Other windowed counts and the weekend limit are not in the state; they are priced
+//! (a Lagrangian-style surcharge per use, raised while the plan breaks them) over a few
+//! re-runs. The caller applies the row and accepts or rejects it on the true delta, so an
+//! approximation here can cost time but never correctness.
+//!
+//! The state space is `days × values × run length × minute units`; when that exceeds a budget
+//! the minutes dimension is dropped (the rule is then priced like the others), so memory and
+//! time stay bounded on long horizons.
 
 use super::rng::Rng;
-use super::state::State;
+use super::state::{Cost, OFF, RunKind, State};
 
-pub(crate) fn best_row(
-    _st: &State<'_>,
-    _e: usize,
-    _lambda: f64,
-    _rng: &mut Rng,
-) -> Option<Vec<u16>> {
-    None
+/// Largest `days × states` table we are willing to fill (about 16 MB of back-pointers).
+const STATE_BUDGET: usize = 4_000_000;
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 { a.abs() } else { gcd(b, a % b) }
+}
+
+pub(crate) fn best_row(st: &State<'_>, e: usize, lambda: f64, rng: &mut Rng) -> Option<Vec<u16>> {
+    let p = st.p;
+    let (nd, ns) = (p.nd, p.ns);
+    let nv = ns + 1; // value index ns = off
+    let w = |c: Cost| c.soft as f64 + lambda * c.hard as f64;
+    let val = |i: usize| if i == ns { OFF } else { i as u16 };
+
+    // Separable part: per-cell rules + marginal cover against everyone else.
+    let mut sep = vec![f64::INFINITY; nd * nv];
+    for d in 0..nd {
+        let cur = st.get(e, d);
+        for i in 0..nv {
+            let v = val(i);
+            if !p.can(e, d, v) {
+                continue;
+            }
+            let mut c = w(p.cell_cost(e, d, v));
+            if v != OFF {
+                let n = st.cover_n[d * ns + i] as i64 - i64::from(cur == v);
+                c += w(p.cover_delta(d, i, n, true));
+            }
+            // A little noise so repeated calls explore different optima.
+            sep[d * nv + i] = c + rng.unit() * 1e-3;
+        }
+    }
+
+    let runs = &p.runs[e];
+    let bound = move |k: RunKind| {
+        runs.iter()
+            .filter(move |r| std::mem::discriminant(&r.kind) == std::mem::discriminant(&k))
+    };
+    let rcap = runs
+        .iter()
+        .map(|r| match r.kind {
+            RunKind::MaxWork => r.bound + 1,
+            _ => r.bound,
+        })
+        .max()
+        .unwrap_or(1)
+        .clamp(1, nd as i64) as usize;
+
+    // The resource dimension: the first horizon-wide minutes rule, if it fits the budget.
+    let sums = &p.sums[e];
+    let mut res = sums.iter().position(|t| t.minutes && t.window.is_none());
+    let mut unit = 1i64;
+    let mut mdim = 1usize;
+    if let Some(ti) = res {
+        let t = &sums[ti];
+        unit = (0..ns)
+            .filter(|&s| t.amount[s] > 0)
+            .fold(0, |g, s| gcd(g, t.amount[s]))
+            .max(1);
+        let maxlen = (0..ns).map(|s| t.amount[s]).max().unwrap_or(0);
+        let top = t
+            .max
+            .map_or(nd as i64 * maxlen, |m| m as i64 + maxlen)
+            .min(nd as i64 * maxlen);
+        mdim = (top / unit) as usize + 1;
+        if nd * nv * rcap * mdim > STATE_BUDGET {
+            res = None;
+            mdim = 1;
+        }
+    }
+    if nd * nv * rcap * mdim > STATE_BUDGET {
+        return None;
+    }
+    let states = nv * rcap * mdim;
+    let idx = |v: usize, r: usize, m: usize| (v * rcap + (r - 1)) * mdim + m;
+
+    // Surcharges per (day, value) for the priced rules, raised between rounds.
+    let mut price = vec![0.0f64; nd * nv];
+    let mut best: Option<(f64, Vec<u16>)> = None;
+    let mut cur = vec![f64::INFINITY; states];
+    let mut next = vec![f64::INFINITY; states];
+    let mut back = vec![u32::MAX; nd * states];
+    for _round in 0..3 {
+        cur.fill(f64::INFINITY);
+        // Day 0, coming from the (exempt) days off before the horizon.
+        for u in 0..nv {
+            let c = sep[u] + price[u];
+            if !c.is_finite() {
+                continue;
+            }
+            let m = res.map_or(0, |ti| (sums[ti].amount[u] / unit) as usize);
+            if m >= mdim {
+                continue;
+            }
+            let mut c = c;
+            if u != ns {
+                for r in bound(RunKind::MaxWork) {
+                    if 1 > r.bound {
+                        c += lambda_units(r.strength, 1, lambda);
+                    }
+                }
+            }
+            let k = idx(u, 1, m);
+            if c < cur[k] {
+                cur[k] = c;
+                back[k] = u32::MAX;
+            }
+        }
+        for d in 1..nd {
+            next.fill(f64::INFINITY);
+            let row = &mut back[d * states..(d + 1) * states];
+            for v in 0..nv {
+                for r in 1..=rcap {
+                    for m in 0..mdim {
+                        let base = cur[idx(v, r, m)];
+                        if !base.is_finite() {
+                            continue;
+                        }
+                        let from = idx(v, r, m) as u32;
+                        for u in 0..nv {
+                            let s = sep[d * nv + u];
+                            if !s.is_finite() {
+                                continue;
+                            }
+                            let mut c =
+                                base + s + price[d * nv + u] + w(p.succ_cost(e, val(v), val(u)));
+                            let worked_v = v != ns;
+                            let worked_u = u != ns;
+                            let r2;
+                            if worked_u == worked_v {
+                                r2 = (r + 1).min(rcap);
+                                if worked_u {
+                                    for rr in bound(RunKind::MaxWork) {
+                                        if (r as i64 + 1) > rr.bound {
+                                            c += lambda_units(rr.strength, 1, lambda);
+                                        }
+                                    }
+                                }
+                            } else {
+                                // The run of v's kind ends at d-1; it touches the start when it
+                                // began on day 0 (r == d and not capped).
+                                let touches_start = r == d && r < rcap;
+                                if !touches_start {
+                                    let kind = if worked_v {
+                                        RunKind::MinWork
+                                    } else {
+                                        RunKind::MinOff
+                                    };
+                                    for rr in bound(kind) {
+                                        c += lambda_units(
+                                            rr.strength,
+                                            (rr.bound - r as i64).max(0),
+                                            lambda,
+                                        );
+                                    }
+                                }
+                                r2 = 1;
+                                if worked_u {
+                                    for rr in bound(RunKind::MaxWork) {
+                                        if 1 > rr.bound {
+                                            c += lambda_units(rr.strength, 1, lambda);
+                                        }
+                                    }
+                                }
+                            }
+                            let m2 = m + res.map_or(0, |ti| (sums[ti].amount[u] / unit) as usize);
+                            if m2 >= mdim {
+                                continue;
+                            }
+                            let k = idx(u, r2, m2);
+                            if c < next[k] {
+                                next[k] = c;
+                                row[k] = from;
+                            }
+                        }
+                    }
+                }
+            }
+            std::mem::swap(&mut cur, &mut next);
+        }
+        // Final: add the resource rule's cost; the last run touches the end (exempt).
+        let mut end: Option<(f64, usize)> = None;
+        for v in 0..nv {
+            for r in 1..=rcap {
+                for m in 0..mdim {
+                    let k = idx(v, r, m);
+                    let mut c = cur[k];
+                    if !c.is_finite() {
+                        continue;
+                    }
+                    if let Some(ti) = res {
+                        let t = &sums[ti];
+                        c += lambda_units(t.strength, t.cost(m as i64 * unit), lambda);
+                    }
+                    if end.is_none_or(|x| c < x.0) {
+                        end = Some((c, k));
+                    }
+                }
+            }
+        }
+        let (c, mut k) = end?;
+        let mut row = vec![OFF; nd];
+        for d in (0..nd).rev() {
+            let v = k / (rcap * mdim);
+            row[d] = val(v);
+            if d > 0 {
+                k = back[d * states + k] as usize;
+            }
+        }
+        // Price the rules the state did not see, and stop when none is broken.
+        let broken = surcharge(st, e, &row, lambda, res, &mut price);
+        if best.as_ref().is_none_or(|b| c < b.0) || broken == 0 {
+            best = Some((c, row));
+        }
+        if broken == 0 {
+            break;
+        }
+    }
+    best.map(|b| b.1)
+}
+
+fn lambda_units(s: crate::model::Strength, units: i64, lambda: f64) -> f64 {
+    match s {
+        crate::model::Strength::Hard => lambda * units as f64,
+        crate::model::Strength::Soft(w) => (w * units) as f64,
+    }
+}
+
+/// Adds surcharges for windowed sums (other than the one in the state) and weekend limits the
+/// planned row breaks; returns how many such rules it breaks.
+fn surcharge(
+    st: &State<'_>,
+    e: usize,
+    row: &[u16],
+    lambda: f64,
+    res: Option<usize>,
+    price: &mut [f64],
+) -> usize {
+    let p = st.p;
+    let (nd, ns) = (p.nd, p.ns);
+    let nv = ns + 1;
+    let mut broken = 0;
+    for (ti, t) in p.sums[e].iter().enumerate() {
+        if Some(ti) == res {
+            continue;
+        }
+        let win = |d: usize| t.window.as_ref().map_or(0, |w| w[d] as usize);
+        let nwin = (0..nd).map(win).max().unwrap_or(0) + 1;
+        let mut tot = vec![0i64; nwin];
+        for (d, &v) in row.iter().enumerate() {
+            tot[win(d)] += t.amount[p.vi(v)];
+        }
+        for (k, &x) in tot.iter().enumerate() {
+            let over = t.max.is_some_and(|m| x > m as i64);
+            let under = t.min.is_some_and(|m| x < m as i64);
+            if !over && !under {
+                continue;
+            }
+            broken += 1;
+            let per = lambda_units(t.strength, 1, lambda) * if t.minutes { 0.5 } else { 0.6 };
+            for d in (0..nd).filter(|&d| win(d) == k) {
+                for i in 0..ns {
+                    if t.amount[i] > 0 {
+                        let scale = if t.minutes {
+                            t.amount[i] as f64 / 60.0
+                        } else {
+                            1.0
+                        };
+                        price[d * nv + i] += if over { per * scale } else { -per * scale };
+                    }
+                }
+            }
+        }
+    }
+    if !p.weekend_rules[e].is_empty() && p.n_weekends > 0 {
+        let mut worked = vec![false; p.n_weekends];
+        for (d, &v) in row.iter().enumerate() {
+            let k = p.weekend_of[d];
+            if v != OFF && k != u32::MAX {
+                worked[k as usize] = true;
+            }
+        }
+        let n = worked.iter().filter(|&&x| x).count() as i64;
+        for &(max, s) in &p.weekend_rules[e] {
+            if n > max {
+                broken += 1;
+                let per = lambda_units(s, 1, lambda) * 0.6;
+                for d in (0..nd).filter(|&d| p.weekend_of[d] != u32::MAX) {
+                    for i in 0..ns {
+                        price[d * nv + i] += per;
+                    }
+                }
+            }
+        }
+    }
+    broken
 }

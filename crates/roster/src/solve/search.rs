@@ -154,10 +154,29 @@ impl<'p> Search<'p> {
         self.decide(c)
     }
 
+    /// Cold descent: re-plan every employee once (random order), keeping only improvements.
+    fn dp_sweep(&mut self) {
+        let p = self.st.p;
+        let saved = self.temp;
+        self.temp = 0.0;
+        let mut order: Vec<usize> = (0..p.ne).collect();
+        for i in (1..order.len()).rev() {
+            let j = self.rng.below(i + 1);
+            order.swap(i, j);
+        }
+        for e in order {
+            self.mv_dp_for(e);
+        }
+        self.temp = saved;
+    }
+
     /// Re-plans one employee's whole row by dynamic programming against the others.
     fn mv_dp(&mut self) -> bool {
-        let p = self.st.p;
-        let e = self.rng.below(p.ne);
+        let e = self.rng.below(self.st.p.ne);
+        self.mv_dp_for(e)
+    }
+
+    fn mv_dp_for(&mut self, e: usize) -> bool {
         let Some(row) = dp::best_row(&self.st, e, self.lambda, &mut self.rng) else {
             return false;
         };
@@ -282,7 +301,12 @@ pub(crate) fn run(
     let mut moves: u64 = 0;
     let mut seen_version = 0u64;
     let time_limit = opts.time_limit;
-    let has_dp = true;
+    // One DP fills about days × values² × run-length × minute-units cells; spend roughly as
+    // much time on it as on the small moves (~100 operations each).
+    let dp_ops = (p.nd * (p.ns + 1) * (p.ns + 1) * 8 * 20) as u64;
+    let dp_every = (dp_ops / 60).max(20);
+    let mut next_dp = dp_every;
+
     let stop = loop {
         if moves.is_multiple_of(256) {
             if cancelled(opts) {
@@ -343,12 +367,18 @@ pub(crate) fn run(
                         s.load(&cells);
                     }
                 }
+                s.dp_sweep();
                 cycle_pos = 0;
                 cycle_len = (cycle_len * 3 / 2).min(50_000_000);
             }
         }
         moves += 1;
         cycle_pos += 1;
+        if moves >= next_dp {
+            next_dp = moves + dp_every;
+            s.mv_dp();
+            continue;
+        }
         let r = s.rng.below(1000);
         if r < 300 {
             s.mv_change();
@@ -356,10 +386,8 @@ pub(crate) fn run(
             s.mv_swap_block(1);
         } else if r < 850 {
             s.mv_swap_block(7);
-        } else if r < 998 || !has_dp {
-            s.mv_block_set();
         } else {
-            s.mv_dp();
+            s.mv_block_set();
         }
     };
     if s.improved_since_offer {

@@ -32,7 +32,7 @@ pub struct Cost {
 }
 
 impl Cost {
-    fn add(&mut self, strength: Strength, units: i64) {
+    pub(crate) fn add(&mut self, strength: Strength, units: i64) {
         match strength {
             Strength::Hard => self.hard += units,
             Strength::Soft(w) => self.soft += w * units,
@@ -42,38 +42,38 @@ impl Cost {
 
 /// A windowed sum rule for one employee: shift counts or minutes per window.
 #[derive(Debug, Clone)]
-struct SumTerm {
+pub(crate) struct SumTerm {
     /// Amount per cell value; index `ns` is a day off (0).
-    amount: Vec<i64>,
+    pub(crate) amount: Vec<i64>,
     /// Window per day; `None` for a single window.
-    window: Option<Vec<u32>>,
-    min: Option<u32>,
-    max: Option<u32>,
-    minutes: bool,
-    strength: Strength,
+    pub(crate) window: Option<Vec<u32>>,
+    pub(crate) min: Option<u32>,
+    pub(crate) max: Option<u32>,
+    pub(crate) minutes: bool,
+    pub(crate) strength: Strength,
     /// Offset of this term's windows in `State::sums`.
     offset: usize,
 }
 
 impl SumTerm {
-    fn cost(&self, v: i64) -> i64 {
+    pub(crate) fn cost(&self, v: i64) -> i64 {
         let x = range_excess(v, self.min, self.max);
         if self.minutes { minutes_units(x) } else { x }
     }
 }
 
 #[derive(Debug, Clone, Copy)]
-enum RunKind {
+pub(crate) enum RunKind {
     MaxWork,
     MinWork,
     MinOff,
 }
 
 #[derive(Debug, Clone, Copy)]
-struct RunRule {
-    kind: RunKind,
-    bound: i64,
-    strength: Strength,
+pub(crate) struct RunRule {
+    pub(crate) kind: RunKind,
+    pub(crate) bound: i64,
+    pub(crate) strength: Strength,
 }
 
 #[derive(Debug, Clone)]
@@ -91,25 +91,25 @@ pub struct Problem {
     pub nd: usize,
     pub ns: usize,
     /// Cover entries per `d * ns + s`.
-    cover: Vec<Vec<Cover>>,
+    pub(crate) cover: Vec<Vec<Cover>>,
     /// Index into `cell_tables` per `e * nd + d`, `u32::MAX` when nothing applies.
     cell_index: Vec<u32>,
     /// Per table: cost per value (index `ns` = off).
     cell_tables: Vec<Vec<Cost>>,
     /// Qualification per `e * ns + s`.
-    qualified: Vec<bool>,
+    pub(crate) qualified: Vec<bool>,
     /// Pinned value per cell, if any.
     pub locked: Vec<Option<u16>>,
-    sums: Vec<Vec<SumTerm>>,
+    pub(crate) sums: Vec<Vec<SumTerm>>,
     sums_len: usize,
-    runs: Vec<Vec<RunRule>>,
+    pub(crate) runs: Vec<Vec<RunRule>>,
     /// Succession matrix index per employee (`usize::MAX` = none).
     succ_index: Vec<usize>,
     /// Per matrix: cost per `(a, b)` with `a, b < ns`.
     succ_tables: Vec<Vec<Cost>>,
-    weekend_of: Vec<u32>,
-    n_weekends: usize,
-    weekend_rules: Vec<Vec<(i64, Strength)>>,
+    pub(crate) weekend_of: Vec<u32>,
+    pub(crate) n_weekends: usize,
+    pub(crate) weekend_rules: Vec<Vec<(i64, Strength)>>,
     fair: Vec<FairTerm>,
     /// Per employee: (fair term, position in its member list).
     fair_of: Vec<Vec<(usize, usize)>>,
@@ -407,7 +407,7 @@ impl Problem {
     }
 
     #[inline]
-    fn vi(&self, v: u16) -> usize {
+    pub(crate) fn vi(&self, v: u16) -> usize {
         if v == OFF { self.ns } else { v as usize }
     }
 
@@ -457,7 +457,7 @@ impl Problem {
         }
     }
 
-    fn succ_cost(&self, e: usize, a: u16, b: u16) -> Cost {
+    pub(crate) fn succ_cost(&self, e: usize, a: u16, b: u16) -> Cost {
         let t = self.succ_index[e];
         if t == usize::MAX || a == OFF || b == OFF {
             return Cost::default();
