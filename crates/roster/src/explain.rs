@@ -89,8 +89,44 @@ fn shift_name(model: &Model, s: ShiftIdx) -> String {
     }
 }
 
+/// Per employee, the hard rules that block single cells (unavailability, a horizon limit of
+/// 0), so checking a cell does not scan every rule of the model.
+struct CellRules {
+    by_emp: Vec<Vec<usize>>,
+}
+
+impl CellRules {
+    fn new(model: &Model) -> CellRules {
+        let ne = model.employees.len();
+        let mut by_emp = vec![Vec::new(); ne];
+        for (i, c) in model.constraints.iter().enumerate() {
+            let blocks = matches!(
+                c.rule,
+                Rule::Unavailable { .. }
+                    | Rule::ShiftCount {
+                        period: crate::model::Period::Horizon,
+                        max: Some(0),
+                        ..
+                    }
+            );
+            if c.strength.is_hard() && blocks {
+                for e in c.scope.members(ne) {
+                    by_emp[e].push(i);
+                }
+            }
+        }
+        CellRules { by_emp }
+    }
+}
+
 /// Hard per-cell reason why `e` cannot work `s` on `d` regardless of the rest of the roster.
-fn cell_blocker(model: &Model, e: EmpIdx, d: Day, s: ShiftIdx) -> Option<Blocker> {
+fn cell_blocker(
+    model: &Model,
+    rules: &CellRules,
+    e: EmpIdx,
+    d: Day,
+    s: ShiftIdx,
+) -> Option<Blocker> {
     if !model.employees[e].may_work(s) {
         return Some(Blocker {
             employee: e,
@@ -107,11 +143,8 @@ fn cell_blocker(model: &Model, e: EmpIdx, d: Day, s: ShiftIdx) -> Option<Blocker
             reason: "is pinned to something else that day".into(),
         });
     }
-    for (i, c) in model.constraints.iter().enumerate() {
-        if !c.strength.is_hard() || !c.scope.members(model.employees.len()).contains(&e) {
-            continue;
-        }
-        match &c.rule {
+    for &i in &rules.by_emp[e] {
+        match &model.constraints[i].rule {
             Rule::Unavailable { days, shifts }
                 if days.contains(&d) && (shifts.is_empty() || shifts.contains(&s)) =>
             {
@@ -160,12 +193,13 @@ pub fn precheck(model: &Model) -> Vec<Issue> {
     let ne = model.employees.len();
     let nd = model.days();
     let mins = hard_min_cover(model);
+    let rules = CellRules::new(model);
     // 1. Per day and shift: enough people who may work it at all?
     for &(d, s, min) in &mins {
         let mut can = Vec::new();
         let mut blockers = Vec::new();
         for e in 0..ne {
-            match cell_blocker(model, e, d, s) {
+            match cell_blocker(model, &rules, e, d, s) {
                 None => can.push(e),
                 Some(b) => blockers.push(b),
             }
@@ -216,7 +250,7 @@ pub fn precheck(model: &Model) -> Vec<Issue> {
                     .shift_types
                     .iter()
                     .enumerate()
-                    .any(|(s, _)| cell_blocker(model, e, d, s).is_none())
+                    .any(|(s, _)| cell_blocker(model, &rules, e, d, s).is_none())
             })
             .collect();
         if (avail.len() as u32) < need {
@@ -271,7 +305,7 @@ pub fn precheck(model: &Model) -> Vec<Issue> {
                 _ => None,
             });
             let days_ok = (0..nd)
-                .filter(|&d| cell_blocker(model, e, d, s).is_none())
+                .filter(|&d| cell_blocker(model, &rules, e, d, s).is_none())
                 .count() as u32;
             match lim {
                 Some((m, i)) if m < days_ok => {
@@ -362,7 +396,7 @@ pub fn precheck(model: &Model) -> Vec<Issue> {
                 let best: u64 = (0..nd)
                     .map(|d| {
                         (0..model.shift_types.len())
-                            .filter(|&s| cell_blocker(model, e, d, s).is_none())
+                            .filter(|&s| cell_blocker(model, &rules, e, d, s).is_none())
                             .map(|s| model.shift_types[s].length_minutes as u64)
                             .max()
                             .unwrap_or(0)
@@ -415,9 +449,12 @@ pub fn explain(model: &Model, roster: &Roster) -> Vec<Issue> {
         return Vec::new();
     }
     let ev = evaluate(model, roster);
+    let rules = CellRules::new(model);
     let mut out = Vec::new();
-    // Checking each candidate costs a full evaluation, so explain a bounded number of gaps.
+    // Checking each candidate costs a full evaluation, so explain a bounded number of gaps and
+    // try a bounded number of candidates overall (large models stay responsive).
     let mut budget = 20usize;
+    let mut evals_left = 300usize;
     for v in &ev.violations {
         let on_shift = |d: Day, s: ShiftIdx| {
             (0..model.employees.len())
@@ -447,12 +484,16 @@ pub fn explain(model: &Model, roster: &Roster) -> Vec<Issue> {
                 if on.contains(&e) {
                     continue;
                 }
-                if let Some(b) = cell_blocker(model, e, d, s) {
+                if let Some(b) = cell_blocker(model, &rules, e, d, s) {
                     if model.employees[e].may_work(s) {
                         blockers.push(b);
                     }
                     continue;
                 }
+                if evals_left == 0 {
+                    break;
+                }
+                evals_left -= 1;
                 // What would break if e took this shift (leaving whatever they do that day)?
                 let mut r = roster.clone();
                 r.set(e, d, Some(s));

@@ -24,6 +24,17 @@ fn gcd(a: i64, b: i64) -> i64 {
 }
 
 pub(crate) fn best_row(st: &State<'_>, e: usize, lambda: f64, rng: &mut Rng) -> Option<Vec<u16>> {
+    best_row_forced(st, e, lambda, rng, None)
+}
+
+/// Like [`best_row`], with cell `(day, value)` forced (the DP half of an ejection move).
+pub(crate) fn best_row_forced(
+    st: &State<'_>,
+    e: usize,
+    lambda: f64,
+    rng: &mut Rng,
+    forced: Option<(usize, u16)>,
+) -> Option<Vec<u16>> {
     let p = st.p;
     let (nd, ns) = (p.nd, p.ns);
     let nv = ns + 1; // value index ns = off
@@ -48,47 +59,26 @@ pub(crate) fn best_row(st: &State<'_>, e: usize, lambda: f64, rng: &mut Rng) -> 
             sep[d * nv + i] = c + rng.unit() * 1e-3;
         }
     }
+    if let Some((fd, fv)) = forced {
+        for i in 0..nv {
+            if val(i) != fv {
+                sep[fd * nv + i] = f64::INFINITY;
+            }
+        }
+    }
 
     let runs = &p.runs[e];
     let bound = move |k: RunKind| {
         runs.iter()
             .filter(move |r| std::mem::discriminant(&r.kind) == std::mem::discriminant(&k))
     };
-    let rcap = runs
-        .iter()
-        .map(|r| match r.kind {
-            RunKind::MaxWork => r.bound + 1,
-            _ => r.bound,
-        })
-        .max()
-        .unwrap_or(1)
-        .clamp(1, nd as i64) as usize;
-
-    // The resource dimension: the first horizon-wide minutes rule, if it fits the budget.
     let sums = &p.sums[e];
-    let mut res = sums.iter().position(|t| t.minutes && t.window.is_none());
-    let mut unit = 1i64;
-    let mut mdim = 1usize;
-    if let Some(ti) = res {
-        let t = &sums[ti];
-        unit = (0..ns)
-            .filter(|&s| t.amount[s] > 0)
-            .fold(0, |g, s| gcd(g, t.amount[s]))
-            .max(1);
-        let maxlen = (0..ns).map(|s| t.amount[s]).max().unwrap_or(0);
-        let top = t
-            .max
-            .map_or(nd as i64 * maxlen, |m| m as i64 + maxlen)
-            .min(nd as i64 * maxlen);
-        mdim = (top / unit) as usize + 1;
-        if nd * nv * rcap * mdim > STATE_BUDGET {
-            res = None;
-            mdim = 1;
-        }
-    }
-    if nd * nv * rcap * mdim > STATE_BUDGET {
-        return None;
-    }
+    let Dims {
+        rcap,
+        mdim,
+        unit,
+        res,
+    } = dims(p, e)?;
     let states = nv * rcap * mdim;
     let idx = |v: usize, r: usize, m: usize| (v * rcap + (r - 1)) * mdim + m;
 
@@ -237,6 +227,71 @@ pub(crate) fn best_row(st: &State<'_>, e: usize, lambda: f64, rng: &mut Rng) -> 
     best.map(|b| b.1)
 }
 
+/// The DP's state dimensions for one employee.
+struct Dims {
+    /// Run lengths tracked: 1..=rcap.
+    rcap: usize,
+    /// Minute units tracked: 0..mdim (1 when no minutes rule is in the state).
+    mdim: usize,
+    /// Minutes per unit.
+    unit: i64,
+    /// Index in `p.sums[e]` of the minutes rule in the state.
+    res: Option<usize>,
+}
+
+fn dims(p: &super::state::Problem, e: usize) -> Option<Dims> {
+    let (nd, ns) = (p.nd, p.ns);
+    let nv = ns + 1;
+    let rcap = p.runs[e]
+        .iter()
+        .map(|r| match r.kind {
+            RunKind::MaxWork => r.bound + 1,
+            _ => r.bound,
+        })
+        .max()
+        .unwrap_or(1)
+        .clamp(1, nd as i64) as usize;
+    // The resource dimension: the first horizon-wide minutes rule, if it fits the budget.
+    let sums = &p.sums[e];
+    let mut res = sums.iter().position(|t| t.minutes && t.window.is_none());
+    let mut unit = 1i64;
+    let mut mdim = 1usize;
+    if let Some(ti) = res {
+        let t = &sums[ti];
+        unit = (0..ns)
+            .filter(|&s| t.amount[s] > 0)
+            .fold(0, |g, s| gcd(g, t.amount[s]))
+            .max(1);
+        let maxlen = (0..ns).map(|s| t.amount[s]).max().unwrap_or(0);
+        let top = t
+            .max
+            .map_or(nd as i64 * maxlen, |m| m as i64 + maxlen)
+            .min(nd as i64 * maxlen);
+        mdim = (top / unit) as usize + 1;
+        if nd * nv * rcap * mdim > STATE_BUDGET {
+            res = None;
+            mdim = 1;
+        }
+    }
+    (nd * nv * rcap * mdim <= STATE_BUDGET).then_some(Dims {
+        rcap,
+        mdim,
+        unit,
+        res,
+    })
+}
+
+/// Rough number of inner-loop steps of one [`best_row`] call, averaged over employees; the
+/// search uses it to give the DP moves a bounded share of the time.
+pub(crate) fn ops_estimate(p: &super::state::Problem) -> u64 {
+    let nv = (p.ns + 1) as u64;
+    let total: u64 = (0..p.ne)
+        .filter_map(|e| dims(p, e))
+        .map(|d| p.nd as u64 * nv * nv * d.rcap as u64 * d.mdim as u64 * 2)
+        .sum();
+    total / p.ne.max(1) as u64
+}
+
 fn lambda_units(s: crate::model::Strength, units: i64, lambda: f64) -> f64 {
     match s {
         crate::model::Strength::Hard => lambda * units as f64,
@@ -312,4 +367,126 @@ fn surcharge(
         }
     }
     broken
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+    use crate::solve::state::Problem;
+
+    /// A random benchmark-like model using only rules the DP state scores exactly.
+    fn model(rng: &mut Rng, ne: usize, nd: usize, ns: usize) -> Model {
+        let mut constraints = Vec::new();
+        let hard = Strength::Hard;
+        let c = |rule| Constraint {
+            name: None,
+            scope: Scope::All,
+            strength: hard,
+            rule,
+        };
+        constraints.push(c(Rule::MaxConsecutiveWork {
+            max: 2 + rng.below(3) as u32,
+        }));
+        constraints.push(c(Rule::MinConsecutiveWork {
+            min: 1 + rng.below(3) as u32,
+        }));
+        constraints.push(c(Rule::MinConsecutiveDaysOff {
+            min: 1 + rng.below(3) as u32,
+        }));
+        constraints.push(c(Rule::TotalMinutes {
+            period: Period::Horizon,
+            min: Some(480 * rng.below(3) as u32),
+            max: Some(480 * (2 + rng.below(3)) as u32),
+        }));
+        constraints.push(c(Rule::ForbiddenSuccession {
+            from: ns - 1,
+            to: 0,
+        }));
+        for _ in 0..4 {
+            constraints.push(Constraint {
+                name: None,
+                scope: Scope::Employees(vec![rng.below(ne)]),
+                strength: Strength::Soft(1 + rng.below(3) as i64),
+                rule: Rule::ShiftOnRequest {
+                    day: rng.below(nd),
+                    shift: Some(rng.below(ns)),
+                },
+            });
+        }
+        let cover = (0..nd)
+            .flat_map(|d| (0..ns).map(move |s| (d, s)))
+            .map(|(day, shift)| Cover {
+                day,
+                shift,
+                min: 0,
+                preferred: rng.below(3) as u32,
+                max: None,
+                weight_under: 100,
+                weight_over: 1,
+            })
+            .collect();
+        Model {
+            name: "dp".into(),
+            horizon: Horizon {
+                days: nd,
+                first_weekday: 0,
+                start_date: None,
+            },
+            shift_types: (0..ns)
+                .map(|i| ShiftType {
+                    id: format!("S{i}"),
+                    name: format!("S{i}"),
+                    start_minute: 0,
+                    length_minutes: 480,
+                    colour: None,
+                })
+                .collect(),
+            employees: (0..ne)
+                .map(|i| Employee {
+                    id: format!("{i}"),
+                    name: format!("{i}"),
+                    allowed_shifts: vec![],
+                })
+                .collect(),
+            cover,
+            constraints,
+            locks: vec![],
+        }
+    }
+
+    #[test]
+    fn dp_row_is_the_best_single_employee_row() {
+        let mut rng = Rng::new(5);
+        for _case in 0..60 {
+            let (ne, nd, ns) = (3, 6, 2);
+            let m = model(&mut rng, ne, nd, ns);
+            let p = Problem::new(&m);
+            let mut start = Roster::empty(ne, nd);
+            for c in start.cells.iter_mut() {
+                let v = rng.below(ns + 1);
+                *c = (v < ns).then_some(v);
+            }
+            let mut st = State::new(&p, &m, Some(&start));
+            let e = rng.below(ne);
+            let lambda = 1000.0;
+            let obj = |c: Cost| c.soft as f64 + lambda * c.hard as f64;
+            // Brute force over e's rows.
+            let mut best = f64::INFINITY;
+            for code in 0..(ns + 1).pow(nd as u32) {
+                let mut x = code;
+                for d in 0..nd {
+                    let v = x % (ns + 1);
+                    x /= ns + 1;
+                    st.set(e, d, if v == ns { OFF } else { v as u16 });
+                }
+                best = best.min(obj(st.cost));
+            }
+            let row = best_row(&st, e, lambda, &mut rng).expect("a row");
+            for (d, v) in row.into_iter().enumerate() {
+                st.set(e, d, v);
+            }
+            assert_eq!(obj(st.cost), best, "case {_case}");
+        }
+    }
 }

@@ -7,7 +7,7 @@
 //! cross infeasible regions without settling there.
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::rng::Rng;
 use super::state::{Cost, OFF, Problem, State};
@@ -32,6 +32,9 @@ struct Search<'p> {
     best_soft: i64,
     best_cells: Vec<u16>,
     improved_since_offer: bool,
+    /// When to give up (start + time limit), checked inside long operations too.
+    deadline: Instant,
+    cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl<'p> Search<'p> {
@@ -154,8 +157,16 @@ impl<'p> Search<'p> {
         self.decide(c)
     }
 
-    /// Cold descent: re-plan every employee once (random order), keeping only improvements.
-    fn dp_sweep(&mut self) {
+    fn out_of_time(&self) -> bool {
+        Instant::now() >= self.deadline
+            || self
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// Cold descent: re-plan up to `limit` employees (random order), keeping only improvements.
+    fn dp_sweep(&mut self, limit: usize) {
         let p = self.st.p;
         let saved = self.temp;
         self.temp = 0.0;
@@ -164,10 +175,196 @@ impl<'p> Search<'p> {
             let j = self.rng.below(i + 1);
             order.swap(i, j);
         }
-        for e in order {
+        for e in order.into_iter().take(limit) {
+            if self.out_of_time() {
+                break;
+            }
             self.mv_dp_for(e);
         }
         self.temp = saved;
+    }
+
+    /// Ruin and recreate: clear `k` employees' rows, then re-plan them one after another by DP
+    /// (twice, so the first ones see the later ones), and accept on the total delta.
+    fn mv_lns(&mut self, k: usize) -> bool {
+        let p = self.st.p;
+        let k = k.min(p.ne);
+        let mut emps: Vec<usize> = Vec::with_capacity(k);
+        while emps.len() < k {
+            let e = self.rng.below(p.ne);
+            if !emps.contains(&e) {
+                emps.push(e);
+            }
+        }
+        let mut c = Cost::default();
+        for &e in &emps {
+            for d in 0..p.nd {
+                if p.locked[e * p.nd + d].is_none() {
+                    self.set(e, d, OFF, &mut c);
+                }
+            }
+        }
+        for _pass in 0..2 {
+            for &e in &emps {
+                if let Some(row) = dp::best_row(&self.st, e, self.lambda, &mut self.rng) {
+                    for (d, v) in row.into_iter().enumerate() {
+                        self.set(e, d, v, &mut c);
+                    }
+                }
+            }
+        }
+        if self.log.is_empty() {
+            return false;
+        }
+        self.decide(c)
+    }
+
+    /// Ejection move: find a shift on a day that is under (or over) its preferred cover, force
+    /// one more (or one fewer) person onto it, and let the DP re-plan that person's whole row
+    /// around the forced cell.
+    fn mv_force(&mut self) -> bool {
+        let p = self.st.p;
+        for _ in 0..8 {
+            let d = self.rng.below(p.nd);
+            let s = self.rng.below(p.ns);
+            let Some(pref) = p.preferred(d, s) else {
+                continue;
+            };
+            let n = self.st.cover_n[d * p.ns + s] as i64;
+            if n == pref {
+                continue;
+            }
+            let add = n < pref;
+            // Pick a random employee who can take (or drop) it.
+            let start = self.rng.below(p.ne);
+            for i in 0..p.ne {
+                let e = (start + i) % p.ne;
+                let cur = self.st.get(e, d);
+                let ok = if add {
+                    cur != s as u16 && p.can(e, d, s as u16)
+                } else {
+                    cur == s as u16 && p.can(e, d, OFF)
+                };
+                if !ok {
+                    continue;
+                }
+                let v = if add { s as u16 } else { OFF };
+                let Some(row) =
+                    dp::best_row_forced(&self.st, e, self.lambda, &mut self.rng, Some((d, v)))
+                else {
+                    return false;
+                };
+                let mut c = Cost::default();
+                for (dd, vv) in row.into_iter().enumerate() {
+                    self.set(e, dd, vv, &mut c);
+                }
+                if self.log.is_empty() {
+                    return false;
+                }
+                return self.decide(c);
+            }
+        }
+        false
+    }
+
+    /// A random (day, shift) whose cover differs from the preferred, and whether it needs one
+    /// more person.
+    fn pick_cover_gap(&mut self) -> Option<(usize, usize, bool)> {
+        let p = self.st.p;
+        for _ in 0..16 {
+            let d = self.rng.below(p.nd);
+            let s = self.rng.below(p.ns);
+            let Some(pref) = p.preferred(d, s) else {
+                continue;
+            };
+            let n = self.st.cover_n[d * p.ns + s] as i64;
+            if n != pref {
+                return Some((d, s, n < pref));
+            }
+        }
+        None
+    }
+
+    /// Ejection chain: force someone onto (or off) a cover gap and re-plan their row by DP;
+    /// that usually opens a gap elsewhere, which the next link forces someone else into. The
+    /// best prefix of the chain is kept (subject to the annealing acceptance).
+    fn mv_chain(&mut self, max_len: usize) -> bool {
+        let p = self.st.p;
+        let Some(mut target) = self.pick_cover_gap() else {
+            return false;
+        };
+        let mut total = Cost::default();
+        let mut best = (f64::INFINITY, 0usize, Cost::default());
+        let mut used: Vec<usize> = Vec::with_capacity(max_len);
+        for _ in 0..max_len {
+            let (d, s, add) = target;
+            let start = self.rng.below(p.ne);
+            let mut chosen = None;
+            for i in 0..p.ne {
+                let e = (start + i) % p.ne;
+                if used.contains(&e) {
+                    continue;
+                }
+                let cur = self.st.get(e, d);
+                let ok = if add {
+                    cur != s as u16 && p.can(e, d, s as u16)
+                } else {
+                    cur == s as u16 && p.can(e, d, OFF)
+                };
+                if ok {
+                    chosen = Some(e);
+                    break;
+                }
+            }
+            let Some(e) = chosen else { break };
+            used.push(e);
+            let v = if add { s as u16 } else { OFF };
+            let Some(row) =
+                dp::best_row_forced(&self.st, e, self.lambda, &mut self.rng, Some((d, v)))
+            else {
+                break;
+            };
+            let mut next = None;
+            for (dd, vv) in row.into_iter().enumerate() {
+                let old = self.st.get(e, dd);
+                if old == vv {
+                    continue;
+                }
+                self.set(e, dd, vv, &mut total);
+                if dd == d {
+                    continue;
+                }
+                // A gap this link opened: the old shift lost a person, or the new one gained.
+                if old != OFF
+                    && p.preferred(dd, old as usize)
+                        .is_some_and(|x| (self.st.cover_n[dd * p.ns + old as usize] as i64) < x)
+                {
+                    next = Some((dd, old as usize, true));
+                } else if vv != OFF
+                    && p.preferred(dd, vv as usize)
+                        .is_some_and(|x| (self.st.cover_n[dd * p.ns + vv as usize] as i64) > x)
+                {
+                    next = Some((dd, vv as usize, false));
+                }
+            }
+            let o = self.obj(total);
+            if o < best.0 {
+                best = (o, self.log.len(), total);
+            }
+            match next {
+                Some(t) => target = t,
+                None => break,
+            }
+        }
+        while self.log.len() > best.1 {
+            if let Some((e, d, v)) = self.log.pop() {
+                self.st.set(e, d, v);
+            }
+        }
+        if self.log.is_empty() {
+            return false;
+        }
+        self.decide(best.2)
     }
 
     /// Re-plans one employee's whole row by dynamic programming against the others.
@@ -196,6 +393,9 @@ impl<'p> Search<'p> {
         let p = self.st.p;
         let mut order: Vec<usize> = (0..p.ns).collect();
         for d in 0..p.nd {
+            if self.out_of_time() {
+                break;
+            }
             for i in (1..order.len()).rev() {
                 let j = self.rng.below(i + 1);
                 order.swap(i, j);
@@ -281,6 +481,8 @@ pub(crate) fn run(
         temp: scale,
         log: Vec::new(),
         improved_since_offer: true,
+        deadline: shared.start + opts.time_limit,
+        cancel: opts.cancel.clone(),
     };
     if opts.initial.is_none() {
         s.construct();
@@ -296,16 +498,19 @@ pub(crate) fn run(
     let t1 = scale * 0.002;
     // Cycle length in moves; grows so long runs get long, slow anneals.
     let cells = (p.ne * p.nd).max(1) as u64;
-    let mut cycle_len: u64 = (cells * 400).clamp(200_000, 20_000_000);
+    let mut cycle_len: u64 = (cells * 1000).clamp(200_000, 20_000_000);
     let mut cycle_pos: u64 = 0;
     let mut moves: u64 = 0;
     let mut seen_version = 0u64;
     let time_limit = opts.time_limit;
-    // One DP fills about days × values² × run-length × minute-units cells; spend roughly as
-    // much time on it as on the small moves (~100 operations each).
-    let dp_ops = (p.nd * (p.ns + 1) * (p.ns + 1) * 8 * 20) as u64;
-    let dp_every = (dp_ops / 60).max(20);
+    // One small move costs about as much as ~100 DP steps; this spacing gives the DP-based
+    // moves roughly half of the time on any instance size.
+    let dp_ops = dp::ops_estimate(p);
+    let dp_every = (dp_ops / 40).max(20);
     let mut next_dp = dp_every;
+    // Shares of the DP-based moves (percent, cumulative): ejection chains, single forced
+    // re-plans, free re-plans, ruin-and-recreate of 2-3 employees.
+    let (chain_pct, force_pct, lns_pct) = (25, 50, 60);
 
     let stop = loop {
         if moves.is_multiple_of(256) {
@@ -367,7 +572,8 @@ pub(crate) fn run(
                         s.load(&cells);
                     }
                 }
-                s.dp_sweep();
+                // Bounded so the sweep costs about as much as the DP moves of one cycle.
+                s.dp_sweep((cycle_len / dp_every).max(1) as usize);
                 cycle_pos = 0;
                 cycle_len = (cycle_len * 3 / 2).min(50_000_000);
             }
@@ -376,7 +582,21 @@ pub(crate) fn run(
         cycle_pos += 1;
         if moves >= next_dp {
             next_dp = moves + dp_every;
-            s.mv_dp();
+            let r = s.rng.below(100);
+            if r < chain_pct {
+                let len = 1 + s.rng.below(4);
+                s.mv_chain(len);
+                next_dp += dp_every * (len as u64 - 1);
+            } else if r < force_pct {
+                s.mv_force();
+            } else if r >= lns_pct {
+                s.mv_dp();
+            } else {
+                let k = 2 + s.rng.below(2);
+                s.mv_lns(k);
+                // Several DPs: wait proportionally longer before the next one.
+                next_dp += dp_every * (2 * k as u64 - 1);
+            }
             continue;
         }
         let r = s.rng.below(1000);

@@ -103,6 +103,9 @@ pub struct Problem {
     pub(crate) sums: Vec<Vec<SumTerm>>,
     sums_len: usize,
     pub(crate) runs: Vec<Vec<RunRule>>,
+    /// Scan limits per employee for work / off runs (see `State::run_cost_at`).
+    run_cap_work: Vec<usize>,
+    run_cap_off: Vec<usize>,
     /// Succession matrix index per employee (`usize::MAX` = none).
     succ_index: Vec<usize>,
     /// Per matrix: cost per `(a, b)` with `a, b < ns`.
@@ -382,7 +385,29 @@ impl Problem {
             dom.push(OFF);
             domain.push(dom);
         }
+        let cap = |e: usize, kinds: &[fn(RunKind) -> bool]| -> usize {
+            let mut c = 0usize;
+            for r in &runs[e] {
+                if kinds.iter().any(|k| k(r.kind)) {
+                    c = c.max(r.bound.max(0) as usize);
+                }
+            }
+            c
+        };
+        let mut run_cap_work = Vec::with_capacity(ne);
+        let mut run_cap_off = Vec::with_capacity(ne);
+        for (e, rules) in runs.iter().enumerate() {
+            let has_max = rules.iter().any(|r| matches!(r.kind, RunKind::MaxWork));
+            run_cap_work.push(if has_max {
+                usize::MAX
+            } else {
+                cap(e, &[|k| matches!(k, RunKind::MinWork)])
+            });
+            run_cap_off.push(cap(e, &[|k| matches!(k, RunKind::MinOff)]));
+        }
         Problem {
+            run_cap_work,
+            run_cap_off,
             ne,
             nd,
             ns,
@@ -473,6 +498,12 @@ impl Problem {
         c
     }
 
+    /// Preferred cover of (d, s) summed over its entries, if any entry exists.
+    pub fn preferred(&self, d: usize, s: usize) -> Option<i64> {
+        let v = &self.cover[d * self.ns + s];
+        (!v.is_empty()).then(|| v.iter().map(|c| c.preferred as i64).sum())
+    }
+
     pub fn has_runs(&self, e: usize) -> bool {
         !self.runs[e].is_empty()
     }
@@ -556,49 +587,66 @@ impl<'p> State<'p> {
         self.cells[e * self.p.nd + d] != OFF
     }
 
-    /// Cost of all maximal runs inside `[l, r]` (which must start and end at run boundaries).
-    fn runs_cost(&self, e: usize, l: usize, r: usize) -> Cost {
+    /// Cost of the maximal run containing `pos`. Scanning stops after `cap` days of the run's
+    /// kind: a longer run satisfies every minimum, so only a maximum needs its exact length
+    /// (`cap` is unbounded for work runs when a maximum exists). This keeps a move's cost
+    /// independent of the horizon even for long stretches off.
+    fn run_cost_at(&self, e: usize, pos: usize) -> Cost {
         let p = self.p;
+        let w = self.worked(e, pos);
+        let cap = if w {
+            p.run_cap_work[e]
+        } else {
+            p.run_cap_off[e]
+        };
         let mut c = Cost::default();
-        let mut start = l;
-        while start <= r {
-            let w = self.worked(e, start);
-            let mut end = start;
-            while end < r && self.worked(e, end + 1) == w {
-                end += 1;
-            }
-            let len = (end - start + 1) as i64;
-            let inner = start > 0 && end + 1 < p.nd;
-            for rr in &p.runs[e] {
-                let units = match (rr.kind, w) {
-                    (RunKind::MaxWork, true) => (len - rr.bound).max(0),
-                    (RunKind::MinWork, true) if inner => (rr.bound - len).max(0),
-                    (RunKind::MinOff, false) if inner => (rr.bound - len).max(0),
-                    _ => 0,
-                };
-                c.add(rr.strength, units);
-            }
-            start = end + 1;
+        if cap == 0 {
+            return c;
+        }
+        let mut l = pos;
+        let mut len = 1usize;
+        while l > 0 && len < cap && self.worked(e, l - 1) == w {
+            l -= 1;
+            len += 1;
+        }
+        let mut r = pos;
+        while r + 1 < p.nd && len < cap && self.worked(e, r + 1) == w {
+            r += 1;
+            len += 1;
+        }
+        // When the scan stopped at the cap, the edge flags may be wrong, but then the run is
+        // at least `cap` long and no minimum applies.
+        let inner = l > 0 && r + 1 < p.nd;
+        let len = len as i64;
+        for rr in &p.runs[e] {
+            let units = match (rr.kind, w) {
+                (RunKind::MaxWork, true) => (len - rr.bound).max(0),
+                (RunKind::MinWork, true) if inner => (rr.bound - len).max(0),
+                (RunKind::MinOff, false) if inner => (rr.bound - len).max(0),
+                _ => 0,
+            };
+            c.add(rr.strength, units);
         }
         c
     }
 
-    /// Run boundaries enclosing the runs that touch `d - 1 ..= d + 1`.
-    fn run_span(&self, e: usize, d: usize) -> (usize, usize) {
+    /// Cost of the distinct runs containing `d - 1`, `d` and `d + 1`: the only runs a change of
+    /// day `d` can create, merge, split or resize.
+    fn runs_around(&self, e: usize, d: usize) -> Cost {
         let nd = self.p.nd;
-        let lo = d.saturating_sub(1);
-        let hi = (d + 1).min(nd - 1);
-        let mut l = lo;
-        let wl = self.worked(e, lo);
-        while l > 0 && self.worked(e, l - 1) == wl {
-            l -= 1;
+        let wd = self.worked(e, d);
+        let mut c = self.run_cost_at(e, d);
+        let mut add = |x: Cost| {
+            c.soft += x.soft;
+            c.hard += x.hard;
+        };
+        if d > 0 && self.worked(e, d - 1) != wd {
+            add(self.run_cost_at(e, d - 1));
         }
-        let mut r = hi;
-        let wr = self.worked(e, hi);
-        while r + 1 < nd && self.worked(e, r + 1) == wr {
-            r += 1;
+        if d + 1 < nd && self.worked(e, d + 1) != wd {
+            add(self.run_cost_at(e, d + 1));
         }
-        (l, r)
+        c
     }
 
     fn fair_cost(&self, f: usize) -> Cost {
@@ -675,10 +723,9 @@ impl<'p> State<'p> {
         }
         let status_changes = (old == OFF) != (v == OFF);
         if status_changes && !p.runs[e].is_empty() {
-            let (l, r) = self.run_span(e, d);
-            acc(self.runs_cost(e, l, r), -1);
+            acc(self.runs_around(e, d), -1);
             self.cells[e * nd + d] = v;
-            acc(self.runs_cost(e, l, r), 1);
+            acc(self.runs_around(e, d), 1);
         } else {
             self.cells[e * nd + d] = v;
         }
