@@ -78,9 +78,23 @@ pub(crate) fn best_row_forced(
         mdim,
         unit,
         res,
+        wdim,
     } = dims(p, e)?;
-    let states = nv * rcap * mdim;
-    let idx = |v: usize, r: usize, m: usize| (v * rcap + (r - 1)) * mdim + m;
+    // Minutes and worked weekends share one combined index x = m * wdim + weekends.
+    let mtot = mdim * wdim;
+    let states = nv * rcap * mtot;
+    let idx = |v: usize, r: usize, x: usize| (v * rcap + (r - 1)) * mtot + x;
+    let wcap = wdim - 1;
+    let we_rules = &p.weekend_rules[e];
+    // Cost of one more worked weekend when `n` (capped at wcap) are worked already.
+    let weekend_step = |n: usize| -> f64 {
+        we_rules
+            .iter()
+            .filter(|(max, _)| n as i64 + 1 > *max)
+            .map(|&(_, st)| lambda_units(st, 1, lambda))
+            .sum()
+    };
+    let no_weekend = u32::MAX;
 
     // Surcharges per (day, value) for the priced rules, raised between rounds.
     let mut price = vec![0.0f64; nd * nv];
@@ -101,6 +115,12 @@ pub(crate) fn best_row_forced(
                 continue;
             }
             let mut c = c;
+            let mut wk = 0;
+            if wdim > 1 && u != ns && p.weekend_of[0] != no_weekend {
+                c += weekend_step(0);
+                wk = 1.min(wcap);
+            }
+            let m = m * wdim + wk;
             if u != ns {
                 for r in bound(RunKind::MaxWork) {
                     if 1 > r.bound {
@@ -119,12 +139,13 @@ pub(crate) fn best_row_forced(
             let row = &mut back[d * states..(d + 1) * states];
             for v in 0..nv {
                 for r in 1..=rcap {
-                    for m in 0..mdim {
-                        let base = cur[idx(v, r, m)];
+                    for x in 0..mtot {
+                        let base = cur[idx(v, r, x)];
                         if !base.is_finite() {
                             continue;
                         }
-                        let from = idx(v, r, m) as u32;
+                        let from = idx(v, r, x) as u32;
+                        let (m, wk) = (x / wdim, x % wdim);
                         for u in 0..nv {
                             let s = sep[d * nv + u];
                             if !s.is_finite() {
@@ -175,7 +196,16 @@ pub(crate) fn best_row_forced(
                             if m2 >= mdim {
                                 continue;
                             }
-                            let k = idx(u, r2, m2);
+                            let mut wk2 = wk;
+                            if wdim > 1 && worked_u {
+                                let k = p.weekend_of[d];
+                                // A weekend counts once: Sunday after a worked Saturday is free.
+                                if k != no_weekend && !(worked_v && p.weekend_of[d - 1] == k) {
+                                    c += weekend_step(wk);
+                                    wk2 = (wk + 1).min(wcap);
+                                }
+                            }
+                            let k = idx(u, r2, m2 * wdim + wk2);
                             if c < next[k] {
                                 next[k] = c;
                                 row[k] = from;
@@ -190,8 +220,9 @@ pub(crate) fn best_row_forced(
         let mut end: Option<(f64, usize)> = None;
         for v in 0..nv {
             for r in 1..=rcap {
-                for m in 0..mdim {
-                    let k = idx(v, r, m);
+                for x in 0..mtot {
+                    let m = x / wdim;
+                    let k = idx(v, r, x);
                     let mut c = cur[k];
                     if !c.is_finite() {
                         continue;
@@ -209,14 +240,14 @@ pub(crate) fn best_row_forced(
         let (c, mut k) = end?;
         let mut row = vec![OFF; nd];
         for d in (0..nd).rev() {
-            let v = k / (rcap * mdim);
+            let v = k / (rcap * mtot);
             row[d] = val(v);
             if d > 0 {
                 k = back[d * states + k] as usize;
             }
         }
         // Price the rules the state did not see, and stop when none is broken.
-        let broken = surcharge(st, e, &row, lambda, res, &mut price);
+        let broken = surcharge(st, e, &row, lambda, res, wdim > 1, &mut price);
         if best.as_ref().is_none_or(|b| c < b.0) || broken == 0 {
             best = Some((c, row));
         }
@@ -237,6 +268,8 @@ struct Dims {
     unit: i64,
     /// Index in `p.sums[e]` of the minutes rule in the state.
     res: Option<usize>,
+    /// Worked weekends tracked: 0..wdim (capped at the largest limit + 1; 1 = not tracked).
+    wdim: usize,
 }
 
 fn dims(p: &super::state::Problem, e: usize) -> Option<Dims> {
@@ -273,7 +306,17 @@ fn dims(p: &super::state::Problem, e: usize) -> Option<Dims> {
             mdim = 1;
         }
     }
+    let mut wdim = 1usize;
+    if p.n_weekends > 0
+        && let Some(m) = p.weekend_rules[e].iter().map(|x| x.0).max()
+    {
+        wdim = ((m.max(0) as usize) + 2).min(p.n_weekends + 1);
+        if nd * nv * rcap * mdim * wdim > STATE_BUDGET {
+            wdim = 1;
+        }
+    }
     (nd * nv * rcap * mdim <= STATE_BUDGET).then_some(Dims {
+        wdim,
         rcap,
         mdim,
         unit,
@@ -287,7 +330,7 @@ pub(crate) fn ops_estimate(p: &super::state::Problem) -> u64 {
     let nv = (p.ns + 1) as u64;
     let total: u64 = (0..p.ne)
         .filter_map(|e| dims(p, e))
-        .map(|d| p.nd as u64 * nv * nv * d.rcap as u64 * d.mdim as u64 * 2)
+        .map(|d| p.nd as u64 * nv * nv * d.rcap as u64 * d.mdim as u64 * d.wdim as u64 * 2)
         .sum();
     total / p.ne.max(1) as u64
 }
@@ -307,6 +350,7 @@ fn surcharge(
     row: &[u16],
     lambda: f64,
     res: Option<usize>,
+    weekends_exact: bool,
     price: &mut [f64],
 ) -> usize {
     let p = st.p;
@@ -345,7 +389,7 @@ fn surcharge(
             }
         }
     }
-    if !p.weekend_rules[e].is_empty() && p.n_weekends > 0 {
+    if !weekends_exact && !p.weekend_rules[e].is_empty() && p.n_weekends > 0 {
         let mut worked = vec![false; p.n_weekends];
         for (d, &v) in row.iter().enumerate() {
             let k = p.weekend_of[d];
@@ -459,7 +503,7 @@ mod tests {
     fn dp_row_is_the_best_single_employee_row() {
         let mut rng = Rng::new(5);
         for _case in 0..60 {
-            let (ne, nd, ns) = (3, 6, 2);
+            let (ne, nd, ns) = (3, 8, 2);
             let m = model(&mut rng, ne, nd, ns);
             let p = Problem::new(&m);
             let mut start = Roster::empty(ne, nd);
