@@ -16,6 +16,11 @@
 use super::rng::Rng;
 use super::state::{Cost, OFF, RunKind, State};
 
+/// Whether one shift-count limit joins the state. Exact, but measured slower overall on the
+/// benchmark (instances 8 and 12 lost feasibility within 5 s: the larger state makes each DP
+/// dearer and the search gets fewer of them), so counts are priced instead.
+const TRACK_SHIFT_COUNT: bool = false;
+
 /// Largest `days × states` table we are willing to fill (about 16 MB of back-pointers).
 const STATE_BUDGET: usize = 4_000_000;
 
@@ -79,9 +84,17 @@ pub(crate) fn best_row_forced(
         unit,
         res,
         wdim,
+        cdim,
+        cnt,
     } = dims(p, e)?;
-    // Minutes and worked weekends share one combined index x = m * wdim + weekends.
-    let mtot = mdim * wdim;
+    // Minutes, worked weekends and one shift count share one combined index
+    // x = (m * wdim + weekends) * cdim + count.
+    let mtot = mdim * wdim * cdim;
+    let ccap = cdim - 1;
+    let cnt_amount = |u: usize| cnt.map_or(0, |ti| sums[ti].amount[u].max(0) as usize);
+    // Counting beyond the cap: every further shift is one more unit over the maximum.
+    let cnt_over =
+        |n: usize| cnt.map_or(0.0, |ti| lambda_units(sums[ti].strength, n as i64, lambda));
     let states = nv * rcap * mtot;
     let idx = |v: usize, r: usize, x: usize| (v * rcap + (r - 1)) * mtot + x;
     let wcap = wdim - 1;
@@ -120,7 +133,12 @@ pub(crate) fn best_row_forced(
                 c += weekend_step(0);
                 wk = 1.min(wcap);
             }
-            let m = m * wdim + wk;
+            let mut cc = cnt_amount(u);
+            if cc > ccap {
+                c += cnt_over(cc - ccap);
+                cc = ccap;
+            }
+            let m = (m * wdim + wk) * cdim + cc;
             if u != ns {
                 for r in bound(RunKind::MaxWork) {
                     if 1 > r.bound {
@@ -145,7 +163,8 @@ pub(crate) fn best_row_forced(
                             continue;
                         }
                         let from = idx(v, r, x) as u32;
-                        let (m, wk) = (x / wdim, x % wdim);
+                        let (cc, rest) = (x % cdim, x / cdim);
+                        let (m, wk) = (rest / wdim, rest % wdim);
                         for u in 0..nv {
                             let s = sep[d * nv + u];
                             if !s.is_finite() {
@@ -205,7 +224,12 @@ pub(crate) fn best_row_forced(
                                     wk2 = (wk + 1).min(wcap);
                                 }
                             }
-                            let k = idx(u, r2, m2 * wdim + wk2);
+                            let mut cc2 = cc + cnt_amount(u);
+                            if cc2 > ccap {
+                                c += cnt_over(cc2 - ccap);
+                                cc2 = ccap;
+                            }
+                            let k = idx(u, r2, (m2 * wdim + wk2) * cdim + cc2);
                             if c < next[k] {
                                 next[k] = c;
                                 row[k] = from;
@@ -221,11 +245,16 @@ pub(crate) fn best_row_forced(
         for v in 0..nv {
             for r in 1..=rcap {
                 for x in 0..mtot {
-                    let m = x / wdim;
+                    let m = x / cdim / wdim;
+                    let cc = x % cdim;
                     let k = idx(v, r, x);
                     let mut c = cur[k];
                     if !c.is_finite() {
                         continue;
+                    }
+                    if let Some(ti) = cnt {
+                        let t = &sums[ti];
+                        c += lambda_units(t.strength, t.cost(cc as i64), lambda);
                     }
                     if let Some(ti) = res {
                         let t = &sums[ti];
@@ -247,7 +276,7 @@ pub(crate) fn best_row_forced(
             }
         }
         // Price the rules the state did not see, and stop when none is broken.
-        let broken = surcharge(st, e, &row, lambda, res, wdim > 1, &mut price);
+        let broken = surcharge(st, e, &row, lambda, [res, cnt], wdim > 1, &mut price);
         if best.as_ref().is_none_or(|b| c < b.0) || broken == 0 {
             best = Some((c, row));
         }
@@ -270,6 +299,9 @@ struct Dims {
     res: Option<usize>,
     /// Worked weekends tracked: 0..wdim (capped at the largest limit + 1; 1 = not tracked).
     wdim: usize,
+    /// Shifts counted by rule `p.sums[e][cnt]`: 0..cdim (capped at its maximum + 1).
+    cdim: usize,
+    cnt: Option<usize>,
 }
 
 fn dims(p: &super::state::Problem, e: usize) -> Option<Dims> {
@@ -315,7 +347,26 @@ fn dims(p: &super::state::Problem, e: usize) -> Option<Dims> {
             wdim = 1;
         }
     }
+    // One horizon-wide shift-count limit (the tightest) can join the state too.
+    let mut cnt = None;
+    let mut cdim = 1usize;
+    let tight = sums
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !t.minutes && t.window.is_none() && t.min.is_none())
+        .filter_map(|(i, t)| t.max.map(|m| (m as usize, i)))
+        .filter(|&(m, _)| m > 0 && m < nd)
+        .min();
+    if let Some((m, i)) = tight
+        && nd * nv * rcap * mdim * wdim * (m + 2) <= STATE_BUDGET
+        && TRACK_SHIFT_COUNT
+    {
+        cnt = Some(i);
+        cdim = m + 2;
+    }
     (nd * nv * rcap * mdim <= STATE_BUDGET).then_some(Dims {
+        cdim,
+        cnt,
         wdim,
         rcap,
         mdim,
@@ -330,7 +381,16 @@ pub(crate) fn ops_estimate(p: &super::state::Problem) -> u64 {
     let nv = (p.ns + 1) as u64;
     let total: u64 = (0..p.ne)
         .filter_map(|e| dims(p, e))
-        .map(|d| p.nd as u64 * nv * nv * d.rcap as u64 * d.mdim as u64 * d.wdim as u64 * 2)
+        .map(|d| {
+            p.nd as u64
+                * nv
+                * nv
+                * d.rcap as u64
+                * d.mdim as u64
+                * d.wdim as u64
+                * d.cdim as u64
+                * 2
+        })
         .sum();
     total / p.ne.max(1) as u64
 }
@@ -349,7 +409,7 @@ fn surcharge(
     e: usize,
     row: &[u16],
     lambda: f64,
-    res: Option<usize>,
+    exact: [Option<usize>; 2],
     weekends_exact: bool,
     price: &mut [f64],
 ) -> usize {
@@ -358,7 +418,7 @@ fn surcharge(
     let nv = ns + 1;
     let mut broken = 0;
     for (ti, t) in p.sums[e].iter().enumerate() {
-        if Some(ti) == res {
+        if exact.contains(&Some(ti)) {
             continue;
         }
         let win = |d: usize| t.window.as_ref().map_or(0, |w| w[d] as usize);
