@@ -1,0 +1,662 @@
+//! Real-browser tests: headless Chromium driven through chromedriver with fantoccini.
+//!
+//! They walk the flow a person walks — sign up, verify the mailed code, log out and in again,
+//! create a group, invite, and join from a second browser — in a desktop and a phone viewport.
+//! They need Chromium and its driver (Debian: `apt-get install chromium chromium-driver`) and run
+//! only when `MOIM_CHROMEDRIVER` names the driver binary; otherwise each test says so on stderr
+//! and passes, so `cargo test` works on a machine without a browser.
+//!
+//! - `MOIM_CHROMEDRIVER=/usr/bin/chromedriver`: run the browser tests.
+//! - `MOIM_CHROMIUM`: the browser binary (default `/usr/bin/chromium`).
+//! - `MOIM_SCREENSHOT_DIR`: save a full-page PNG of every step, and a tour of every page in
+//!   Korean and English at 1280, 390 and 360 px, for people reviewing the UI.
+//! - `MOIM_TEST_DATABASE_URL`: run the app on PostgreSQL instead of SQLite (see moim-testkit).
+//!
+//! # Layout
+//! - [`Driver`]: chromedriver on a free port, killed together with its browsers when dropped.
+//! - [`Browser`]: one WebDriver session with its own profile directory, so its own cookies.
+//! - [`invite_sign_up_and_join`]: the scenario, run once per [`Viewport`].
+//! - [`tour`]: the screenshot tour.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use moim_testkit::{TestApp, find_code};
+use serde_json::{Value, json};
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long any one expectation (an element, a navigation, a mail) may take. Generous because
+/// CI machines are shared; a passing run never waits this long.
+const TIMEOUT: Duration = Duration::from_secs(20);
+const POLL: Duration = Duration::from_millis(50);
+const PASSWORD: &str = "blue lantern 42";
+
+#[derive(Clone, Copy, Debug)]
+struct Viewport {
+    name: &'static str,
+    width: u32,
+    height: u32,
+}
+
+const DESKTOP: Viewport = Viewport {
+    name: "desktop",
+    width: 1280,
+    height: 900,
+};
+const PHONE: Viewport = Viewport {
+    name: "phone",
+    width: 390,
+    height: 844,
+};
+/// The narrowest phone we promise to support; only used by the screenshot tour.
+const SMALL_PHONE: Viewport = Viewport {
+    name: "small",
+    width: 360,
+    height: 740,
+};
+
+/// chromedriver on its own port. It runs in its own process group so that dropping the guard
+/// (also when a test panics half-way) takes the browsers it started down with it.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    /// Starts the driver named by `MOIM_CHROMEDRIVER`, or returns `None` (and says why) when the
+    /// variable is unset.
+    fn start(test: &str) -> Option<Driver> {
+        let Some(bin) = std::env::var_os("MOIM_CHROMEDRIVER").filter(|v| !v.is_empty()) else {
+            eprintln!(
+                "{test}: skipped: set MOIM_CHROMEDRIVER=/usr/bin/chromedriver to run the browser tests"
+            );
+            return None;
+        };
+        let port = free_port();
+        let child = Command::new(&bin)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start chromedriver {}: {e}",
+                    PathBuf::from(&bin).display()
+                )
+            });
+        let mut driver = Driver { child, port };
+        driver.wait_until_ready();
+        Some(driver)
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Polls `GET /status` until the driver says it is ready.
+    fn wait_until_ready(&mut self) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("chromedriver exited before it was ready: {status}");
+            }
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                if s.write_all(
+                    b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                )
+                .is_ok()
+                {
+                    // Read what arrives (the driver may keep the connection open) until the
+                    // answer says ready, the peer closes, or the read times out.
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n @ 1..) = s.read(&mut buf) {
+                        seen.extend_from_slice(&buf[..n]);
+                        if String::from_utf8_lossy(&seen).contains("\"ready\":true") {
+                            return;
+                        }
+                    }
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not answer on port {} within {TIMEOUT:?}",
+                self.port
+            );
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // The negative id names the whole group: the driver and every browser it launched.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    l.local_addr().expect("local addr").port()
+}
+
+/// One browser window: a WebDriver session with a fresh profile (cookies, storage) of its own.
+struct Browser {
+    client: Client,
+    profile: PathBuf,
+    base: String,
+    vp: Viewport,
+    /// Names screenshots: `<viewport>-<who>-<step>.png`.
+    who: &'static str,
+}
+
+impl Browser {
+    async fn open(driver: &Driver, base: &str, vp: Viewport, who: &'static str) -> Browser {
+        let profile =
+            std::env::temp_dir().join(format!("moim-chromium-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&profile).expect("profile dir");
+        let chromium =
+            std::env::var("MOIM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    format!("--user-data-dir={}", profile.display()),
+                    format!("--window-size={},{}", vp.width, vp.height),
+                ],
+                // A Korean visitor: the app's default language, chosen from Accept-Language.
+                "prefs": { "intl.accept_languages": "ko-KR,ko" },
+            },
+        });
+        let Value::Object(caps) = caps else {
+            unreachable!("capabilities are an object")
+        };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&driver.url())
+            .await
+            .unwrap_or_else(|e| panic!("cannot open a Chromium session: {e}"));
+        let b = Browser {
+            client,
+            profile,
+            base: base.to_owned(),
+            vp,
+            who,
+        };
+        b.resize(vp.width, vp.height).await;
+        b
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+
+    /// Sets the *viewport* (what CSS media queries see) to `width`×`height`: the window size
+    /// WebDriver sets includes any browser chrome, so the difference is measured and added.
+    async fn resize(&self, width: u32, height: u32) {
+        let mut w = width;
+        let mut h = height;
+        for _ in 0..3 {
+            self.client
+                .set_window_size(w, h)
+                .await
+                .expect("set window size");
+            let inner = self
+                .js("return [window.innerWidth, window.innerHeight]")
+                .await;
+            let iw = inner[0].as_u64().unwrap_or(0) as u32;
+            let ih = inner[1].as_u64().unwrap_or(0) as u32;
+            if iw == width && ih == height {
+                return;
+            }
+            w = (w + width).saturating_sub(iw);
+            h = (h + height).saturating_sub(ih);
+        }
+        let inner = self.js("return window.innerWidth").await;
+        assert_eq!(
+            inner.as_u64(),
+            Some(u64::from(width)),
+            "could not make the viewport {width} px wide"
+        );
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script {script:?} failed: {e}"))
+    }
+
+    async fn goto(&self, path: &str) {
+        let url = format!("{}{path}", self.base);
+        self.client
+            .goto(&url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+    }
+
+    /// Where the browser is, and what the page says, for failure messages.
+    async fn describe(&self) -> String {
+        let url = self
+            .client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let text = self
+            .client
+            .execute(
+                "return document.body ? document.body.innerText : ''",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let text: String = text.chars().take(1500).collect();
+        format!(
+            "[{} {}] at {url}\n--- page text ---\n{text}\n---",
+            self.vp.name, self.who
+        )
+    }
+
+    /// Polls `check` until it yields a value; fails with `what` and the page after [`TIMEOUT`].
+    async fn until<T>(&self, what: &str, mut check: impl AsyncFnMut(&Client) -> Option<T>) -> T {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(v) = check(&self.client).await {
+                return v;
+            }
+            if Instant::now() > deadline {
+                self.shot("FAILED").await;
+                panic!("timed out waiting for {what}\n{}", self.describe().await);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// The first visible element matching `css`.
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.until(&format!("a visible `{css}`"), async |c| {
+            let el = c.find(Locator::Css(css)).await.ok()?;
+            el.is_displayed().await.ok()?.then_some(el)
+        })
+        .await
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        el.text().await.expect("element text").trim().to_owned()
+    }
+
+    async fn texts(&self, css: &str) -> Vec<String> {
+        self.find(css).await;
+        let mut out = Vec::new();
+        for el in self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .expect("find all")
+        {
+            out.push(el.text().await.expect("element text").trim().to_owned());
+        }
+        out
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let el = self.find(css).await;
+        el.clear()
+            .await
+            .unwrap_or_else(|e| panic!("cannot clear `{css}`: {e}"));
+        el.send_keys(value)
+            .await
+            .unwrap_or_else(|e| panic!("cannot type into `{css}`: {e}"));
+    }
+
+    /// Clicks like a person: the element is scrolled to the middle of the viewport first, so
+    /// the sticky header never covers it on a small screen.
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        let arg = serde_json::to_value(&el).expect("element as a script argument");
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})",
+                vec![arg],
+            )
+            .await
+            .expect("scroll into view");
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click `{css}`: {e}"));
+    }
+
+    /// Waits until the location's path satisfies `ok` and the page has loaded.
+    async fn wait_path(&self, what: &str, ok: impl Fn(&str) -> bool) -> Here {
+        self.until(&format!("the browser to reach {what}"), async |c| {
+            let u = c.current_url().await.ok()?;
+            let ready = c.execute("return document.readyState", vec![]).await.ok()?;
+            (ok(u.path()) && ready == "complete").then(|| Here {
+                path: u.path().to_owned(),
+                query: u
+                    .query_pairs()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect(),
+            })
+        })
+        .await
+    }
+
+    /// A full-page PNG in `$MOIM_SCREENSHOT_DIR` (no-op when unset).
+    async fn shot(&self, step: &str) {
+        let Some(dir) = std::env::var_os("MOIM_SCREENSHOT_DIR").filter(|d| !d.is_empty()) else {
+            return;
+        };
+        let dir = PathBuf::from(dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let lang = self
+            .client
+            .execute("return document.documentElement.lang || 'x'", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "x".into());
+        // Grow the window to the page's height so the PNG shows everything, then restore it.
+        let full = self
+            .client
+            .execute("return document.documentElement.scrollHeight", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0) as u32;
+        let tall = full.clamp(self.vp.height, 6000);
+        if tall > self.vp.height {
+            self.resize(self.vp.width, tall).await;
+        }
+        let png = self.client.screenshot().await;
+        if tall > self.vp.height {
+            self.resize(self.vp.width, self.vp.height).await;
+        }
+        let name = format!(
+            "{}-{}-{lang}-{}-{step}.png",
+            self.vp.name, self.vp.width, self.who
+        );
+        match png {
+            Ok(bytes) => {
+                let _ = std::fs::write(dir.join(name), bytes);
+            }
+            Err(e) => eprintln!("screenshot {name} failed: {e}"),
+        }
+    }
+}
+
+/// The latest six-digit code mailed to `email` (the mail may be written a moment after the
+/// page answers).
+async fn mailed_code(b: &Browser, app: &TestApp, email: &str) -> String {
+    let to = format!("To: {email}");
+    b.until(&format!("a code mailed to {email}"), async |_| {
+        app.outbox()
+            .iter()
+            .rev()
+            .find(|m| m.contains(&to))
+            .and_then(|m| find_code(m))
+    })
+    .await
+}
+
+/// A location the browser reached: its path and decoded query.
+struct Here {
+    path: String,
+    query: Vec<(String, String)>,
+}
+
+impl Here {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Signs up on the page that is open, reads the mailed code and enters it. Returns the URL the
+/// browser lands on after verifying.
+async fn sign_up_and_verify(b: &Browser, app: &TestApp, email: &str, nickname: &str) -> Here {
+    b.fill("#email", email).await;
+    b.fill("#nickname", nickname).await;
+    b.fill("#password", PASSWORD).await;
+    b.shot("signup-filled").await;
+    b.click("form[action='/signup'] button[type=submit]").await;
+    let at = b.wait_path("the verify page", |p| p == "/verify").await;
+    assert_eq!(
+        at.get("email"),
+        Some(email),
+        "the verify page should know the address"
+    );
+    let code = mailed_code(b, app, email).await;
+    b.shot("verify").await;
+    b.fill("#code", &code).await;
+    b.click("form[action='/verify'] button[type=submit]").await;
+    b.wait_path("the page after verifying", |p| p != "/verify")
+        .await
+}
+
+fn is_group_home(path: &str) -> bool {
+    path.strip_prefix("/groups/")
+        .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
+}
+
+/// Sign up, log out, log in, create a group and invite; a second person opens the invite link,
+/// signs up from there, comes back to the invite, joins; both see each other on the members page.
+async fn invite_sign_up_and_join(driver: &Driver, vp: Viewport) {
+    let app = TestApp::new().await;
+    let addr = app.serve().await;
+    let base = format!("http://{addr}");
+    let run = &uuid::Uuid::now_v7().simple().to_string()[24..];
+    let owner_email = format!("owner-{run}@example.com");
+    let owner_nick = format!("모임장{}", &run[..4]);
+    let guest_email = format!("guest-{run}@example.com");
+    let guest_nick = format!("jimin_{}", &run[..4]);
+    let group_name = format!("새벽 러닝 {}", &run[..4]);
+
+    // --- A: sign up and verify --------------------------------------------------------------
+    let a = Browser::open(driver, &base, vp, "owner").await;
+    a.goto("/").await;
+    a.find("main h1").await;
+    a.shot("landing").await;
+    a.goto("/signup").await;
+    a.shot("signup").await;
+    let landed = sign_up_and_verify(&a, &app, &owner_email, &owner_nick).await;
+    assert_eq!(
+        landed.path.as_str(),
+        "/welcome",
+        "a new account lands on the welcome page\n{}",
+        a.describe().await
+    );
+    assert!(
+        a.text("main h1").await.contains(&owner_nick),
+        "the welcome page greets by nickname\n{}",
+        a.describe().await
+    );
+    a.shot("welcome").await;
+
+    // --- A: log out, log in again -----------------------------------------------------------
+    a.click("form[action='/logout'] button[type=submit]").await;
+    a.wait_path("the landing page after logging out", |p| p == "/")
+        .await;
+    a.find("header a[href='/login']").await;
+    a.goto("/login").await;
+    a.fill("#email", &owner_email).await;
+    a.fill("#password", PASSWORD).await;
+    a.shot("login").await;
+    a.click("form[action='/login'] button[type=submit]").await;
+    a.wait_path("my groups after logging in", |p| p == "/groups")
+        .await;
+    assert_eq!(
+        a.text("[data-testid=nav-profile]").await,
+        owner_nick,
+        "the header shows who is logged in"
+    );
+    a.shot("groups-empty").await;
+
+    // --- A: create a group and open its invite page -----------------------------------------
+    a.goto("/groups/new").await;
+    a.fill("#name", &group_name).await;
+    a.fill("#capacity", "12").await;
+    a.fill("#pledge", "매주 토요일 6시, 한강에서").await;
+    a.shot("group-new").await;
+    a.click("form[action='/groups'] button[type=submit]").await;
+    let home = a.wait_path("the new group's home", is_group_home).await;
+    let group_path = home.path;
+    assert_eq!(a.text("[data-testid=group-name]").await, group_name);
+    a.shot("group-home").await;
+
+    a.goto(&format!("{group_path}/invite")).await;
+    let code = a.text("[data-testid=invite-code]").await;
+    assert!(
+        code.len() >= 6 && code.chars().all(|c| c.is_ascii_alphanumeric()),
+        "an invite code, not {code:?}"
+    );
+    let link = a
+        .find("[data-testid=invite-link]")
+        .await
+        .prop("value")
+        .await
+        .expect("link value")
+        .unwrap_or_default();
+    let join_path = format!("/join/{code}");
+    assert!(
+        link.ends_with(&join_path),
+        "the invite link {link:?} should end with {join_path}"
+    );
+    a.shot("invite").await;
+
+    // --- B: a second person opens the invite, signs up from it, comes back, joins -----------
+    let b = Browser::open(driver, &base, vp, "guest").await;
+    b.goto(&join_path).await;
+    assert_eq!(
+        b.text("[data-testid=join-group-name]").await,
+        group_name,
+        "the invite shows the group"
+    );
+    b.shot("join-signed-out").await;
+    b.click("main a[href^='/signup?next=']").await;
+    let at = b.wait_path("the sign-up page", |p| p == "/signup").await;
+    assert_eq!(
+        at.get("next"),
+        Some(join_path.as_str()),
+        "sign-up should remember the invite"
+    );
+    let landed = sign_up_and_verify(&b, &app, &guest_email, &guest_nick).await;
+    assert_eq!(
+        landed.path.as_str(),
+        join_path,
+        "after verifying, the `next` parameter should bring the new user back to the invite\n{}",
+        b.describe().await
+    );
+    b.shot("join-signed-in").await;
+    b.click("[data-testid=join-submit]").await;
+    let joined = b
+        .wait_path("the group's home after joining", |p| p == group_path)
+        .await;
+    assert_eq!(joined.get("notice"), Some("join.joined"));
+    b.find(".notice").await;
+    b.shot("joined").await;
+
+    // --- both see both on the members page --------------------------------------------------
+    let members = format!("{group_path}/members");
+    for br in [&b, &a] {
+        br.goto(&members).await;
+        let names = br.texts("[data-testid=member] .member-name").await;
+        for nick in [&owner_nick, &guest_nick] {
+            assert!(
+                names.contains(nick),
+                "{} should see {nick} among the members {names:?}",
+                br.who
+            );
+        }
+        assert_eq!(names.len(), 2, "exactly the two members: {names:?}");
+        br.shot("members").await;
+    }
+
+    if std::env::var_os("MOIM_SCREENSHOT_DIR").is_some() {
+        tour(driver, &base, vp, &a, &group_path, &join_path).await;
+        if vp.width == PHONE.width {
+            let a = Browser {
+                client: a.client.clone(),
+                profile: a.profile.clone(),
+                base: base.clone(),
+                vp: SMALL_PHONE,
+                who: "owner",
+            };
+            a.resize(SMALL_PHONE.width, SMALL_PHONE.height).await;
+            tour(driver, &base, SMALL_PHONE, &a, &group_path, &join_path).await;
+            a.resize(PHONE.width, PHONE.height).await;
+        }
+    }
+
+    b.close().await;
+    a.close().await;
+}
+
+/// Every page, in Korean and in English, signed in (as the owner) and signed out.
+async fn tour(driver: &Driver, base: &str, vp: Viewport, owner: &Browser, group: &str, join: &str) {
+    let signed_in = [
+        ("welcome", "/welcome".to_owned()),
+        ("groups", "/groups".to_owned()),
+        ("group-new", "/groups/new".to_owned()),
+        ("group-home", group.to_owned()),
+        ("members", format!("{group}/members")),
+        ("invite", format!("{group}/invite")),
+        ("edit", format!("{group}/edit")),
+        ("join-member", join.to_owned()),
+        ("profile", "/profile".to_owned()),
+        ("not-found", "/nowhere".to_owned()),
+    ];
+    let visitor = Browser::open(driver, base, vp, "visitor").await;
+    let signed_out = [
+        ("landing", "/".to_owned()),
+        ("signup", "/signup".to_owned()),
+        ("verify", "/verify?email=someone%40example.com".to_owned()),
+        ("login", "/login".to_owned()),
+        ("forgot", "/forgot".to_owned()),
+        ("join", join.to_owned()),
+        ("join-invalid", "/join/NOPE0000".to_owned()),
+    ];
+    for lang in ["en", "ko"] {
+        for (br, pages) in [(owner, &signed_in[..]), (&visitor, &signed_out[..])] {
+            br.goto(&format!("/lang/{lang}")).await;
+            for (name, path) in pages {
+                br.goto(path).await;
+                br.find("main").await;
+                br.shot(&format!("tour-{name}")).await;
+            }
+        }
+    }
+    visitor.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_invite_and_join_in_a_real_browser() {
+    let Some(driver) = Driver::start("sign_up_invite_and_join_in_a_real_browser") else {
+        return;
+    };
+    for vp in [DESKTOP, PHONE] {
+        invite_sign_up_and_join(&driver, vp).await;
+    }
+}
