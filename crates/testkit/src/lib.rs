@@ -40,7 +40,11 @@ fn init_logs() {
     ONCE.call_once(|| {
         if let Ok(filter) = std::env::var("TEST_LOG") {
             let _ = tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::new(if filter.is_empty() { "info".into() } else { filter }))
+                .with_env_filter(tracing_subscriber::EnvFilter::new(if filter.is_empty() {
+                    "info".into()
+                } else {
+                    filter
+                }))
                 .with_test_writer()
                 .try_init();
         }
@@ -49,7 +53,9 @@ fn init_logs() {
 
 /// The PostgreSQL URL for tests, when the PostgreSQL suite is requested.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("MOIM_TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
+    std::env::var("MOIM_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
 }
 
 impl TestApp {
@@ -65,9 +71,10 @@ impl TestApp {
         let (db, pg_drop) = match postgres_url() {
             Some(admin_url) => {
                 let name = format!("moim_test_{id}");
-                let admin = moim_store::connect(&admin_url, &moim_store::PoolConfig { max_connections: 1 })
-                    .await
-                    .expect("connect to MOIM_TEST_DATABASE_URL");
+                let admin =
+                    moim_store::connect(&admin_url, &moim_store::PoolConfig { max_connections: 1 })
+                        .await
+                        .expect("connect to MOIM_TEST_DATABASE_URL");
                 if let Db::Postgres(pool) = &admin {
                     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                         .execute(pool)
@@ -76,14 +83,24 @@ impl TestApp {
                 }
                 admin.close().await;
                 let url = replace_db_name(&admin_url, &name);
-                let db = moim_store::connect(&url, &moim_store::PoolConfig { max_connections: 20 })
-                    .await
-                    .expect("connect test database");
+                let db = moim_store::connect(
+                    &url,
+                    &moim_store::PoolConfig {
+                        max_connections: 20,
+                    },
+                )
+                .await
+                .expect("connect test database");
                 (db, Some((admin_url, name)))
             }
             None => {
                 let url = format!("sqlite://{}", dir.join("moim.db").display());
-                (moim_store::connect(&url, &moim_store::PoolConfig { max_connections: 8 }).await.expect("sqlite"), None)
+                (
+                    moim_store::connect(&url, &moim_store::PoolConfig { max_connections: 8 })
+                        .await
+                        .expect("sqlite"),
+                    None,
+                )
             }
         };
         moim_store::migrate(&db).await.expect("migrate");
@@ -91,7 +108,13 @@ impl TestApp {
         tweak(&mut cfg);
         let state = AppState::new(db.clone(), cfg).await.expect("state");
         let router = moim_web::app(state.clone());
-        TestApp { router, state, db, dir, pg_drop }
+        TestApp {
+            router,
+            state,
+            db,
+            dir,
+            pg_drop,
+        }
     }
 
     pub fn backend(&self) -> &'static str {
@@ -100,7 +123,11 @@ impl TestApp {
 
     /// A new client (its own cookie jar, like a separate browser).
     pub fn client(&self) -> Client {
-        Client { router: self.router.clone(), jar: Arc::new(Mutex::new(BTreeMap::new())), bearer: None }
+        Client {
+            router: self.router.clone(),
+            jar: Arc::new(Mutex::new(BTreeMap::new())),
+            bearer: None,
+        }
     }
 
     /// Every e-mail written to the outbox so far, oldest first, as raw RFC 5322 text.
@@ -110,7 +137,11 @@ impl TestApp {
             .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
             .unwrap_or_default();
         files.sort();
-        files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
+        files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .map(|raw| decode_mail(&raw))
+            .collect()
     }
 
     /// The latest six-digit code mailed to `email`.
@@ -132,34 +163,55 @@ impl TestApp {
             .rev()
             .find(|m| m.contains(&format!("To: {email}")) && m.contains("/reset/"))
             .unwrap_or_else(|| panic!("no reset mail to {email}"));
-        let decoded = mail.replace("=\r\n", "").replace("=\n", "");
-        let start = decoded.find("/reset/").expect("link") + "/reset/".len();
-        decoded[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+        let start = mail.find("/reset/").expect("link") + "/reset/".len();
+        mail[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
     }
 
     /// Signs up and verifies a user through the API; returns a client holding an access token.
     pub async fn user(&self, email: &str, nickname: &str) -> Client {
         let c = self.client();
-        let r = c.post("/api/v1/auth/signup", json!({"email": email, "password": "correct horse 9", "nickname": nickname})).await;
+        let r = c
+            .post(
+                "/api/v1/auth/signup",
+                json!({"email": email, "password": "correct horse 9", "nickname": nickname}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "signup {email}: {}", r.text);
         let code = self.last_code(email);
-        let r = c.post("/api/v1/auth/verify", json!({"email": email, "code": code})).await;
+        let r = c
+            .post("/api/v1/auth/verify", json!({"email": email, "code": code}))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "verify {email}: {}", r.text);
         let r = c
-            .post("/api/v1/auth/token", json!({"grant_type": "password", "email": email, "password": "correct horse 9"}))
+            .post(
+                "/api/v1/auth/token",
+                json!({"grant_type": "password", "email": email, "password": "correct horse 9"}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "token {email}: {}", r.text);
-        let token = r.json["access_token"].as_str().expect("access token").to_owned();
+        let token = r.json["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned();
         c.with_bearer(&token)
     }
 
     /// Serves the app on 127.0.0.1 with a random port, for browser tests and load tests.
     pub async fn serve(&self) -> std::net::SocketAddr {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = self.router.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
         });
         addr
     }
@@ -169,16 +221,28 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
         if let Some((admin_url, name)) = self.pg_drop.take() {
-            let db = self.db.clone();
-            // Drop runs outside async context; a short-lived runtime on its own thread cleans up.
+            // Drop cannot await, and the test's own runtime is blocked while we wait here, so a
+            // short-lived runtime on another thread drops the database. FORCE ends the test
+            // pool's connections (closing that pool would need the blocked runtime).
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
                 rt.block_on(async move {
-                    db.close().await;
-                    if let Ok(Db::Postgres(pool)) = moim_store::connect(&admin_url, &moim_store::PoolConfig { max_connections: 1 }).await {
-                        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                            .execute(&pool)
-                            .await;
+                    if let Ok(Db::Postgres(pool)) = moim_store::connect(
+                        &admin_url,
+                        &moim_store::PoolConfig { max_connections: 1 },
+                    )
+                    .await
+                    {
+                        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .execute(&pool)
+                        .await;
                         pool.close().await;
                     }
                 });
@@ -189,7 +253,9 @@ impl Drop for TestApp {
 }
 
 fn replace_db_name(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end);
     let mut out = match path_start {
@@ -201,6 +267,56 @@ fn replace_db_name(url: &str, name: &str) -> String {
         out.push_str(q);
     }
     out
+}
+
+/// A raw RFC 5322 message with its MIME parts decoded (base64 and quoted-printable), so tests can
+/// search the text a person would read.
+pub fn decode_mail(raw: &str) -> String {
+    use base64::Engine as _;
+    let raw = raw.replace("\r\n", "\n");
+    let mut out = String::new();
+    for section in raw.split("\n--") {
+        let (head, body) = section.split_once("\n\n").unwrap_or((section, ""));
+        out.push_str(head);
+        out.push('\n');
+        let lower = head.to_ascii_lowercase();
+        if lower.contains("content-transfer-encoding: base64") {
+            let compact: String = body
+                .lines()
+                .take_while(|l| !l.starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("");
+            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(compact.trim()) {
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        } else if lower.contains("content-transfer-encoding: quoted-printable") {
+            out.push_str(&decode_qp(body));
+        } else {
+            out.push_str(body);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn decode_qp(s: &str) -> String {
+    let joined = s.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The first run of exactly six digits in a mail body.
@@ -277,20 +393,37 @@ impl Client {
         let cookies = self
             .jar
             .lock()
-            .map(|j| j.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
+            .map(|j| {
+                j.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
             .unwrap_or_default();
         if !cookies.is_empty() && !req.headers().contains_key(header::COOKIE) {
-            req.headers_mut().insert(header::COOKIE, HeaderValue::from_str(&cookies).expect("cookie header"));
+            req.headers_mut().insert(
+                header::COOKIE,
+                HeaderValue::from_str(&cookies).expect("cookie header"),
+            );
         }
         if let Some(t) = &self.bearer
             && !req.headers().contains_key(header::AUTHORIZATION)
         {
-            req.headers_mut().insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {t}")).expect("auth"));
+            req.headers_mut().insert(
+                header::AUTHORIZATION,
+                HeaderValue::from_str(&format!("Bearer {t}")).expect("auth"),
+            );
         }
         if !req.headers().contains_key(header::HOST) {
-            req.headers_mut().insert(header::HOST, HeaderValue::from_static("localhost"));
+            req.headers_mut()
+                .insert(header::HOST, HeaderValue::from_static("localhost"));
         }
-        let res = self.router.clone().oneshot(req).await.expect("infallible router");
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("infallible router");
         let status = res.status();
         let headers = res.headers().clone();
         for v in headers.get_all(header::SET_COOKIE) {
@@ -309,7 +442,12 @@ impl Client {
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, text, json }
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
     }
 
     pub async fn request(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
