@@ -153,8 +153,7 @@ impl Password {
             return Err(FieldError::new("password", "too_long"));
         }
         let lower = raw.to_lowercase();
-        if COMMON_PASSWORDS.contains(&lower.as_str())
-            || lower.chars().all(|c| Some(c) == lower.chars().next())
+        if COMMON_PASSWORDS.contains(&lower.as_str()) || lower.chars().all(|c| lower.starts_with(c))
         {
             return Err(FieldError::new("password", "too_common"));
         }
@@ -270,6 +269,7 @@ pub fn parse_url(field: &'static str, raw: &str) -> Result<Option<String>, Field
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -161,6 +161,7 @@ pub fn has_room(members: i32, capacity: i32) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use jiff::civil::date;

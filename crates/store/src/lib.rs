@@ -264,6 +264,7 @@ pub async fn migrate(db: &Db) -> Result<Vec<&'static str>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -796,6 +796,7 @@ pub fn error_message(l: Locale, code: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -231,6 +231,7 @@ pub fn urlencode(s: &str) -> String {
 }
 
 /// The signed-in user, or a redirect to the log-in page that comes back here.
+#[allow(clippy::result_large_err)] // the error is the response itself, built once and returned
 pub fn require_user(ctx: &PageCtx) -> Result<&User, Response> {
     ctx.user
         .as_ref()

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
+
 //! The HTTP suite: every test builds the whole app on a fresh database (SQLite by default,
 //! PostgreSQL when `MOIM_TEST_DATABASE_URL` is set) and talks to it in-process.
 
