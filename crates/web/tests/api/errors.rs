@@ -12,6 +12,7 @@ async fn bad_input_gets_field_level_problems_never_a_500() {
     let r = c
         .post("/api/v1/auth/signup", json!({"email": "a@b.co"}))
         .await;
+    super::assert_clean(&r);
     assert_eq!(r.status, 422);
     assert_eq!(r.header("content-type"), Some(problem));
     assert_eq!(r.json["errors"][0]["field"], "password");
@@ -23,6 +24,7 @@ async fn bad_input_gets_field_level_problems_never_a_500() {
             json!({"email": "not-an-email", "password": "short", "nickname": "x"}),
         )
         .await;
+    super::assert_clean(&r);
     let fields: Vec<&str> = r.json["errors"]
         .as_array()
         .unwrap()
@@ -44,6 +46,7 @@ async fn bad_input_gets_field_level_problems_never_a_500() {
             json!({"name": "x", "category": "study", "capacity": "ten"}),
         )
         .await;
+    super::assert_clean(&r);
     assert_eq!(r.status, 422);
     assert_eq!(
         (
@@ -55,6 +58,7 @@ async fn bad_input_gets_field_level_problems_never_a_500() {
     // Overlong strings.
     let long = "가".repeat(31);
     let r = u.post("/api/v1/groups", json!({"name": long, "category": "study", "capacity": 5, "description": "x".repeat(1001)})).await;
+    super::assert_clean(&r);
     let fields: Vec<&str> = r.json["errors"]
         .as_array()
         .unwrap()
@@ -73,6 +77,7 @@ async fn bad_input_gets_field_level_problems_never_a_500() {
     let r = u
         .post("/api/v1/groups", json!({"name": "x", "category": "piracy", "capacity": 5, "starts_on": "2026-13-01", "ends_on": "2026-01-01", "visibility": "secret"}))
         .await;
+    super::assert_clean(&r);
     let fields: Vec<&str> = r.json["errors"]
         .as_array()
         .unwrap()
@@ -86,6 +91,7 @@ async fn bad_input_gets_field_level_problems_never_a_500() {
         "{fields:?}"
     );
     let r = u.post("/api/v1/groups", json!({"name": "x", "category": "study", "capacity": 5, "starts_on": "2026-05-01", "ends_on": "2026-04-01"})).await;
+    super::assert_clean(&r);
     assert_eq!(r.json["errors"][0]["code"], "before_start");
     // Unknown fields are named rather than silently dropped.
     let r = u
@@ -94,6 +100,7 @@ async fn bad_input_gets_field_level_problems_never_a_500() {
             json!({"name": "x", "category": "study", "capacity": 5, "owner_id": "someone"}),
         )
         .await;
+    super::assert_clean(&r);
     assert_eq!(r.json["errors"][0]["code"], "unknown_field");
     // Unknown and malformed ids.
     for path in [
@@ -102,6 +109,7 @@ async fn bad_input_gets_field_level_problems_never_a_500() {
         "/api/v1/groups/1;DROP%20TABLE%20groups/members",
     ] {
         let r = u.get(path).await;
+        super::assert_clean(&r);
         assert_eq!(r.status, 404, "{path}: {}", r.text);
         assert_eq!(r.header("content-type"), Some(problem));
     }
@@ -114,27 +122,33 @@ async fn bad_input_gets_field_level_problems_never_a_500() {
             "{\"name\": ",
         )
         .await;
+    super::assert_clean(&r);
     assert_eq!((r.status.as_u16(), r.code()), (400, "malformed_json"));
     let r = u
         .raw(Method::POST, "/api/v1/groups", "text/xml", "<group/>")
         .await;
+    super::assert_clean(&r);
     assert_eq!(r.status, 415);
     let r = u
         .raw(Method::POST, "/api/v1/groups", "application/json", "")
         .await;
+    super::assert_clean(&r);
     assert_eq!(r.status, 400);
     let r = u.get("/api/v1/nothing-here").await;
+    super::assert_clean(&r);
     assert_eq!(
         (r.status.as_u16(), r.code(), r.header("content-type")),
         (404, "route_not_found", Some(problem))
     );
     let r = u.request(Method::PUT, "/api/v1/me", Some(json!({}))).await;
+    super::assert_clean(&r);
     assert_eq!(r.status, 405);
     // A body over the limit.
     let big = format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
     let r = u
         .raw(Method::POST, "/api/v1/groups", "application/json", &big)
         .await;
+    super::assert_clean(&r);
     assert_eq!(r.status, 413);
 }
 
@@ -152,6 +166,7 @@ async fn html_forms_show_errors_next_to_fields() {
             ],
         )
         .await;
+    super::assert_clean(&r);
     assert_eq!(r.status, 422);
     assert!(r.text.contains("id=\"email-error\""));
     assert!(r.text.contains("흔한 비밀번호"), "Korean by default");
@@ -171,6 +186,7 @@ async fn html_forms_show_errors_next_to_fields() {
             &[("name", ""), ("category", "study"), ("capacity", "many")],
         )
         .await;
+    super::assert_clean(&r);
     assert_eq!(r.status, 422);
     assert!(
         r.text.contains("id=\"name-error\"") && r.text.contains("id=\"capacity-error\""),

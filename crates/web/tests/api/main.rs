@@ -12,7 +12,7 @@ mod pages;
 mod schema;
 mod security;
 
-use moim_testkit::{Client, TestApp, json};
+use moim_testkit::{Client, Reply, TestApp, json};
 
 /// Creates a group through the API and returns its id.
 pub async fn make_group(owner: &Client, name: &str, capacity: i64, policy: &str) -> String {
@@ -35,4 +35,41 @@ pub async fn invite_code(manager: &Client, group: &str) -> String {
 
 pub async fn app() -> TestApp {
     TestApp::new().await
+}
+
+/// Nothing an error returns may reveal internals.
+pub fn assert_clean(r: &Reply) {
+    let lower = r.text.to_lowercase();
+    for needle in [
+        "sqlx",
+        "sqlite",
+        "postgres",
+        "error returned from database",
+        "panicked",
+        "backtrace",
+        "stack trace",
+        "src/",
+        ".rs:",
+    ] {
+        assert!(
+            !lower.contains(needle),
+            "response leaks {needle:?}: {}",
+            r.text
+        );
+    }
+    // SQL as our queries (and driver messages quoting them) spell it.
+    for needle in [
+        "SELECT ",
+        "INSERT INTO",
+        "UPDATE ",
+        "DELETE FROM",
+        " WHERE ",
+    ] {
+        assert!(
+            !r.text.contains(needle),
+            "response leaks {needle:?}: {}",
+            r.text
+        );
+    }
+    assert_ne!(r.status.as_u16(), 500, "500 on {}", r.text);
 }

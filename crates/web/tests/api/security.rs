@@ -1,30 +1,7 @@
+use super::assert_clean;
 use super::{invite_code, make_group};
 use axum::http::Method;
-use moim_testkit::{Reply, json};
-
-/// Nothing an error returns may reveal internals.
-fn assert_clean(r: &Reply) {
-    let lower = r.text.to_lowercase();
-    for needle in [
-        "sqlx",
-        "select ",
-        "insert into",
-        "sqlite",
-        "postgres",
-        "panicked",
-        "backtrace",
-        "stack trace",
-        "src/",
-        ".rs:",
-    ] {
-        assert!(
-            !lower.contains(needle),
-            "response leaks {needle:?}: {}",
-            r.text
-        );
-    }
-    assert_ne!(r.status.as_u16(), 500, "500 on {}", r.text);
-}
+use moim_testkit::json;
 
 #[tokio::test]
 async fn a_member_of_one_group_can_neither_read_nor_change_another() {
