@@ -14,13 +14,35 @@
     var el = document.querySelector(b.getAttribute("data-copy"));
     if (!el) return;
     var text = el.value || el.textContent;
-    if (navigator.clipboard) {
-      navigator.clipboard.writeText(text).then(function () {
-        var old = b.textContent; b.textContent = "✓"; setTimeout(function () { b.textContent = old; }, 1200);
-      });
-    } else if (el.select) { el.select(); document.execCommand("copy"); }
+    var done = function () {
+      var old = b.textContent; b.textContent = "✓"; b.disabled = true;
+      setTimeout(function () { b.textContent = old; b.disabled = false; }, 1200);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done);
+    } else if (el.select) { el.select(); document.execCommand("copy"); done(); }
   });
-  // The verification code field: digits only, submit when six are typed.
+  // The account menu on small screens. Without this script the toggle is a link to #main-nav
+  // and CSS :target opens the menu; with it, the toggle opens and closes in place.
+  var toggle = document.querySelector("[data-menu-toggle]");
+  var menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (toggle && menu) {
+    var setOpen = function (open) {
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      menu.classList.toggle("open", open);
+    };
+    toggle.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      setOpen(toggle.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") { setOpen(false); toggle.focus(); }
+    });
+    document.addEventListener("click", function (ev) {
+      if (toggle.getAttribute("aria-expanded") === "true" && !menu.contains(ev.target) && !toggle.contains(ev.target)) { setOpen(false); }
+    });
+  }
+  // The verification code field: digits only, at most six.
   document.addEventListener("input", function (ev) {
     var el = ev.target;
     if (el.name === "code" && el.dataset.autosubmit !== undefined) {
