@@ -664,6 +664,25 @@ async fn tour(driver: &Driver, base: &str, vp: Viewport, owner: &Browser, group:
             }
         }
     }
+    // Keyboard focus must be visible: tab from the address bar to the first form field and on
+    // to the submit button, as someone without a mouse would.
+    visitor.goto("/login").await;
+    visitor
+        .find("#email")
+        .await
+        .send_keys("a@b.c")
+        .await
+        .expect("type");
+    let tab = fantoccini::key::Key::Tab.to_string();
+    for _ in 0..2 {
+        let active = visitor
+            .client
+            .active_element()
+            .await
+            .expect("focused element");
+        active.send_keys(&tab).await.expect("tab");
+    }
+    visitor.shot("tour-focus").await;
     visitor.close().await;
 }
 
