@@ -664,6 +664,20 @@ async fn tour(driver: &Driver, base: &str, vp: Viewport, owner: &Browser, group:
             }
         }
     }
+    // Errors next to their fields: an empty sign-up and an empty new group.
+    visitor.goto("/signup").await;
+    visitor
+        .click("form[action='/signup'] button[type=submit]")
+        .await;
+    visitor.find(".field-error").await;
+    visitor.shot("tour-signup-errors").await;
+    owner.goto("/groups/new").await;
+    owner.fill("#capacity", "1").await;
+    owner
+        .click("form[action='/groups'] button[type=submit]")
+        .await;
+    owner.find(".field-error").await;
+    owner.shot("tour-group-errors").await;
     // Keyboard focus must be visible: tab from the address bar to the first form field and on
     // to the submit button, as someone without a mouse would.
     visitor.goto("/login").await;
