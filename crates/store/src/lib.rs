@@ -9,6 +9,7 @@
 //! - [`Db`], [`connect`], [`migrate`]: pools, start-up, embedded migrations.
 //! - [`accounts`]: users, e-mail codes, web sessions, refresh-token families.
 //! - [`groups`]: groups, memberships, join requests, departures.
+//! - [`jobs`]: the durable job queue and its recurring schedules.
 //! - [`limits`]: fixed-window rate-limit counters shared by every instance.
 //! - [`settings`]: server-wide key/value settings (generated secrets).
 //! - [`schema`]: introspection used by the test that the two backends' schemas agree.
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 pub mod accounts;
 pub mod groups;
+pub mod jobs;
 pub mod limits;
 pub mod schema;
 pub mod settings;
@@ -184,7 +186,7 @@ macro_rules! migrations {
 
 /// Every migration, in order. Adding a file to the folders without listing it here fails the
 /// `migrations_are_all_embedded` test.
-pub const MIGRATIONS: &[Migration] = migrations!["0001_foundation.sql"];
+pub const MIGRATIONS: &[Migration] = migrations!["0001_foundation.sql", "0002_jobs.sql"];
 
 impl Db {
     pub fn backend(&self) -> &'static str {

@@ -1,0 +1,483 @@
+//! The durable job queue: enqueue, claim with a lease, complete, retry or bury, cancel and move by
+//! unique key, and the recurring schedules that feed it.
+//!
+//! A claim is identified by `(id, locked_by, attempts)`: `attempts` grows by one on every claim,
+//! so a worker whose lease ran out (and whose job another worker claimed since) can no longer
+//! complete, fail or renew it; its late writes match no row. Every state change is one
+//! conditional `UPDATE`, so two workers never both win a job.
+//!
+//! Claiming takes due queued jobs oldest first: PostgreSQL locks them with
+//! `FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint batches without waiting; SQLite
+//! serialises writers anyway and runs the same statement inside `BEGIN IMMEDIATE`.
+
+use crate::groups::Cursor;
+use crate::{Db, Result, WritePool as _, dispatch};
+use moim_core::time::{Millis, now_millis};
+use uuid::Uuid;
+
+/// States of a job. `done`, `dead` and `cancelled` are final until an operator retries a dead
+/// job.
+pub const STATUSES: [&str; 5] = ["queued", "running", "done", "dead", "cancelled"];
+
+#[derive(Debug, Clone, sqlx::FromRow, PartialEq, Eq)]
+pub struct Job {
+    pub id: Uuid,
+    pub kind: String,
+    /// JSON text, handed to the handler as is.
+    pub payload: String,
+    pub unique_key: Option<String>,
+    pub status: String,
+    pub run_at: i64,
+    /// Claims so far, including the current one while `running`.
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub last_error: Option<String>,
+    pub locked_by: Option<String>,
+    pub locked_until: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+macro_rules! job_columns {
+    () => {
+        "id, kind, payload, unique_key, status, run_at, attempts, max_attempts, last_error, \
+         locked_by, locked_until, created_at, updated_at, finished_at"
+    };
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    /// JSON text.
+    pub payload: &'a str,
+    /// At most one job ever carries a given key (done and cancelled ones included), so enqueuing
+    /// the same reminder twice is a no-op. Keys name their object first (`meetup:{id}:...`) so
+    /// that [`cancel_prefix`] can cancel everything about that object.
+    pub unique_key: Option<&'a str>,
+    pub run_at: Millis,
+    pub max_attempts: i64,
+}
+
+impl<'a> NewJob<'a> {
+    /// A job due now with the default of 5 attempts.
+    pub fn new(kind: &'a str, payload: &'a str) -> Self {
+        Self {
+            kind,
+            payload,
+            unique_key: None,
+            run_at: now_millis(),
+            max_attempts: 5,
+        }
+    }
+    pub fn at(mut self, run_at: Millis) -> Self {
+        self.run_at = run_at;
+        self
+    }
+    pub fn unique(mut self, key: &'a str) -> Self {
+        self.unique_key = Some(key);
+        self
+    }
+    pub fn max_attempts(mut self, n: i64) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+}
+
+const INSERT_JOB: &str = "INSERT INTO jobs (id, kind, payload, unique_key, status, run_at, attempts, \
+     max_attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7) \
+     ON CONFLICT (unique_key) DO NOTHING";
+
+/// Enqueues a job. Returns its id, or `None` when a job with the same unique key already exists.
+pub async fn enqueue(db: &Db, job: &NewJob<'_>) -> Result<Option<Uuid>> {
+    let id = Uuid::now_v7();
+    let n = dispatch!(db, pool => sqlx::query(INSERT_JOB)
+        .bind(id).bind(job.kind).bind(job.payload).bind(job.unique_key).bind(job.run_at)
+        .bind(job.max_attempts.max(1)).bind(now_millis())
+        .execute(pool).await?.rows_affected());
+    Ok((n == 1).then_some(id))
+}
+
+pub async fn get(db: &Db, id: Uuid) -> Result<Option<Job>> {
+    let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1");
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Job>(sql).bind(id).fetch_optional(pool).await?))
+}
+
+pub async fn get_by_key(db: &Db, key: &str) -> Result<Option<Job>> {
+    let sql = concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE unique_key = $1"
+    );
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Job>(sql).bind(key).fetch_optional(pool).await?))
+}
+
+/// Puts jobs whose lease ran out (their worker was killed or lost the database) back in the
+/// queue, or buries them when they have used every attempt. Returns how many were touched.
+pub async fn reclaim_expired(db: &Db, now: Millis) -> Result<u64> {
+    const SQL: &str = "UPDATE jobs SET \
+         status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
+         finished_at = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END, \
+         last_error = 'lease expired: the worker stopped before finishing', \
+         locked_by = NULL, locked_until = NULL, updated_at = $1 \
+         WHERE status = 'running' AND locked_until < $1";
+    Ok(dispatch!(db, pool => sqlx::query(SQL).bind(now).execute(pool).await?.rows_affected()))
+}
+
+/// Claims up to `limit` due jobs for `worker` until `lease_until`, oldest `run_at` first.
+/// Expired leases are reclaimed first, so a dead worker's jobs come back on the next poll.
+pub async fn claim(db: &Db, worker: &str, limit: i64, lease_until: Millis) -> Result<Vec<Job>> {
+    let now = now_millis();
+    let mut jobs: Vec<Job> = match db {
+        Db::Postgres(pool) => {
+            reclaim_expired(db, now).await?;
+            let sql = concat!(
+                "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, \
+                 locked_until = $2, updated_at = $3 \
+                 WHERE status = 'queued' AND id IN (SELECT id FROM jobs \
+                 WHERE status = 'queued' AND run_at <= $3 ORDER BY run_at, id LIMIT $4 \
+                 FOR UPDATE SKIP LOCKED) RETURNING ",
+                job_columns!()
+            );
+            sqlx::query_as(sql)
+                .bind(worker)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }
+        Db::Sqlite(pool) => {
+            // One writer at a time: the write lock is taken up front, so the select and the
+            // update see the same queue.
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "UPDATE jobs SET \
+                 status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
+                 finished_at = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END, \
+                 last_error = 'lease expired: the worker stopped before finishing', \
+                 locked_by = NULL, locked_until = NULL, updated_at = $1 \
+                 WHERE status = 'running' AND locked_until < $1",
+            )
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let sql = concat!(
+                "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, \
+                 locked_until = $2, updated_at = $3 \
+                 WHERE status = 'queued' AND id IN (SELECT id FROM jobs \
+                 WHERE status = 'queued' AND run_at <= $3 ORDER BY run_at, id LIMIT $4) RETURNING ",
+                job_columns!()
+            );
+            let rows = sqlx::query_as(sql)
+                .bind(worker)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            rows
+        }
+    };
+    jobs.sort_by_key(|j| (j.run_at, j.id));
+    Ok(jobs)
+}
+
+/// Extends the lease of every job `worker` is running. A job another worker reclaimed meanwhile
+/// is not touched (it is no longer locked by us).
+pub async fn renew_leases(db: &Db, worker: &str, lease_until: Millis) -> Result<u64> {
+    Ok(dispatch!(db, pool => sqlx::query(
+        "UPDATE jobs SET locked_until = $2 WHERE locked_by = $1 AND status = 'running'")
+        .bind(worker).bind(lease_until).execute(pool).await?.rows_affected()))
+}
+
+/// Marks a claimed job done. `false` when the claim was lost (lease expired and the job was
+/// claimed again, or an operator changed it): the result of this run must then be ignored.
+pub async fn complete(db: &Db, job: &Job) -> Result<bool> {
+    let now = now_millis();
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE jobs SET status = 'done', finished_at = $4, updated_at = $4, locked_until = NULL \
+         WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running'")
+        .bind(job.id).bind(job.locked_by.as_deref()).bind(job.attempts).bind(now)
+        .execute(pool).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// Records a failed run: the job is queued again at `retry_at`, or buried (`dead`) when it has
+/// used its attempts or `retry_at` is `None` (a permanent failure). Returns the new status, or
+/// `None` when the claim was lost.
+pub async fn fail(
+    db: &Db,
+    job: &Job,
+    error: &str,
+    retry_at: Option<Millis>,
+) -> Result<Option<String>> {
+    let now = now_millis();
+    let error: String = error.chars().take(2000).collect();
+    let row: Option<(String,)> = dispatch!(db, pool => sqlx::query_as(
+        "UPDATE jobs SET \
+         status = CASE WHEN attempts >= max_attempts OR $5 THEN 'dead' ELSE 'queued' END, \
+         finished_at = CASE WHEN attempts >= max_attempts OR $5 THEN $4 ELSE NULL END, \
+         run_at = CASE WHEN attempts >= max_attempts OR $5 THEN run_at ELSE $6 END, \
+         last_error = $7, locked_by = NULL, locked_until = NULL, updated_at = $4 \
+         WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running' \
+         RETURNING status")
+        .bind(job.id).bind(job.locked_by.as_deref()).bind(job.attempts).bind(now)
+        .bind(retry_at.is_none()).bind(retry_at.unwrap_or(now)).bind(&error)
+        .fetch_optional(pool).await?);
+    Ok(row.map(|r| r.0))
+}
+
+/// Gives back every job `worker` is running (graceful shutdown past its deadline): they are
+/// queued again, due now, and the interrupted claim does not count as an attempt.
+pub async fn release(db: &Db, worker: &str) -> Result<u64> {
+    let now = now_millis();
+    Ok(dispatch!(db, pool => sqlx::query(
+        "UPDATE jobs SET status = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
+         locked_by = NULL, locked_until = NULL, run_at = $2, updated_at = $2 \
+         WHERE locked_by = $1 AND status = 'running'")
+        .bind(worker).bind(now).execute(pool).await?.rows_affected()))
+}
+
+/// Cancels a queued job. `false` when it is not queued (running, finished or unknown).
+pub async fn cancel(db: &Db, id: Uuid) -> Result<bool> {
+    let now = now_millis();
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE jobs SET status = 'cancelled', finished_at = $2, updated_at = $2 \
+         WHERE id = $1 AND status = 'queued'")
+        .bind(id).bind(now).execute(pool).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// Cancels every queued job whose unique key starts with `prefix` (everything about one object,
+/// e.g. `meetup:{id}:` when the meetup is deleted). Compared exactly (not with `LIKE`, which is
+/// case-insensitive in SQLite and treats `_` as a wildcard).
+pub async fn cancel_prefix(db: &Db, prefix: &str) -> Result<u64> {
+    if prefix.is_empty() {
+        return Ok(0);
+    }
+    let now = now_millis();
+    Ok(dispatch!(db, pool => sqlx::query(
+        "UPDATE jobs SET status = 'cancelled', finished_at = $2, updated_at = $2 \
+         WHERE status = 'queued' AND unique_key IS NOT NULL \
+         AND substr(unique_key, 1, length($1)) = $1")
+        .bind(prefix).bind(now).execute(pool).await?.rows_affected()))
+}
+
+/// Moves the queued job with this key to a new time (a moved meetup moves its reminders).
+/// `false` when no queued job has the key (it already ran, was cancelled, or never existed).
+pub async fn reschedule(db: &Db, key: &str, run_at: Millis) -> Result<bool> {
+    let now = now_millis();
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE jobs SET run_at = $2, updated_at = $3 WHERE unique_key = $1 AND status = 'queued'")
+        .bind(key).bind(run_at).bind(now).execute(pool).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// An operator's retry of a dead job: queued again, due now, with a fresh set of attempts.
+/// `false` when the job is not dead.
+pub async fn retry_dead(db: &Db, id: Uuid) -> Result<bool> {
+    let now = now_millis();
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $2, finished_at = NULL, \
+         locked_by = NULL, locked_until = NULL, updated_at = $2 WHERE id = $1 AND status = 'dead'")
+        .bind(id).bind(now).execute(pool).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// An operator's discard of a dead or queued job: it becomes `cancelled` (kept for the record
+/// and holding its unique key). `false` when the job is running or already finished.
+pub async fn discard(db: &Db, id: Uuid) -> Result<bool> {
+    let now = now_millis();
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE jobs SET status = 'cancelled', finished_at = $2, updated_at = $2 \
+         WHERE id = $1 AND status IN ('queued', 'dead')")
+        .bind(id).bind(now).execute(pool).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// Jobs newest first, optionally of one status, after `cursor` (the last row of the previous
+/// page).
+pub async fn list(
+    db: &Db,
+    status: Option<&str>,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<Job>> {
+    let (at, id) = cursor.map_or((i64::MAX, Uuid::max()), |c| (c.at, c.id));
+    Ok(match status {
+        Some(status) => {
+            let sql = concat!(
+                "SELECT ",
+                job_columns!(),
+                " FROM jobs WHERE status = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
+                 ORDER BY created_at DESC, id DESC LIMIT $4"
+            );
+            dispatch!(db, pool => sqlx::query_as::<_, Job>(sql).bind(status).bind(at).bind(id)
+                .bind(limit).fetch_all(pool).await?)
+        }
+        None => {
+            let sql = concat!(
+                "SELECT ",
+                job_columns!(),
+                " FROM jobs WHERE (created_at < $1 OR (created_at = $1 AND id < $2)) \
+                 ORDER BY created_at DESC, id DESC LIMIT $3"
+            );
+            dispatch!(db, pool => sqlx::query_as::<_, Job>(sql).bind(at).bind(id)
+                .bind(limit).fetch_all(pool).await?)
+        }
+    })
+}
+
+/// How many jobs are in each status, for metrics and tests.
+pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
+    Ok(dispatch!(db, pool => sqlx::query_as(
+        "SELECT status, COUNT(*) FROM jobs GROUP BY status ORDER BY status")
+        .fetch_all(pool).await?))
+}
+
+/// Deletes done and cancelled jobs that finished before `before` (dead ones stay until an
+/// operator retries or discards them). Their unique keys become free again.
+pub async fn purge_finished(db: &Db, before: Millis) -> Result<u64> {
+    Ok(dispatch!(db, pool => sqlx::query(
+        "DELETE FROM jobs WHERE status IN ('done', 'cancelled') AND finished_at < $1")
+        .bind(before).execute(pool).await?.rows_affected()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recurring schedules
+
+#[derive(Debug, Clone, sqlx::FromRow, PartialEq, Eq)]
+pub struct Schedule {
+    pub name: String,
+    /// A 5-field cron expression, evaluated in `time_zone`.
+    pub cron: String,
+    pub time_zone: String,
+    pub kind: String,
+    pub payload: String,
+    /// The next occurrence not yet enqueued. It stays in the past while no runner is up, so a
+    /// missed occurrence is enqueued when one comes back.
+    pub next_run_at: i64,
+    pub updated_at: i64,
+}
+
+/// Creates or updates a schedule. The pending `next_run_at` is kept unless the expression or the
+/// zone changed (then `next_run_at` is taken), so restarting every worker does not skip or repeat
+/// an occurrence.
+pub async fn upsert_schedule(
+    db: &Db,
+    name: &str,
+    cron: &str,
+    time_zone: &str,
+    kind: &str,
+    payload: &str,
+    next_run_at: Millis,
+) -> Result<()> {
+    let now = now_millis();
+    dispatch!(db, pool => sqlx::query(
+        "INSERT INTO job_schedules (name, cron, time_zone, kind, payload, next_run_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET \
+         next_run_at = CASE WHEN job_schedules.cron <> excluded.cron \
+           OR job_schedules.time_zone <> excluded.time_zone \
+           THEN excluded.next_run_at ELSE job_schedules.next_run_at END, \
+         cron = excluded.cron, time_zone = excluded.time_zone, kind = excluded.kind, \
+         payload = excluded.payload, updated_at = excluded.updated_at")
+        .bind(name).bind(cron).bind(time_zone).bind(kind).bind(payload).bind(next_run_at).bind(now)
+        .execute(pool).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn schedules(db: &Db) -> Result<Vec<Schedule>> {
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(
+        "SELECT name, cron, time_zone, kind, payload, next_run_at, updated_at FROM job_schedules ORDER BY name")
+        .fetch_all(pool).await?))
+}
+
+pub async fn delete_schedule(db: &Db, name: &str) -> Result<bool> {
+    Ok(
+        dispatch!(db, pool => sqlx::query("DELETE FROM job_schedules WHERE name = $1")
+        .bind(name).execute(pool).await?.rows_affected())
+            == 1,
+    )
+}
+
+/// Fires one occurrence of a schedule: moves `next_run_at` from `due` to `next` only if it is
+/// still `due` (so among any number of runners exactly one wins), and in the same transaction
+/// enqueues the job under the key `schedule:{name}:{due}` (so even a replayed occurrence is
+/// enqueued once). Returns whether this caller fired it.
+pub async fn fire_schedule(db: &Db, s: &Schedule, due: Millis, next: Millis) -> Result<bool> {
+    let now = now_millis();
+    let key = format!("schedule:{}:{}", s.name, due);
+    let fired = dispatch!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE job_schedules SET next_run_at = $3, updated_at = $4 WHERE name = $1 AND next_run_at = $2")
+            .bind(&s.name).bind(due).bind(next).bind(now)
+            .execute(&mut *tx).await?.rows_affected();
+        if n == 1 {
+            sqlx::query(INSERT_JOB)
+                .bind(Uuid::now_v7()).bind(&s.kind).bind(&s.payload).bind(&key).bind(due)
+                .bind(3_i64).bind(now)
+                .execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        n == 1
+    });
+    Ok(fired)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crash-test ledger
+
+/// Support for the crash test of the `moim worker` binary (its hidden `test.ledger` job kind):
+/// completes a claimed job and records the completion in `job_test_ledger` in one transaction,
+/// so "every job ran exactly once" can be checked by counting ledger rows. The table is created
+/// on demand by [`ledger_create`], never by the migrations.
+pub mod ledger {
+    use super::*;
+
+    pub async fn ledger_create(db: &Db) -> Result<()> {
+        let sql = match db {
+            Db::Sqlite(_) => {
+                "CREATE TABLE IF NOT EXISTS job_test_ledger (job_id BLOB NOT NULL, worker TEXT NOT NULL, at INTEGER NOT NULL)"
+            }
+            Db::Postgres(_) => {
+                "CREATE TABLE IF NOT EXISTS job_test_ledger (job_id UUID NOT NULL, worker TEXT NOT NULL, at BIGINT NOT NULL)"
+            }
+        };
+        dispatch!(db, pool => sqlx::query(sql).execute(pool).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Completes `job` and appends it to the ledger atomically; `false` (nothing written) when
+    /// the claim was lost.
+    pub async fn complete_recorded(db: &Db, job: &Job) -> Result<bool> {
+        let now = now_millis();
+        Ok(dispatch!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let n = sqlx::query(
+                "UPDATE jobs SET status = 'done', finished_at = $4, updated_at = $4, locked_until = NULL \
+                 WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running'")
+                .bind(job.id).bind(job.locked_by.as_deref()).bind(job.attempts).bind(now)
+                .execute(&mut *tx).await?.rows_affected();
+            if n == 1 {
+                sqlx::query("INSERT INTO job_test_ledger (job_id, worker, at) VALUES ($1, $2, $3)")
+                    .bind(job.id).bind(job.locked_by.as_deref().unwrap_or("")).bind(now)
+                    .execute(&mut *tx).await?;
+                tx.commit().await?;
+            } else {
+                tx.rollback().await?;
+            }
+            n == 1
+        }))
+    }
+
+    /// (ledger rows, distinct job ids in the ledger).
+    pub async fn ledger_counts(db: &Db) -> Result<(i64, i64)> {
+        Ok(dispatch!(db, pool => sqlx::query_as(
+            "SELECT COUNT(*), COUNT(DISTINCT job_id) FROM job_test_ledger")
+            .fetch_one(pool).await?))
+    }
+}
