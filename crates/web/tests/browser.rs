@@ -156,9 +156,17 @@ struct Browser {
     client: Client,
     profile: PathBuf,
     base: String,
-    vp: Viewport,
+    /// The viewport it is set to now (the screenshot tour narrows a phone to 360 px).
+    vp: std::cell::Cell<Viewport>,
     /// Names screenshots: `<viewport>-<who>-<step>.png`.
     who: &'static str,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Also after a failed assertion; the browser itself dies with the driver's group.
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
 }
 
 impl Browser {
@@ -190,21 +198,29 @@ impl Browser {
             .capabilities(caps)
             .connect(&driver.url())
             .await
-            .unwrap_or_else(|e| panic!("cannot open a Chromium session: {e}"));
+            .unwrap_or_else(|e| {
+                let _ = std::fs::remove_dir_all(&profile);
+                panic!("cannot open a Chromium session: {e}")
+            });
         let b = Browser {
             client,
             profile,
             base: base.to_owned(),
-            vp,
+            vp: std::cell::Cell::new(vp),
             who,
         };
         b.resize(vp.width, vp.height).await;
         b
     }
 
+    /// Ends the session; the profile directory goes when the value drops.
     async fn close(self) {
-        let _ = self.client.close().await;
-        let _ = std::fs::remove_dir_all(&self.profile);
+        let _ = self.client.clone().close().await;
+    }
+
+    async fn set_viewport(&self, vp: Viewport) {
+        self.vp.set(vp);
+        self.resize(vp.width, vp.height).await;
     }
 
     /// Sets the *viewport* (what CSS media queries see) to `width`×`height`: the window size
@@ -272,7 +288,8 @@ impl Browser {
         let text: String = text.chars().take(1500).collect();
         format!(
             "[{} {}] at {url}\n--- page text ---\n{text}\n---",
-            self.vp.name, self.who
+            self.vp.get().name,
+            self.who
         )
     }
 
@@ -397,18 +414,16 @@ impl Browser {
             .ok()
             .and_then(|v| v.as_u64())
             .unwrap_or(0) as u32;
-        let tall = full.clamp(self.vp.height, 6000);
-        if tall > self.vp.height {
-            self.resize(self.vp.width, tall).await;
+        let vp = self.vp.get();
+        let tall = full.clamp(vp.height, 6000);
+        if tall > vp.height {
+            self.resize(vp.width, tall).await;
         }
         let png = self.client.screenshot().await;
-        if tall > self.vp.height {
-            self.resize(self.vp.width, self.vp.height).await;
+        if tall > vp.height {
+            self.resize(vp.width, vp.height).await;
         }
-        let name = format!(
-            "{}-{}-{lang}-{}-{step}.png",
-            self.vp.name, self.vp.width, self.who
-        );
+        let name = format!("{}-{}-{lang}-{}-{step}.png", vp.name, vp.width, self.who);
         match png {
             Ok(bytes) => {
                 let _ = std::fs::write(dir.join(name), bytes);
@@ -613,16 +628,9 @@ async fn invite_sign_up_and_join(driver: &Driver, vp: Viewport) {
     if std::env::var_os("MOIM_SCREENSHOT_DIR").is_some() {
         tour(driver, &base, vp, &a, &group_path, &join_path).await;
         if vp.width == PHONE.width {
-            let a = Browser {
-                client: a.client.clone(),
-                profile: a.profile.clone(),
-                base: base.clone(),
-                vp: SMALL_PHONE,
-                who: "owner",
-            };
-            a.resize(SMALL_PHONE.width, SMALL_PHONE.height).await;
+            a.set_viewport(SMALL_PHONE).await;
             tour(driver, &base, SMALL_PHONE, &a, &group_path, &join_path).await;
-            a.resize(PHONE.width, PHONE.height).await;
+            a.set_viewport(PHONE).await;
         }
     }
 
