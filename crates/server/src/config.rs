@@ -3,6 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +30,9 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Run only the job runner (no web server). Any number of workers may share one database;
+    /// each job is done by one of them.
+    Worker,
     /// Roster solver tools: solve or check benchmark instances.
     #[command(subcommand)]
     Roster(roster::cli::RosterCommand),
@@ -78,6 +82,49 @@ pub struct Common {
     /// Trust `X-Forwarded-For` for client addresses (only behind your own proxy).
     #[arg(long, env = "MOIM_TRUST_PROXY", default_value_t = false, global = true)]
     pub trust_proxy: bool,
+    /// Comma-separated e-mail addresses whose (verified) accounts may use the admin API.
+    #[arg(long, env = "MOIM_ADMIN_EMAILS", default_value = "", global = true)]
+    pub admin_emails: String,
+    /// Run the job runner inside `moim serve` (turn off when dedicated `moim worker`s run jobs).
+    #[arg(long, env = "MOIM_JOBS_IN_PROCESS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub jobs_in_process: bool,
+    /// Jobs run at once by one runner.
+    #[arg(
+        long,
+        env = "MOIM_JOBS_CONCURRENCY",
+        default_value_t = 8,
+        global = true
+    )]
+    pub jobs_concurrency: usize,
+    /// How long a claimed job stays locked without a heartbeat; a killed worker's jobs run again
+    /// after at most this long.
+    #[arg(
+        long,
+        env = "MOIM_JOBS_LEASE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub jobs_lease_secs: u64,
+    /// How often an idle runner looks for due jobs, in milliseconds.
+    #[arg(long, env = "MOIM_JOBS_POLL_MS", default_value_t = 500, global = true)]
+    pub jobs_poll_ms: u64,
+    /// How long shutdown waits for running jobs before releasing them to other workers.
+    #[arg(
+        long,
+        env = "MOIM_JOBS_SHUTDOWN_GRACE_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub jobs_shutdown_grace_secs: u64,
+    /// Test support: registers the `test.ledger` job kind used by the crash test.
+    #[arg(
+        long,
+        env = "MOIM_JOBS_TEST_LEDGER",
+        default_value_t = false,
+        hide = true,
+        global = true
+    )]
+    pub jobs_test_ledger: bool,
 }
 
 impl Common {
@@ -97,6 +144,18 @@ impl Common {
         c.mail_from = self.mail_from.clone();
         c.jwt_secret = self.jwt_secret.clone();
         c.trust_forwarded_for = self.trust_proxy;
+        c.admin_emails = moim_web::config::parse_admin_emails(&self.admin_emails);
         c
+    }
+
+    pub fn runner_config(&self) -> moim_jobs::RunnerConfig {
+        moim_jobs::RunnerConfig {
+            concurrency: self.jobs_concurrency.max(1),
+            batch_size: self.jobs_concurrency.clamp(1, 64) as i64,
+            lease: Duration::from_secs(self.jobs_lease_secs.max(1)),
+            poll_interval: Duration::from_millis(self.jobs_poll_ms.max(10)),
+            shutdown_grace: Duration::from_secs(self.jobs_shutdown_grace_secs),
+            ..moim_jobs::RunnerConfig::default()
+        }
     }
 }

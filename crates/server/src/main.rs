@@ -3,17 +3,21 @@
 //! # Layout
 //! - [`config`]: flags and `MOIM_*` variables (clap), with defaults that work out of the box.
 //! - [`telemetry`]: tracing subscriber (human or JSON logs).
-//! - `serve`: migrate, build the app, listen, shut down gracefully on Ctrl-C / SIGTERM.
+//! - [`jobs`]: the job handlers and schedules of this binary (housekeeping, ...).
+//! - `serve`: migrate, build the app, run the job runner in-process (unless
+//!   `MOIM_JOBS_IN_PROCESS=false`), listen, shut down gracefully on Ctrl-C / SIGTERM.
+//! - `worker`: migrate and run only the job runner; any number may share a database.
 //! - `migrate`: apply migrations and exit.
 #![forbid(unsafe_code)]
 
 mod config;
+mod jobs;
 mod telemetry;
 
 use anyhow::Context as _;
 use clap::Parser as _;
 use config::{Cli, Command};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -24,6 +28,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => runtime.block_on(serve(&cli.common)),
         Command::Migrate => runtime.block_on(migrate(&cli.common)),
+        Command::Worker => runtime.block_on(worker(&cli.common)),
         Command::Roster(cmd) => roster::cli::run(cmd),
     }
 }
@@ -66,7 +71,17 @@ async fn serve(c: &config::Common) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", c.listen))?;
     let addr = listener.local_addr()?;
-    let sweeper = tokio::spawn(housekeeping(db.clone()));
+    // One shutdown signal for the HTTP server and the job runner.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let runner = if c.jobs_in_process {
+        let runner = jobs::runner(&db, c).await?;
+        let mut rx = stop_rx.clone();
+        Some(tokio::spawn(runner.run(async move {
+            let _ = rx.wait_for(|s| *s).await;
+        })))
+    } else {
+        None
+    };
     tracing::info!(
         %addr,
         backend = db.backend(),
@@ -77,30 +92,41 @@ async fn serve(c: &config::Common) -> anyhow::Result<()> {
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    })
     .await?;
-    sweeper.abort();
+    if let Some(runner) = runner {
+        match runner.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "job runner stopped with an error"),
+            Err(e) => tracing::warn!(error = %e, "job runner panicked"),
+        }
+    }
+    drop(stop_rx);
     tracing::info!("draining finished; closing the database");
     db.close().await;
     Ok(())
 }
 
-/// Periodic clean-up until the durable job queue takes it over: deletes groups whose disband
-/// grace period ended and expired sessions and codes. Idempotent, so several instances running it
-/// at once do no harm.
-async fn housekeeping(db: moim_store::Db) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        match moim_store::groups::purge_disbanded(&db, moim_core::time::now_millis()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(groups = n, "disbanded groups deleted"),
-            Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
-        }
-        if let Err(e) = moim_store::accounts::purge_expired(&db).await {
-            tracing::warn!(error = %e, "session clean-up failed");
-        }
+/// `moim worker`: only the job runner, until Ctrl-C / SIGTERM; running jobs then get the grace
+/// period to finish and the rest are released to other workers.
+async fn worker(c: &config::Common) -> anyhow::Result<()> {
+    let db = open_db(c).await?;
+    let applied = moim_store::migrate(&db).await?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "migrations applied");
     }
+    let runner = jobs::runner(&db, c).await?;
+    tracing::info!(
+        backend = db.backend(),
+        worker = %runner.config().worker_id,
+        "moim worker is running jobs"
+    );
+    runner.run(shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the process exits.

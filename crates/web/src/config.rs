@@ -23,6 +23,9 @@ pub struct WebConfig {
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     pub limits: Limits,
+    /// Lower-cased e-mail addresses of the operators allowed to use `/api/v1/admin/*`
+    /// (`MOIM_ADMIN_EMAILS`); only their verified accounts qualify. There is no admin role yet.
+    pub admin_emails: Vec<String>,
 }
 
 /// Rate limits, as (allowed hits, window).
@@ -77,6 +80,7 @@ impl WebConfig {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             trust_forwarded_for: false,
             limits: Limits::default(),
+            admin_emails: Vec::new(),
         }
     }
 
@@ -95,8 +99,22 @@ impl WebConfig {
         self.data_dir.join("outbox")
     }
 
+    /// Is this address one of the configured operators'?
+    pub fn is_admin_email(&self, email: &str) -> bool {
+        let email = email.trim().to_lowercase();
+        self.admin_emails.contains(&email)
+    }
+
     /// `base_url` + `path`, for links in e-mails.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url.trim_end_matches('/'), path)
     }
+}
+
+/// `MOIM_ADMIN_EMAILS`: comma-separated, trimmed, lower-cased, blanks dropped.
+pub fn parse_admin_emails(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty())
+        .collect()
 }

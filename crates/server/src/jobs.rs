@@ -1,0 +1,60 @@
+//! The jobs this binary knows and the runner it starts (in `moim serve`, or alone in
+//! `moim worker`).
+//!
+//! - `housekeeping` (every minute, a schedule): deletes groups whose disband grace period ended,
+//!   expired sessions, codes and refresh tokens, and finished jobs older than two weeks. It is
+//!   idempotent, so a repeated run does no harm.
+//! - `test.ledger` (only with the hidden `MOIM_JOBS_TEST_LEDGER=true`): sleeps `sleep_ms`, then
+//!   completes the job and writes a ledger row in one transaction — the crash test counts those
+//!   rows to prove every job completed exactly once.
+
+use moim_core::time::{DAY, now_millis};
+use moim_jobs::{JobCtx, JobError, Registry, Runner};
+use moim_store::Db;
+
+pub const HOUSEKEEPING: &str = "housekeeping";
+pub const TEST_LEDGER: &str = "test.ledger";
+
+pub fn registry(test_ledger: bool) -> Registry {
+    let mut r = Registry::new();
+    r.register(HOUSEKEEPING, housekeeping);
+    if test_ledger {
+        r.register(TEST_LEDGER, test_ledger_job);
+    }
+    r
+}
+
+/// The runner with this binary's handlers and schedules.
+pub async fn runner(db: &Db, c: &crate::config::Common) -> anyhow::Result<Runner> {
+    if c.jobs_test_ledger {
+        moim_store::jobs::ledger::ledger_create(db).await?;
+    }
+    let runner = Runner::new(db.clone(), registry(c.jobs_test_ledger), c.runner_config())
+        .schedule(HOUSEKEEPING, "* * * * *", "UTC", HOUSEKEEPING, "{}")?;
+    Ok(runner)
+}
+
+async fn housekeeping(ctx: JobCtx) -> Result<(), JobError> {
+    let now = now_millis();
+    let groups = moim_store::groups::purge_disbanded(&ctx.db, now).await?;
+    if groups > 0 {
+        tracing::info!(groups, "disbanded groups deleted");
+    }
+    moim_store::accounts::purge_expired(&ctx.db).await?;
+    moim_store::jobs::purge_finished(&ctx.db, now - 14 * DAY).await?;
+    Ok(())
+}
+
+#[derive(serde::Deserialize)]
+struct LedgerPayload {
+    #[serde(default)]
+    sleep_ms: u64,
+}
+
+async fn test_ledger_job(ctx: JobCtx) -> Result<(), JobError> {
+    let p: LedgerPayload = ctx.payload()?;
+    tokio::time::sleep(std::time::Duration::from_millis(p.sleep_ms)).await;
+    // `false` means our claim was lost to another worker: it will record the job, not us.
+    moim_store::jobs::ledger::complete_recorded(&ctx.db, &ctx.job).await?;
+    Ok(())
+}
