@@ -5,6 +5,7 @@
 //! cursor pagination (`?cursor=` in, `next_cursor` out), RFC 3339 UTC instants, UUIDv7 ids.
 
 pub mod accounts;
+pub mod admin;
 pub mod groups;
 
 use crate::AppState;
@@ -27,6 +28,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "auth", description = "Sign-up, verification, tokens and password reset"),
         (name = "me", description = "The signed-in user's account and profile"),
         (name = "groups", description = "Groups, members, invites"),
+        (name = "admin", description = "Operators (MOIM_ADMIN_EMAILS): the job queue"),
     )
 )]
 struct ApiDoc;
@@ -44,8 +46,12 @@ impl Modify for BearerAuth {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", accounts::router().merge(groups::router()))
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(
+        "/api/v1",
+        accounts::router()
+            .merge(groups::router())
+            .merge(admin::router()),
+    )
 }
 
 /// `/api/openapi.json` and the offline docs UI at `/api/docs` (vendored Swagger UI).
