@@ -227,15 +227,12 @@ pub fn precheck(model: &Model) -> Vec<Issue> {
                 day: Some(d),
                 shift: Some(s),
                 constraints: blockers.iter().filter_map(|b| b.constraint).collect(),
+                available: can.len() as i64,
                 employees: can,
                 blockers,
                 needed: min as i64,
-                available: 0,
                 message,
             });
-            if let Some(last) = out.last_mut() {
-                last.available = last.employees.len() as i64;
-            }
         }
     }
     // 2. Per day: one shift per person, so the day's minimums together need that many people.

@@ -379,6 +379,10 @@ pub enum ModelError {
     TooManyShifts(usize),
     #[error("first_weekday must be 0..=6, got {0}")]
     BadWeekday(u8),
+    #[error("start_date {0:?} is not a YYYY-MM-DD date")]
+    BadDate(String),
+    #[error("start_date {date} is weekday {actual} (0 = Monday), but first_weekday says {given}")]
+    WeekdayMismatch { date: String, actual: u8, given: u8 },
 }
 
 impl Model {
@@ -397,6 +401,18 @@ impl Model {
         }
         if self.horizon.first_weekday > 6 {
             return Err(ModelError::BadWeekday(self.horizon.first_weekday));
+        }
+        if let Some(date) = &self.horizon.start_date {
+            let (y, m, d) =
+                parse_iso_date(date).ok_or_else(|| ModelError::BadDate(date.clone()))?;
+            let actual = weekday_of_date(y, m, d);
+            if actual != self.horizon.first_weekday {
+                return Err(ModelError::WeekdayMismatch {
+                    date: date.clone(),
+                    actual,
+                    given: self.horizon.first_weekday,
+                });
+            }
         }
         let shift = |what: &str, s: usize| {
             if s >= ns {

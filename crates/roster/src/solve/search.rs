@@ -1,13 +1,21 @@
 //! One search thread: construction, then simulated annealing with restarts from the best.
 //!
 //! The temperature runs in cycles (geometric cooling from `t0` to `t1`); each cycle restarts
-//! from the best roster known to any thread, so short budgets still end cold and long budgets
-//! get several tries. λ, the price of one hard unit, rises while the current roster is
-//! infeasible and falls back while it is feasible (strategic oscillation), so the search can
-//! cross infeasible regions without settling there.
+//! from the best roster known to any thread and ends with a cold DP sweep, so short budgets
+//! still end cold and long budgets get several tries. λ, the price of one hard unit, rises
+//! while the current roster is infeasible and falls back while it is feasible (strategic
+//! oscillation), so the search can cross infeasible regions without settling there.
+//!
+//! Moves. Small, O(window) each: change one cell; swap two employees' cells on one day; swap a
+//! block of 2–7 days between two employees; set a block of days of one employee to one value.
+//! Large, O(horizon) each and spaced so they take about half the time (see `dp`): re-plan one
+//! employee by DP; force one person onto (or off) a cover gap and re-plan them around it; an
+//! ejection chain of such forced re-plans, each link filling the gap the previous one opened
+//! (best prefix kept); ruin and recreate 2–3 employees. Every move is "apply, look at the
+//! exact delta, undo if rejected", so no move can corrupt the incremental totals.
 
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::rng::Rng;
 use super::state::{Cost, OFF, Problem, State};
@@ -613,6 +621,5 @@ pub(crate) fn run(
     if s.improved_since_offer {
         shared.offer(s.best_hard, s.best_soft, &s.best_cells, moves);
     }
-    let _ = Duration::ZERO;
     Outcome { moves, stop }
 }

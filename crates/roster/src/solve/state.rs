@@ -16,9 +16,7 @@
 
 use std::collections::HashMap;
 
-use crate::eval::{
-    cover_cost, fairness_value, minutes_units, range_excess, rest_minutes, window_of,
-};
+use crate::eval::{cover_cost, minutes_units, range_excess, rest_minutes, window_of};
 use crate::model::{Cover, FairnessMeasure, Model, Roster, Rule, Strength};
 
 /// Cell value of a day off.
@@ -78,7 +76,6 @@ pub(crate) struct RunRule {
 
 #[derive(Debug, Clone)]
 struct FairTerm {
-    members: Vec<usize>,
     history: Vec<i64>,
     measure: FairnessMeasure,
     strength: Strength,
@@ -333,7 +330,6 @@ impl Problem {
                         .map(|i| history.get(i).copied().unwrap_or(0))
                         .collect();
                     fair.push(FairTerm {
-                        members,
                         history,
                         measure: measure.clone(),
                         strength: st,
@@ -775,21 +771,5 @@ impl<'p> State<'p> {
         self.cost.soft += delta.soft;
         self.cost.hard += delta.hard;
         delta
-    }
-
-    /// Recomputes the fairness values from scratch (used by tests to cross-check).
-    pub fn fairness_from_scratch(&self, model: &Model) -> Vec<Vec<i64>> {
-        let r = self.roster();
-        self.p
-            .fair
-            .iter()
-            .map(|f| {
-                f.members
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &e)| f.history[i] + fairness_value(model, &f.measure, r.row(e)))
-                    .collect()
-            })
-            .collect()
     }
 }

@@ -104,9 +104,13 @@ pub fn model(ne: usize, nd: usize, ns: usize) -> impl Strategy<Value = Model> {
         .prop_map(
             move |(st, allowed, cover, constraints, locks, first_weekday, start_date)| Model {
                 name: "random".into(),
+                // A calendar date fixes the weekday; without one any weekday is fine.
                 horizon: Horizon {
                     days: nd,
-                    first_weekday,
+                    first_weekday: start_date
+                        .as_deref()
+                        .and_then(parse_iso_date)
+                        .map_or(first_weekday, |(y, m, d)| weekday_of_date(y, m, d)),
                     start_date,
                 },
                 shift_types: st
