@@ -8,42 +8,15 @@
 //! completion would show up as two rows. Runs on SQLite, or on PostgreSQL when
 //! `MOIM_TEST_DATABASE_URL` is set.
 
+mod common;
+
+use common::database_url;
 use moim_store::jobs::{self as store, NewJob, ledger};
 use moim_testkit::TestApp;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const JOBS: i64 = 1000;
-
-/// The URL of the test app's database, for a child process. The test kit names a PostgreSQL
-/// test database after the app's folder (`moim-test-{id}` → `moim_test_{id}`).
-fn database_url(app: &TestApp) -> String {
-    match moim_testkit::postgres_url() {
-        None => format!("sqlite://{}", app.dir.join("moim.db").display()),
-        Some(admin) => {
-            let id = app
-                .dir
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .trim_start_matches("moim-test-")
-                .to_owned();
-            let (base, query) = admin
-                .split_once('?')
-                .map_or((admin.as_str(), None), |(b, q)| (b, Some(q)));
-            let scheme_end = base.find("://").unwrap() + 3;
-            let host_end = base[scheme_end..]
-                .find('/')
-                .map_or(base.len(), |i| i + scheme_end);
-            let mut url = format!("{}/moim_test_{id}", &base[..host_end]);
-            if let Some(q) = query {
-                url.push('?');
-                url.push_str(q);
-            }
-            url
-        }
-    }
-}
 
 fn worker(app: &TestApp, url: &str, name: &str) -> Child {
     let log = std::fs::File::create(app.dir.join(format!("{name}.log"))).unwrap();
@@ -113,9 +86,17 @@ async fn a_killed_worker_loses_no_job_and_none_runs_twice() {
     }
     a.0.kill().unwrap(); // SIGKILL: no shutdown, no release
     a.0.wait().unwrap();
+    // PostgreSQL finishes a statement (even a COMMIT) it had received before the client died;
+    // let those land before looking at what the kill left behind. B and C start later than
+    // this, and A's leases last 2 s, so nothing is reclaimed meanwhile.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let (done_by_a, _) = ledger::ledger_counts(db).await.unwrap();
     let stranded = count(db, "running").await;
-    assert!(stranded > 0, "the kill should leave claimed jobs behind");
+    assert!(
+        stranded > 0,
+        "the kill should leave claimed jobs behind: {:?}, ledger {done_by_a}",
+        store::counts(db).await.unwrap()
+    );
     assert!(done_by_a < JOBS, "A was killed mid-way ({done_by_a} done)");
 
     // Two fresh workers finish the queue, including A's stranded batch once its lease expires.

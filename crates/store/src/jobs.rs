@@ -149,6 +149,18 @@ pub async fn claim(db: &Db, worker: &str, limit: i64, lease_until: Millis) -> Re
                 .await?
         }
         Db::Sqlite(pool) => {
+            // An idle poll must not take SQLite's single write lock (web requests wait on it),
+            // so look first without it.
+            let due: Option<(i64,)> = sqlx::query_as(
+                "SELECT 1 FROM jobs WHERE (status = 'queued' AND run_at <= $1) \
+                 OR (status = 'running' AND locked_until < $1) LIMIT 1",
+            )
+            .bind(now)
+            .fetch_optional(pool)
+            .await?;
+            if due.is_none() {
+                return Ok(Vec::new());
+            }
             // One writer at a time: the write lock is taken up front, so the select and the
             // update see the same queue.
             let mut tx = pool.begin_write().await?;
