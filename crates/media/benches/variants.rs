@@ -1,0 +1,43 @@
+//! Time to turn a 12-megapixel phone photo (4000 × 3000 JPEG) into the 384 / 758 px variants and
+//! a 2048 px full view. Run: `cargo bench -p moim-media`. Prints the median of several runs.
+
+use image::RgbImage;
+use std::time::Instant;
+
+fn main() {
+    let (w, h) = (4000u32, 3000u32);
+    // A photo-like picture (smooth gradients plus texture), not a flat colour that compresses
+    // to nothing.
+    let img = RgbImage::from_fn(w, h, |x, y| {
+        let n = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) >> 27;
+        image::Rgb([
+            ((x * 255 / w) as u8).wrapping_add(n as u8),
+            ((y * 255 / h) as u8).wrapping_add(n as u8),
+            ((x + y) % 256) as u8,
+        ])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
+        .expect("encode");
+    let limits = moim_media::Limits::default();
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(9);
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let p = moim_media::process(&jpeg, &limits, &[384, 758], 2048).expect("process");
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(p.variants.len(), 3);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "12 MP JPEG ({} KB) -> w384 + w758 + full2048: median {:.1} ms, min {:.1} ms, max {:.1} ms over {runs} runs",
+        jpeg.len() / 1024,
+        times[runs / 2],
+        times[0],
+        times[runs - 1]
+    );
+}
