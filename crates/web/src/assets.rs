@@ -15,9 +15,25 @@ pub fn router() -> axum::Router<crate::AppState> {
     axum::Router::new().route("/assets/{*path}", get(serve))
 }
 
-/// A version tag appended to asset URLs (`?v=`), so browsers may cache them for a year and
-/// still pick up a new release.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// A tag appended to asset URLs (`?v=`): a digest of every embedded file, so browsers may cache
+/// assets for a year (`immutable`) and still fetch the new ones after any change, even one that
+/// keeps the crate version.
+pub fn version() -> &'static str {
+    static TAG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let mut names: Vec<_> = Assets::iter().collect();
+        names.sort();
+        let mut acc = [0u8; 32];
+        for name in names {
+            if let Some(f) = Assets::get(&name) {
+                for (a, b) in acc.iter_mut().zip(f.metadata.sha256_hash()) {
+                    *a = a.rotate_left(3) ^ b;
+                }
+            }
+        }
+        acc[..6].iter().map(|b| format!("{b:02x}")).collect()
+    });
+    &TAG
+}
 
 async fn serve(Path(path): Path<String>) -> Response {
     match Assets::get(&path) {

@@ -139,6 +139,8 @@ struct FormPage<'a> {
     ctx: &'a PageCtx,
     /// `None` when creating.
     group_id: Option<Uuid>,
+    /// The group being edited, for its title and tabs.
+    access: Option<Access>,
     v: GroupInput,
     errors: FormErrors,
     categories: &'static [Category],
@@ -229,6 +231,7 @@ async fn new_form(ctx: PageCtx) -> Response {
         &FormPage {
             ctx: &ctx,
             group_id: None,
+            access: None,
             v,
             errors: FormErrors::default(),
             categories: Category::ALL,
@@ -249,6 +252,7 @@ async fn create(State(state): State<AppState>, ctx: PageCtx, Form(f): Form<Group
                 &FormPage {
                     ctx: &ctx,
                     group_id: None,
+                    access: None,
                     v: input,
                     errors,
                     categories: Category::ALL,
@@ -272,6 +276,7 @@ async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<U
         &FormPage {
             ctx: &ctx,
             group_id: Some(id),
+            access: Some(a),
             v,
             errors: FormErrors::default(),
             categories: Category::ALL,
@@ -292,11 +297,13 @@ async fn edit(
         Err(e) if e.errors.is_empty() || e.status.is_server_error() => page_error(&ctx, e),
         Err(e) => {
             let errors = form_errors(&ctx, &e, bad_number);
+            let access = flows::access(&state, id, uid).await.ok();
             render(
                 e.status,
                 &FormPage {
                     ctx: &ctx,
                     group_id: Some(id),
+                    access,
                     v: input,
                     errors,
                     categories: Category::ALL,

@@ -57,7 +57,7 @@ impl PageCtx {
         &self.path
     }
     pub fn asset_version(&self) -> &'static str {
-        crate::assets::VERSION
+        crate::assets::version()
     }
 }
 

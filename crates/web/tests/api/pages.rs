@@ -54,6 +54,11 @@ async fn sign_up_verify_welcome_create_invite_and_join_through_pages() {
         page.text
     );
     assert!(a.get("/groups").await.text.contains("주말 등산"));
+    let settings = a.get(&format!("{home}/edit")).await;
+    assert!(
+        settings.text.contains(&format!("href=\"{home}/members\"")),
+        "settings keep the group tabs"
+    );
     let invite = a.get(&format!("{home}/invite")).await;
     let code = invite
         .text
@@ -163,6 +168,19 @@ async fn language_follows_choice_then_accept_language() {
     let c = app.client();
     let r = c.get("/").await;
     assert!(r.text.contains("lang=\"ko\""), "Korean by default");
+    // Asset URLs carry a digest of the embedded files, so year-long caching never serves stale CSS.
+    let tag = r
+        .text
+        .split("/assets/css/app.css?v=")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert!(
+        tag.len() == 12 && tag.chars().all(|c| c.is_ascii_hexdigit()),
+        "{tag}"
+    );
     let req = axum::http::Request::get("/")
         .header("accept-language", "en-US,en;q=0.9")
         .body(axum::body::Body::empty())
