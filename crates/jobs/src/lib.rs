@@ -11,8 +11,11 @@
 //! A worker can die between finishing a handler's effects and recording the job as done; the
 //! lease then runs out and another worker runs the job again. **Handlers must be idempotent**:
 //! key their effects on [`JobCtx::id`] (or on the job's unique key), e.g. insert a "sent" row with
-//! the job id under a unique index, or do the effect and [`moim_store::jobs::complete`] in one
-//! transaction. A run whose claim was lost can no longer complete or fail the job.
+//! the job id under a unique index and skip the effect when it is already there. A store function
+//! may also do its effect and the conditional completion in one transaction, as
+//! `moim_store::jobs::ledger::complete_recorded` does for the crash test. A run whose claim was
+//! lost (its lease expired and another worker took the job) can no longer complete, fail or
+//! renew the job: every such write is conditional on `(id, locked_by, attempts)`.
 //!
 //! # Layout
 //! - [`Job`], [`JobCtx`], [`JobError`], [`Registry`]: handlers keyed by kind.
