@@ -189,6 +189,25 @@ def cpu_seconds(pid) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU of every `postgres` process (the server's backends live outside moim's process). Other
+    users of the same PostgreSQL server count too, so this is an upper bound."""
+    total, tck = 0, os.sysconf("SC_CLK_TCK")
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+        if comm.startswith("postgres"):
+            fields = raw.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / tck
+
+
 def run(argv, **kw):
     r = subprocess.run(argv, capture_output=True, text=True, timeout=kw.pop("timeout", 600), **kw)
     if r.returncode != 0:
@@ -577,9 +596,11 @@ def main():
             port = PORTS[server]
             before = status_counts(port, route) if route else {}
             cpu0 = cpu_seconds(servers[server].pid)
+            db0 = postgres_cpu_seconds() if server == "postgres" else 0.0
             res = wrk(port, paths_file, headers(), WARMUP if warm else DURATION,
                       f"{name}-{'warmup' if warm else rnd}")
             res["server_cpu_s"] = cpu_seconds(servers[server].pid) - cpu0
+            res["db_cpu_s"] = postgres_cpu_seconds() - db0 if server == "postgres" else None
             errors = sum(res[k] for k in ("connect_errors", "read_errors", "write_errors",
                                           "status_errors", "timeouts"))
             if errors:
@@ -597,7 +618,9 @@ def main():
             log(f"{'warm-up' if warm else f'round {rnd}'} {name}: {rps:,.0f} req/s, "
                 f"p50 {res['p50_us'] / 1000:.2f} ms, p99 {res['p99_us'] / 1000:.2f} ms, "
                 f"server CPU {res['server_cpu_s'] / res['requests'] * 1e6:.0f} µs/req, "
-                f"wrk CPU {res['wrk_cpu_s'] / res['requests'] * 1e6:.0f} µs/req")
+                f"wrk CPU {res['wrk_cpu_s'] / res['requests'] * 1e6:.0f} µs/req"
+                + (f", postgres CPU {res['db_cpu_s'] / res['requests'] * 1e6:.0f} µs/req"
+                   if res["db_cpu_s"] is not None else ""))
             if not warm:
                 results[name].append(res)
 
@@ -618,6 +641,8 @@ def main():
             p50=med([r["p50_us"] for r in rs]) / 1000, p99=med([r["p99_us"] for r in rs]) / 1000,
             ratio=rps / trivial_rps,
             cpu_us=med([r["server_cpu_s"] / r["requests"] * 1e6 for r in rs]),
+            db_cpu_us=(med([r["db_cpu_s"] / r["requests"] * 1e6 for r in rs])
+                       if rs[0]["db_cpu_s"] is not None else None),
             runs=[r["rps"] for r in rs], bytes=rs[0]["bytes"] / max(rs[0]["requests"], 1),
         ))
     report = render(rows, idle_rss, after_rss, hwm, startup, facts)
@@ -687,12 +712,13 @@ def render(rows, idle_rss, after_rss, hwm, startup, facts) -> str:
         f"shown. Every response was checked to be a 200 (wrk error counts and moim's per-status "
         f"`/metrics` counters). Pool size {pool}; log level {os.environ.get('MOIM_LOG', 'info (default)')}.\n")
     out.append("| Scenario | Backend | req/s (median) | p50 ms | p99 ms | ratio to trivial | "
-               "server CPU µs/req | req/s of each round |")
-    out.append("|---|---|--:|--:|--:|--:|--:|---|")
+               "moim CPU µs/req | PostgreSQL CPU µs/req | req/s of each round |")
+    out.append("|---|---|--:|--:|--:|--:|--:|--:|---|")
     for r in rows:
         out.append(
             f"| `{r['what']}` | {r['backend']} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
             f"{r['ratio'] * 100:.0f}% | {r['cpu_us']:.0f} | "
+            + (f"{r['db_cpu_us']:.0f}" if r["db_cpu_us"] is not None else "–") + " | "
             + " / ".join(f"{x:,.0f}" for x in r["runs"]) + " |")
     out.append("")
     sq = [r for r in rows if r["backend"] == "sqlite"]
