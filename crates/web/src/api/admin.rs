@@ -8,7 +8,7 @@ use super::{ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::flows::groups::{decode_cursor, encode_cursor};
+use crate::flows::decode_cursor;
 use axum::Json;
 use axum::extract::State;
 use moim_core::time::timestamp;
@@ -115,18 +115,10 @@ async fn list_jobs(
     }
     let after = decode_cursor(q.cursor.as_deref())?;
     let rows = store::list(&state.db, status, after, n + 1).await?;
-    let more = rows.len() as i64 > n;
-    let rows: Vec<Job> = rows.into_iter().take(n as usize).collect();
-    let next_cursor = more
-        .then(|| {
-            rows.last().map(|j| {
-                encode_cursor(Cursor {
-                    at: j.created_at,
-                    id: j.id,
-                })
-            })
-        })
-        .flatten();
+    let (rows, next_cursor) = crate::flows::split_page(rows, n, |j| Cursor {
+        at: j.created_at,
+        id: j.id,
+    });
     Ok(Json(JobPage {
         items: rows.into_iter().map(job_dto).collect(),
         next_cursor,

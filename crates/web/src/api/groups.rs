@@ -168,18 +168,10 @@ async fn my_groups(
     let n = limit(q.limit)?;
     let after = flows::decode_cursor(q.cursor.as_deref())?;
     let rows = store::my_groups(&state.db, user.id, after, n + 1).await?;
-    let more = rows.len() as i64 > n;
-    let rows: Vec<_> = rows.into_iter().take(n as usize).collect();
-    let next_cursor = more
-        .then(|| {
-            rows.last().map(|r| {
-                flows::encode_cursor(Cursor {
-                    at: r.joined_at,
-                    id: r.group.id,
-                })
-            })
-        })
-        .flatten();
+    let (rows, next_cursor) = crate::flows::split_page(rows, n, |r| Cursor {
+        at: r.joined_at,
+        id: r.group.id,
+    });
     let items = rows
         .into_iter()
         .map(|r| {
@@ -392,18 +384,10 @@ async fn list_members(
     let n = limit(q.limit)?;
     let after = flows::decode_cursor(q.cursor.as_deref())?;
     let rows = store::members(&state.db, id, status, after, n + 1).await?;
-    let more = rows.len() as i64 > n;
-    let rows: Vec<_> = rows.into_iter().take(n as usize).collect();
-    let next_cursor = more
-        .then(|| {
-            rows.last().map(|r| {
-                flows::encode_cursor(Cursor {
-                    at: r.joined_at,
-                    id: r.user_id,
-                })
-            })
-        })
-        .flatten();
+    let (rows, next_cursor) = crate::flows::split_page(rows, n, |r| Cursor {
+        at: r.joined_at,
+        id: r.user_id,
+    });
     Ok(Json(MemberPage {
         items: rows.into_iter().map(MemberDto::from).collect(),
         next_cursor,

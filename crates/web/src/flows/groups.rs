@@ -394,30 +394,4 @@ pub async fn cancel_disband(
     Ok(())
 }
 
-/// Encodes a list position as an opaque string for `next_cursor`.
-pub fn encode_cursor(c: store::Cursor) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}:{}", c.at, c.id))
-}
-
-pub fn decode_cursor(s: Option<&str>) -> Result<Option<store::Cursor>, ApiError> {
-    use base64::Engine as _;
-    let Some(s) = s.filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    let bad = || {
-        ApiError::bad_request(
-            "invalid_cursor",
-            "the cursor is not one this server gave out",
-        )
-    };
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| bad())?;
-    let raw = String::from_utf8(raw).map_err(|_| bad())?;
-    let (at, id) = raw.split_once(':').ok_or_else(bad)?;
-    Ok(Some(store::Cursor {
-        at: at.parse().map_err(|_| bad())?,
-        id: id.parse().map_err(|_| bad())?,
-    }))
-}
+pub use super::{decode_cursor, encode_cursor};

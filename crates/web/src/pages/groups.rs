@@ -109,18 +109,10 @@ async fn list(
     let uid = user_or_return!(ctx);
     let after = ok_or_page!(ctx, flows::decode_cursor(q.cursor.as_deref()));
     let rows = ok_or_page!(ctx, store::my_groups(&state.db, uid, after, PAGE + 1).await);
-    let more = rows.len() as i64 > PAGE;
-    let rows: Vec<MyGroup> = rows.into_iter().take(PAGE as usize).collect();
-    let next = more
-        .then(|| {
-            rows.last().map(|r| {
-                flows::encode_cursor(Cursor {
-                    at: r.joined_at,
-                    id: r.group.id,
-                })
-            })
-        })
-        .flatten();
+    let (rows, next) = crate::flows::split_page(rows, PAGE, |r| Cursor {
+        at: r.joined_at,
+        id: r.group.id,
+    });
     render(
         StatusCode::OK,
         &ListPage {
@@ -419,18 +411,10 @@ async fn members_page(
         ctx,
         store::members(&state.db, id, "active", after, N + 1).await
     );
-    let more = rows.len() as i64 > N;
-    let members: Vec<Member> = rows.into_iter().take(N as usize).collect();
-    let next = more
-        .then(|| {
-            members.last().map(|m| {
-                flows::encode_cursor(Cursor {
-                    at: m.joined_at,
-                    id: m.user_id,
-                })
-            })
-        })
-        .flatten();
+    let (members, next) = crate::flows::split_page(rows, N, |m| Cursor {
+        at: m.joined_at,
+        id: m.user_id,
+    });
     let pending = if role.can_manage() {
         ok_or_page!(
             ctx,
