@@ -54,14 +54,11 @@ pub struct Common {
     /// `sqlite://path` or `postgres://user:pass@host/db`. Default: `sqlite://<data dir>/moim.db`.
     #[arg(long, env = "MOIM_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
-    /// Connection pool size.
-    #[arg(
-        long,
-        env = "MOIM_DB_MAX_CONNECTIONS",
-        default_value_t = 16,
-        global = true
-    )]
-    pub db_max_connections: u32,
+    /// Connection pool size. Default: twice the CPU count for SQLite (each SQLite connection is
+    /// a thread, and more threads than cores only add hand-offs; measured in docs/BENCHMARKS.md),
+    /// 16 for PostgreSQL.
+    #[arg(long, env = "MOIM_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
     /// Public address used in e-mailed links; `https://` makes cookies Secure.
     #[arg(long, env = "MOIM_BASE_URL", global = true)]
     pub base_url: Option<String>,
@@ -132,6 +129,17 @@ impl Common {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("moim.db").display()))
+    }
+
+    pub fn pool_size(&self) -> u32 {
+        self.db_max_connections.unwrap_or_else(|| {
+            if self.database_url().starts_with("sqlite:") {
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+                (2 * cores).clamp(2, 8)
+            } else {
+                16
+            }
+        })
     }
 
     pub fn web_config(&self) -> moim_web::WebConfig {

@@ -38,7 +38,7 @@ async fn open_db(c: &config::Common) -> anyhow::Result<moim_store::Db> {
     let db = moim_store::connect(
         &url,
         &moim_store::PoolConfig {
-            max_connections: c.db_max_connections,
+            max_connections: c.pool_size(),
         },
     )
     .await

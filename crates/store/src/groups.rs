@@ -275,7 +275,7 @@ pub async fn my_groups(
         ", m.role, m.status, m.joined_at FROM memberships m \
          JOIN groups g ON g.id = m.group_id WHERE m.user_id = $1 \
          AND (m.joined_at < $2 OR (m.joined_at = $2 AND m.group_id < $3)) \
-         ORDER BY m.joined_at DESC, m.group_id DESC LIMIT $4"
+         ORDER BY m.joined_at DESC, m.group_id DESC LIMIT CAST($4 AS BIGINT)"
     );
     let (at, id) = after.map_or((i64::MAX, Uuid::max()), |c| (c.at, c.id));
     Ok(dispatch!(db, pool => sqlx::query_as::<_, MyGroup>(sql)
@@ -296,7 +296,7 @@ pub async fn members(
          FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.group_id = $1 AND m.status = $2 \
          AND (m.joined_at > $3 OR (m.joined_at = $3 AND m.user_id > $4)) \
-         ORDER BY m.joined_at, m.user_id LIMIT $5")
+         ORDER BY m.joined_at, m.user_id LIMIT CAST($5 AS BIGINT)")
         .bind(group_id).bind(status).bind(at).bind(id).bind(limit).fetch_all(pool).await?))
 }
 

@@ -136,7 +136,7 @@ pub async fn claim(db: &Db, worker: &str, limit: i64, lease_until: Millis) -> Re
                 "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, \
                  locked_until = $2, updated_at = $3 \
                  WHERE status = 'queued' AND id IN (SELECT id FROM jobs \
-                 WHERE status = 'queued' AND run_at <= $3 ORDER BY run_at, id LIMIT $4 \
+                 WHERE status = 'queued' AND run_at <= $3 ORDER BY run_at, id LIMIT CAST($4 AS BIGINT) \
                  FOR UPDATE SKIP LOCKED) RETURNING ",
                 job_columns!()
             );
@@ -179,7 +179,7 @@ pub async fn claim(db: &Db, worker: &str, limit: i64, lease_until: Millis) -> Re
                 "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, \
                  locked_until = $2, updated_at = $3 \
                  WHERE status = 'queued' AND id IN (SELECT id FROM jobs \
-                 WHERE status = 'queued' AND run_at <= $3 ORDER BY run_at, id LIMIT $4) RETURNING ",
+                 WHERE status = 'queued' AND run_at <= $3 ORDER BY run_at, id LIMIT CAST($4 AS BIGINT)) RETURNING ",
                 job_columns!()
             );
             let rows = sqlx::query_as(sql)
@@ -325,7 +325,7 @@ pub async fn list(
                 "SELECT ",
                 job_columns!(),
                 " FROM jobs WHERE status = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
-                 ORDER BY created_at DESC, id DESC LIMIT $4"
+                 ORDER BY created_at DESC, id DESC LIMIT CAST($4 AS BIGINT)"
             );
             dispatch!(db, pool => sqlx::query_as::<_, Job>(sql).bind(status).bind(at).bind(id)
                 .bind(limit).fetch_all(pool).await?)
@@ -335,7 +335,7 @@ pub async fn list(
                 "SELECT ",
                 job_columns!(),
                 " FROM jobs WHERE (created_at < $1 OR (created_at = $1 AND id < $2)) \
-                 ORDER BY created_at DESC, id DESC LIMIT $3"
+                 ORDER BY created_at DESC, id DESC LIMIT CAST($3 AS BIGINT)"
             );
             dispatch!(db, pool => sqlx::query_as::<_, Job>(sql).bind(at).bind(id)
                 .bind(limit).fetch_all(pool).await?)

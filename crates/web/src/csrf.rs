@@ -34,6 +34,8 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     let token = existing
         .clone()
         .unwrap_or_else(moim_core::secrets::random_token);
+    // Bearer-token clients never submit forms: no cookie for them.
+    let wants_cookie = existing.is_none() && !req.headers().contains_key(header::AUTHORIZATION);
 
     let req = if is_unsafe(req.method()) {
         match check(&token, existing.is_some(), req).await {
@@ -47,7 +49,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     let mut req = req;
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut res = next.run(req).await;
-    if existing.is_none() {
+    if wants_cookie {
         let secure = if state.config.secure_cookies() {
             "; Secure"
         } else {
