@@ -682,9 +682,9 @@ def machine_facts() -> list[str]:
     return [
         f"{os.cpu_count()} CPUs (`nproc` = {len(os.sched_getaffinity(0))}), {cpu}, {mem:.1f} GiB RAM, "
         f"Linux {os.uname().release}",
-        "The machine is **shared**: two other engineers were compiling and running tests during "
-        "the run, so absolute numbers are noisy; the trivial handler runs in the same rounds "
-        "(round-robin) so the ratios are the figure to compare.",
+        f"Load average when the run ended: {os.getloadavg()[0]:.2f} (1 min). Machines here are "
+        "shared, so absolute numbers are noisy; the trivial handler runs in the same rounds "
+        "(round-robin), so the ratios are the figure to compare.",
         f"wrk {wrk_v[0].split()[1] if wrk_v else '?'} and the servers share the same 2 cores; "
         f"SQLite {sqlite3.sqlite_version} (Python's, for seeding; moim bundles its own)",
         f"commit `{commit}`{' with uncommitted changes in the tree' if dirty else ''}, "
@@ -693,7 +693,7 @@ def machine_facts() -> list[str]:
 
 
 def render(rows, idle_rss, after_rss, hwm, startup, facts) -> str:
-    pool = os.environ.get("MOIM_DB_MAX_CONNECTIONS", "16 (default)")
+    pool = os.environ.get("MOIM_DB_MAX_CONNECTIONS", "default (SQLite: 2 × cores, at most 8; PostgreSQL: 16)")
     out = []
     out.append("## API and group page (`bench/api`)\n")
     out.append("Command (from the repository root; needs PostgreSQL on 127.0.0.1:5432, trust auth, "
