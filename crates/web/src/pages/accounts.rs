@@ -138,10 +138,7 @@ struct VerifyPage<'a> {
 }
 
 async fn verify_form(ctx: PageCtx, Query(q): Query<NextQuery>) -> Response {
-    let notice = q
-        .notice
-        .filter(|n| n == "verify.resent")
-        .map(|n| ctx.t.s(&n).to_owned());
+    let notice = ctx.notice(q.notice, &["verify.resent"]);
     render(
         StatusCode::OK,
         &VerifyPage {
@@ -246,10 +243,7 @@ async fn login_form(ctx: PageCtx, Query(q): Query<NextQuery>) -> Response {
     if ctx.signed_in() {
         return redirect(&ctx, &safe_next(q.next.as_deref()));
     }
-    let notice = q
-        .notice
-        .filter(|n| n == "reset.done")
-        .map(|n| ctx.t.s(&n).to_owned());
+    let notice = ctx.notice(q.notice, &["reset.done"]);
     render(
         StatusCode::OK,
         &LoginPage {
@@ -529,10 +523,7 @@ async fn profile(ctx: PageCtx, Query(q): Query<NextQuery>) -> Response {
         Err(r) => return r,
     };
     let mut page = ProfilePage::new(&ctx, &user);
-    page.notice = q
-        .notice
-        .filter(|n| n == "form.saved" || n == "profile.password.changed")
-        .map(|n| ctx.t.s(&n).to_owned());
+    page.notice = ctx.notice(q.notice, &["form.saved", "profile.password.changed"]);
     render(StatusCode::OK, &page)
 }
 

@@ -346,15 +346,7 @@ async fn home(
         .as_ref()
         .map_or("Asia/Seoul", |u| u.time_zone.as_str())
         .to_owned();
-    let notice = q
-        .notice
-        .filter(|n| {
-            matches!(
-                n.as_str(),
-                "join.joined" | "join.requested" | "join.already"
-            )
-        })
-        .map(|n| ctx.t.s(&n).to_owned());
+    let notice = ctx.notice(q.notice, &["join.joined", "join.requested", "join.already"]);
     render(
         StatusCode::OK,
         &HomePage {

@@ -56,6 +56,12 @@ impl PageCtx {
     pub fn here(&self) -> &str {
         &self.path
     }
+    /// The message for a `?notice=` key, when it is one this page announces (anything else in
+    /// the query string is ignored, so a link cannot make a page say arbitrary things).
+    pub fn notice(&self, key: Option<String>, allowed: &[&str]) -> Option<String> {
+        key.filter(|k| allowed.contains(&k.as_str()))
+            .map(|k| self.t.s(&k).to_owned())
+    }
     pub fn asset_version(&self) -> &'static str {
         crate::assets::version()
     }
