@@ -214,54 +214,32 @@ impl Db {
 pub async fn migrate(db: &Db) -> Result<Vec<&'static str>> {
     const LEDGER: &str = "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)";
     let mut applied = Vec::new();
-    match db {
-        Db::Sqlite(pool) => {
-            sqlx::raw_sql(LEDGER).execute(pool).await?;
-            for m in MIGRATIONS {
-                let mut tx = pool.begin_write().await?;
-                let done: Option<(String,)> =
-                    sqlx::query_as("SELECT name FROM _migrations WHERE name = $1")
-                        .bind(m.name)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if done.is_none() {
-                    sqlx::raw_sql(m.sqlite).execute(&mut *tx).await?;
-                    sqlx::query("INSERT INTO _migrations (name, applied_at) VALUES ($1, $2)")
-                        .bind(m.name)
-                        .bind(moim_core::time::now_millis())
-                        .execute(&mut *tx)
-                        .await?;
-                    applied.push(m.name);
-                }
-                tx.commit().await?;
+    let postgres = matches!(db, Db::Postgres(_));
+    dispatch!(db, pool => {
+        for m in MIGRATIONS {
+            let mut tx = pool.begin_write().await?;
+            if postgres {
+                // One migrator at a time across every instance starting together (SQLite's
+                // BEGIN IMMEDIATE already serialises writers).
+                sqlx::query("SELECT pg_advisory_xact_lock(72353)").execute(&mut *tx).await?;
             }
-        }
-        Db::Postgres(pool) => {
-            for m in MIGRATIONS {
-                let mut tx = pool.begin().await?;
-                // One migrator at a time across every instance starting together.
-                sqlx::query("SELECT pg_advisory_xact_lock(72353)")
+            sqlx::raw_sql(LEDGER).execute(&mut *tx).await?;
+            let done: Option<(String,)> = sqlx::query_as("SELECT name FROM _migrations WHERE name = $1")
+                .bind(m.name)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if done.is_none() {
+                sqlx::raw_sql(if postgres { m.postgres } else { m.sqlite }).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO _migrations (name, applied_at) VALUES ($1, $2)")
+                    .bind(m.name)
+                    .bind(moim_core::time::now_millis())
                     .execute(&mut *tx)
                     .await?;
-                sqlx::raw_sql(LEDGER).execute(&mut *tx).await?;
-                let done: Option<(String,)> =
-                    sqlx::query_as("SELECT name FROM _migrations WHERE name = $1")
-                        .bind(m.name)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if done.is_none() {
-                    sqlx::raw_sql(m.postgres).execute(&mut *tx).await?;
-                    sqlx::query("INSERT INTO _migrations (name, applied_at) VALUES ($1, $2)")
-                        .bind(m.name)
-                        .bind(moim_core::time::now_millis())
-                        .execute(&mut *tx)
-                        .await?;
-                    applied.push(m.name);
-                }
-                tx.commit().await?;
+                applied.push(m.name);
             }
+            tx.commit().await?;
         }
-    }
+    });
     Ok(applied)
 }
 
