@@ -6,7 +6,14 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// (key, Korean, English)
-const STRINGS: &[(&str, &str, &str)] = &[
+/// One module's strings: (key, Korean, English).
+pub type Strings = &'static [(&'static str, &'static str, &'static str)];
+
+/// Every module's table. A module keeps its strings beside its pages (`pub const STRINGS: Strings`)
+/// and adds one line here.
+const TABLES: &[Strings] = &[STRINGS];
+
+const STRINGS: Strings = &[
     // Navigation and chrome
     (
         "app.tagline",
@@ -432,7 +439,13 @@ const STRINGS: &[(&str, &str, &str)] = &[
 ];
 
 static TABLE: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
-    LazyLock::new(|| STRINGS.iter().map(|(k, ko, en)| (*k, (*ko, *en))).collect());
+    LazyLock::new(|| {
+        TABLES
+            .iter()
+            .flat_map(|t| t.iter())
+            .map(|(k, ko, en)| (*k, (*ko, *en)))
+            .collect()
+    });
 
 /// A translator for one language.
 #[derive(Clone, Copy, Debug)]
@@ -805,7 +818,7 @@ mod tests {
     #[test]
     fn keys_are_unique() {
         let mut seen = std::collections::HashSet::new();
-        for (k, ko, en) in STRINGS {
+        for (k, ko, en) in TABLES.iter().flat_map(|t| t.iter()) {
             assert!(seen.insert(k), "duplicate key {k}");
             assert!(!ko.is_empty() && !en.is_empty(), "{k} is empty");
         }
