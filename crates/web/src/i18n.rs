@@ -438,14 +438,13 @@ const STRINGS: Strings = &[
     ),
 ];
 
-static TABLE: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
-    LazyLock::new(|| {
-        TABLES
-            .iter()
-            .flat_map(|t| t.iter())
-            .map(|(k, ko, en)| (*k, (*ko, *en)))
-            .collect()
-    });
+static TABLE: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {
+    TABLES
+        .iter()
+        .flat_map(|t| t.iter())
+        .map(|(k, ko, en)| (*k, (*ko, *en)))
+        .collect()
+});
 
 /// A translator for one language.
 #[derive(Clone, Copy, Debug)]
