@@ -10,6 +10,7 @@
 //! - [`accounts`]: users, e-mail codes, web sessions, refresh-token families.
 //! - [`groups`]: groups, memberships, join requests, departures.
 //! - [`jobs`]: the durable job queue and its recurring schedules.
+//! - [`notifications`]: in-app notifications, channel preferences, reminder jobs.
 //! - [`limits`]: fixed-window rate-limit counters shared by every instance.
 //! - [`settings`]: server-wide key/value settings (generated secrets).
 //! - [`schema`]: introspection used by the test that the two backends' schemas agree.
@@ -25,6 +26,7 @@ pub mod accounts;
 pub mod groups;
 pub mod jobs;
 pub mod limits;
+pub mod notifications;
 pub mod schema;
 pub mod settings;
 
@@ -203,7 +205,11 @@ macro_rules! migrations {
 
 /// Every migration, in order. Adding a file to the folders without listing it here fails the
 /// `migrations_are_all_embedded` test.
-pub const MIGRATIONS: &[Migration] = migrations!["0001_foundation.sql", "0002_jobs.sql"];
+pub const MIGRATIONS: &[Migration] = migrations![
+    "0001_foundation.sql",
+    "0002_jobs.sql",
+    "0003_notifications.sql",
+];
 
 impl Db {
     pub fn backend(&self) -> &'static str {

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod groups;
+pub mod notify;
 
 use crate::AppState;
 use crate::error::{ApiError, FieldIssue};
@@ -28,6 +29,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "auth", description = "Sign-up, verification, tokens and password reset"),
         (name = "me", description = "The signed-in user's account and profile"),
         (name = "groups", description = "Groups, members, invites"),
+        (name = "notifications", description = "My notifications, unread count and channel preferences"),
         (name = "admin", description = "Operators (MOIM_ADMIN_EMAILS): the job queue"),
     )
 )]
@@ -50,7 +52,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         "/api/v1",
         accounts::router()
             .merge(groups::router())
-            .merge(admin::router()),
+            .merge(admin::router())
+            .merge(notify::router()),
     )
 }
 

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod groups;
 pub mod home;
+pub mod notify;
 
 use crate::AppState;
 use crate::auth::user_from_headers;
@@ -28,6 +29,7 @@ pub fn router() -> axum::Router<AppState> {
     home::router()
         .merge(accounts::router())
         .merge(groups::router())
+        .merge(notify::router())
 }
 
 /// What every page needs: language, viewer, CSRF token, current path.
@@ -37,6 +39,8 @@ pub struct PageCtx {
     pub csrf: String,
     pub path: String,
     pub htmx: bool,
+    /// Unread notifications of the signed-in user, for the badge in the header.
+    pub unread: i64,
 }
 
 impl PageCtx {
@@ -90,12 +94,19 @@ impl FromRequestParts<AppState> for PageCtx {
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| "/".into());
         let htmx = parts.headers.contains_key("hx-request");
+        let unread = match &user {
+            Some(u) => moim_store::notifications::unread_count(&state.db, u.id)
+                .await
+                .unwrap_or(0),
+            None => 0,
+        };
         Ok(PageCtx {
             t: Tr::new(lang),
             user,
             csrf,
             path,
             htmx,
+            unread,
         })
     }
 }
