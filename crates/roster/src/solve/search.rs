@@ -545,6 +545,7 @@ pub(crate) fn run(
     let mut cycle_pos: u64 = 0;
     let mut moves: u64 = 0;
     let mut seen_version = 0u64;
+    let mut cycle_start_best = (s.best_hard, s.best_soft);
     let time_limit = opts.time_limit;
     // One small move costs about as much as ~100 DP steps; this spacing (four times as dense
     // as the first version, now that the DP inner loop runs on precomputed tables) gives the
@@ -616,6 +617,16 @@ pub(crate) fn run(
                         s.load(&cells);
                     }
                 }
+                // A whole cycle without a better roster: restart from the best with a kick
+                // (ruin and recreate a fifth of the staff, accepted whatever it costs), so the
+                // next cycle explores another basin instead of re-annealing the same one.
+                if (s.best_hard, s.best_soft) == cycle_start_best {
+                    let saved = s.temp;
+                    s.temp = f64::INFINITY;
+                    s.mv_lns((p.ne / 5).max(2));
+                    s.temp = saved;
+                }
+                cycle_start_best = (s.best_hard, s.best_soft);
                 // Bounded so the sweep costs about as much as the DP moves of one cycle.
                 s.dp_sweep((cycle_len / dp_every).max(1) as usize);
                 cycle_pos = 0;
