@@ -160,7 +160,8 @@ pub(crate) fn best_row_forced(
         if t.strength != crate::model::Strength::Hard {
             return None;
         }
-        t.min.map(|m| (m as i64 + unit - 1).div_euclid(unit).max(0) as usize)
+        t.min
+            .map(|m| (m as i64 + unit - 1).div_euclid(unit).max(0) as usize)
     });
     let step_max = res_amt.iter().copied().max().unwrap_or(0);
     let mut prune = need.is_some();

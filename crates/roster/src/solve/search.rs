@@ -11,8 +11,11 @@
 //! Large, O(horizon) each and spaced so they take about half the time (see `dp`): re-plan one
 //! employee by DP; force one person onto (or off) a cover gap and re-plan them around it; an
 //! ejection chain of such forced re-plans, each link filling the gap the previous one opened
-//! (best prefix kept); ruin and recreate 2–3 employees. Every move is "apply, look at the
-//! exact delta, undo if rejected", so no move can corrupt the incremental totals.
+//! (each link re-plans up to [`CHAIN_WIDTH`] candidates and keeps the cheapest; best prefix
+//! kept); ruin and recreate 2–3 employees. A cycle that ends without a better roster restarts
+//! from the best with a kick (a fifth of the staff ruined and recreated), so the next cycle
+//! explores another basin. Every move is "apply, look at the exact delta, undo if rejected",
+//! so no move can corrupt the incremental totals.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
