@@ -200,8 +200,8 @@ def write(args, rows, seeds, more_seeds=(), more_for=()):
         "Command (from the repository root):",
         "",
         "```",
-        f"CARGO_TARGET_DIR=/work/target-roster cargo build -p moim-roster --release",
-        f"python3 bench/roster/run.py --bin /work/target-roster/release/moim-roster --time {args.time:g} "
+        f"CARGO_TARGET_DIR={target_dir(args.bin)} cargo build -p moim-roster --release",
+        f"python3 bench/roster/run.py --bin {args.bin} --time {args.time:g} "
         f"--threads {args.threads} --seeds {','.join(map(str, seeds))}{cmd_extra}",
         "```",
         "",
@@ -223,6 +223,11 @@ def write(args, rows, seeds, more_seeds=(), more_for=()):
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as f:
         f.write(text)
+
+
+def target_dir(bin_path):
+    """The cargo target dir a `.../release/moim-roster` binary was built in."""
+    return os.path.dirname(os.path.dirname(bin_path)) or "target"
 
 
 def fmt_set(xs):
