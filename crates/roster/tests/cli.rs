@@ -19,6 +19,7 @@ fn solve_writes_a_solution_that_check_accepts() {
         out: Some(sol.clone()),
         json: true,
         verbose: false,
+        stop_at: None,
     })
     .expect("solve runs");
     let model = roster::cq::parse(

@@ -109,13 +109,67 @@ pub(crate) fn best_row_forced(
     };
     let no_weekend = u32::MAX;
 
+    // Tables for the inner loop (everything that does not depend on the day).
+    let units = |s, n| lambda_units(s, n, lambda);
+    let mut succ = vec![0.0f64; nv * nv];
+    for v in 0..nv {
+        for u in 0..nv {
+            succ[v * nv + u] = w(p.succ_cost(e, val(v), val(u)));
+        }
+    }
+    let start_work: f64 = bound(RunKind::MaxWork)
+        .filter(|r| 1 > r.bound)
+        .map(|r| units(r.strength, 1))
+        .sum();
+    let mut cont_work = vec![0.0f64; rcap + 1];
+    let mut end_work = vec![0.0f64; rcap + 1];
+    let mut end_off = vec![0.0f64; rcap + 1];
+    for r in 1..=rcap {
+        let ri = r as i64;
+        cont_work[r] = bound(RunKind::MaxWork)
+            .filter(|rr| ri + 1 > rr.bound)
+            .map(|rr| units(rr.strength, 1))
+            .sum();
+        end_work[r] = bound(RunKind::MinWork)
+            .map(|rr| units(rr.strength, (rr.bound - ri).max(0)))
+            .sum();
+        end_off[r] = bound(RunKind::MinOff)
+            .map(|rr| units(rr.strength, (rr.bound - ri).max(0)))
+            .sum();
+    }
+    let res_amt: Vec<usize> = (0..nv)
+        .map(|u| res.map_or(0, |ti| (sums[ti].amount[u] / unit) as usize))
+        .collect();
+    let cnt_amt: Vec<usize> = (0..nv).map(cnt_amount).collect();
+    let wstep: Vec<f64> = (0..wdim).map(weekend_step).collect();
+    let mut su = vec![0.0f64; nv];
+
     // Surcharges per (day, value) for the priced rules, raised between rounds.
     let mut price = vec![0.0f64; nd * nv];
     let mut best: Option<(f64, Vec<u16>)> = None;
     let mut cur = vec![f64::INFINITY; states];
     let mut next = vec![f64::INFINITY; states];
     let mut back = vec![u32::MAX; nd * states];
-    for _round in 0..3 {
+    // Lower-bound pruning: with a hard minimum on the minutes in the state, a partial row that
+    // cannot reach it even at the longest shift on every remaining day is dropped (about half
+    // the states on the benchmark, whose minimums are close to their maximums). When no row
+    // reaches the minimum at all, the round is redone without pruning, so the DP still returns
+    // the least bad row.
+    let need = res.and_then(|ti| {
+        let t = &sums[ti];
+        if t.strength != crate::model::Strength::Hard {
+            return None;
+        }
+        t.min
+            .map(|m| (m as i64 + unit - 1).div_euclid(unit).max(0) as usize)
+    });
+    let step_max = res_amt.iter().copied().max().unwrap_or(0);
+    let mut prune = need.is_some();
+    let mut round = 0;
+    while round < 3 {
+        let reach = |d: usize, m: usize| -> bool {
+            !prune || need.is_none_or(|n| m + (nd - 1 - d) * step_max >= n)
+        };
         cur.fill(f64::INFINITY);
         // Day 0, coming from the (exempt) days off before the horizon.
         for u in 0..nv {
@@ -124,7 +178,7 @@ pub(crate) fn best_row_forced(
                 continue;
             }
             let m = res.map_or(0, |ti| (sums[ti].amount[u] / unit) as usize);
-            if m >= mdim {
+            if m >= mdim || !reach(0, m) {
                 continue;
             }
             let mut c = c;
@@ -155,76 +209,68 @@ pub(crate) fn best_row_forced(
         for d in 1..nd {
             next.fill(f64::INFINITY);
             let row = &mut back[d * states..(d + 1) * states];
+            for (u, x) in su.iter_mut().enumerate() {
+                let s = sep[d * nv + u];
+                *x = if s.is_finite() {
+                    s + price[d * nv + u]
+                } else {
+                    s
+                };
+            }
+            let wday = p.weekend_of[d];
+            let weekend_day = wdim > 1 && wday != no_weekend;
+            let same_weekend = wday != no_weekend && p.weekend_of[d - 1] == wday;
             for v in 0..nv {
+                let worked_v = v != ns;
+                let succ_v = &succ[v * nv..(v + 1) * nv];
                 for r in 1..=rcap {
+                    // The run of v's kind ends at d-1 when u differs in kind; it touches the
+                    // start when it began on day 0 (r == d and not capped).
+                    let end_c = if r == d && r < rcap {
+                        0.0
+                    } else if worked_v {
+                        end_work[r]
+                    } else {
+                        end_off[r]
+                    };
+                    let cont_c = if worked_v { cont_work[r] } else { 0.0 };
+                    let r_same = (r + 1).min(rcap);
                     for x in 0..mtot {
-                        let base = cur[idx(v, r, x)];
+                        let from = idx(v, r, x);
+                        let base = cur[from];
                         if !base.is_finite() {
                             continue;
                         }
-                        let from = idx(v, r, x) as u32;
                         let (cc, rest) = (x % cdim, x / cdim);
                         let (m, wk) = (rest / wdim, rest % wdim);
                         for u in 0..nv {
-                            let s = sep[d * nv + u];
+                            let s = su[u];
                             if !s.is_finite() {
                                 continue;
                             }
-                            let mut c =
-                                base + s + price[d * nv + u] + w(p.succ_cost(e, val(v), val(u)));
-                            let worked_v = v != ns;
                             let worked_u = u != ns;
-                            let r2;
-                            if worked_u == worked_v {
-                                r2 = (r + 1).min(rcap);
-                                if worked_u {
-                                    for rr in bound(RunKind::MaxWork) {
-                                        if (r as i64 + 1) > rr.bound {
-                                            c += lambda_units(rr.strength, 1, lambda);
-                                        }
-                                    }
-                                }
+                            let mut c = base + s + succ_v[u];
+                            let r2 = if worked_u == worked_v {
+                                c += cont_c;
+                                r_same
                             } else {
-                                // The run of v's kind ends at d-1; it touches the start when it
-                                // began on day 0 (r == d and not capped).
-                                let touches_start = r == d && r < rcap;
-                                if !touches_start {
-                                    let kind = if worked_v {
-                                        RunKind::MinWork
-                                    } else {
-                                        RunKind::MinOff
-                                    };
-                                    for rr in bound(kind) {
-                                        c += lambda_units(
-                                            rr.strength,
-                                            (rr.bound - r as i64).max(0),
-                                            lambda,
-                                        );
-                                    }
-                                }
-                                r2 = 1;
+                                c += end_c;
                                 if worked_u {
-                                    for rr in bound(RunKind::MaxWork) {
-                                        if 1 > rr.bound {
-                                            c += lambda_units(rr.strength, 1, lambda);
-                                        }
-                                    }
+                                    c += start_work;
                                 }
-                            }
-                            let m2 = m + res.map_or(0, |ti| (sums[ti].amount[u] / unit) as usize);
-                            if m2 >= mdim {
+                                1
+                            };
+                            let m2 = m + res_amt[u];
+                            if m2 >= mdim || !reach(d, m2) {
                                 continue;
                             }
                             let mut wk2 = wk;
-                            if wdim > 1 && worked_u {
-                                let k = p.weekend_of[d];
-                                // A weekend counts once: Sunday after a worked Saturday is free.
-                                if k != no_weekend && !(worked_v && p.weekend_of[d - 1] == k) {
-                                    c += weekend_step(wk);
-                                    wk2 = (wk + 1).min(wcap);
-                                }
+                            // A weekend counts once: Sunday after a worked Saturday is free.
+                            if weekend_day && worked_u && !(worked_v && same_weekend) {
+                                c += wstep[wk];
+                                wk2 = (wk + 1).min(wcap);
                             }
-                            let mut cc2 = cc + cnt_amount(u);
+                            let mut cc2 = cc + cnt_amt[u];
                             if cc2 > ccap {
                                 c += cnt_over(cc2 - ccap);
                                 cc2 = ccap;
@@ -232,7 +278,7 @@ pub(crate) fn best_row_forced(
                             let k = idx(u, r2, (m2 * wdim + wk2) * cdim + cc2);
                             if c < next[k] {
                                 next[k] = c;
-                                row[k] = from;
+                                row[k] = from as u32;
                             }
                         }
                     }
@@ -266,7 +312,14 @@ pub(crate) fn best_row_forced(
                 }
             }
         }
-        let (c, mut k) = end?;
+        let Some((c, mut k)) = end else {
+            if prune {
+                prune = false;
+                continue;
+            }
+            return None;
+        };
+        round += 1;
         let mut row = vec![OFF; nd];
         for d in (0..nd).rev() {
             let v = k / (rcap * mtot);
