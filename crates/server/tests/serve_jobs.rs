@@ -45,13 +45,22 @@ async fn serve_with(in_process: bool) {
         child.try_wait().unwrap().is_none(),
         "moim serve is still up"
     );
-    let schedules = store::schedules(db).await.unwrap().len();
+    let schedules: Vec<String> = store::schedules(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
     if in_process {
         assert_eq!(status, "done", "the in-process runner ran the job");
-        assert_eq!(schedules, 1, "housekeeping is scheduled");
+        assert_eq!(
+            schedules,
+            ["housekeeping", "notify.retention"],
+            "housekeeping and notification retention are scheduled"
+        );
     } else {
         assert_eq!(status, "queued", "no runner in this process");
-        assert_eq!(schedules, 0);
+        assert!(schedules.is_empty());
     }
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -130,12 +130,12 @@ async fn a_killed_worker_loses_no_job_and_none_runs_twice() {
         retried >= stranded,
         "{retried} re-run, {stranded} were stranded"
     );
-    // The housekeeping schedule was registered by the workers.
+    // The housekeeping and notification-retention schedules were registered by the workers.
     let names: Vec<String> = store::schedules(db)
         .await
         .unwrap()
         .into_iter()
         .map(|s| s.name)
         .collect();
-    assert_eq!(names, ["housekeeping"]);
+    assert_eq!(names, ["housekeeping", "notify.retention"]);
 }

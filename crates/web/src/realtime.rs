@@ -84,6 +84,7 @@ impl Hub {
             listener.listen(PG_CHANNEL).await?;
             tokio::spawn(pg_listener(
                 listener,
+                pool.clone(),
                 hub.local.clone(),
                 Arc::downgrade(&hub.alive),
             ));
@@ -164,14 +165,17 @@ fn relay(local: &broadcast::Sender<Uuid>, payload: &str) {
     }
 }
 
+/// Relays `NOTIFY`s until the hub is dropped or the pool closes (the listener holds one of the
+/// pool's connections, and closing the pool waits for it).
 async fn pg_listener(
     mut listener: sqlx::postgres::PgListener,
+    pool: sqlx::PgPool,
     local: broadcast::Sender<Uuid>,
     alive: Weak<()>,
 ) {
     loop {
-        let next = tokio::time::timeout(Duration::from_secs(5), listener.recv()).await;
-        if alive.upgrade().is_none() {
+        let next = tokio::time::timeout(Duration::from_secs(1), listener.recv()).await;
+        if alive.upgrade().is_none() || pool.is_closed() {
             return;
         }
         match next {
