@@ -11,6 +11,7 @@
 //! - [`groups`]: groups, memberships, join requests, departures.
 //! - [`jobs`]: the durable job queue and its recurring schedules.
 //! - [`limits`]: fixed-window rate-limit counters shared by every instance.
+//! - [`rosters`]: roster setups, rosters (versioned), undo history, swap requests.
 //! - [`settings`]: server-wide key/value settings (generated secrets).
 //! - [`schema`]: introspection used by the test that the two backends' schemas agree.
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod accounts;
 pub mod groups;
 pub mod jobs;
 pub mod limits;
+pub mod rosters;
 pub mod schema;
 pub mod settings;
 
@@ -186,7 +188,8 @@ macro_rules! migrations {
 
 /// Every migration, in order. Adding a file to the folders without listing it here fails the
 /// `migrations_are_all_embedded` test.
-pub const MIGRATIONS: &[Migration] = migrations!["0001_foundation.sql", "0002_jobs.sql"];
+pub const MIGRATIONS: &[Migration] =
+    migrations!["0001_foundation.sql", "0002_jobs.sql", "0004_rosters.sql",];
 
 impl Db {
     pub fn backend(&self) -> &'static str {

@@ -11,7 +11,7 @@ pub type Strings = &'static [(&'static str, &'static str, &'static str)];
 
 /// Every module's table. A module keeps its strings beside its pages (`pub const STRINGS: Strings`)
 /// and adds one line here.
-const TABLES: &[Strings] = &[STRINGS];
+const TABLES: &[Strings] = &[STRINGS, crate::pages::rosters::STRINGS];
 
 const STRINGS: Strings = &[
     // Navigation and chrome
@@ -438,14 +438,13 @@ const STRINGS: Strings = &[
     ),
 ];
 
-static TABLE: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
-    LazyLock::new(|| {
-        TABLES
-            .iter()
-            .flat_map(|t| t.iter())
-            .map(|(k, ko, en)| (*k, (*ko, *en)))
-            .collect()
-    });
+static TABLE: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {
+    TABLES
+        .iter()
+        .flat_map(|t| t.iter())
+        .map(|(k, ko, en)| (*k, (*ko, *en)))
+        .collect()
+});
 
 /// A translator for one language.
 #[derive(Clone, Copy, Debug)]

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod groups;
+pub mod rosters;
 
 use crate::error::ApiError;
 use moim_core::FieldError;

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod groups;
 pub mod home;
+pub mod rosters;
 
 use crate::AppState;
 use crate::auth::user_from_headers;
@@ -28,6 +29,7 @@ pub fn router() -> axum::Router<AppState> {
     home::router()
         .merge(accounts::router())
         .merge(groups::router())
+        .merge(rosters::router())
 }
 
 /// What every page needs: language, viewer, CSRF token, current path.

@@ -9,6 +9,7 @@ mod groups;
 mod openapi;
 mod ops;
 mod pages;
+mod rosters;
 mod schema;
 mod security;
 
