@@ -149,6 +149,8 @@ fn page() {
             filter_member: String::new(),
             filter_shift: String::new(),
             notice: None,
+            swaps: vec![],
+            others: vec![],
         }
         .render()
         .expect("render");

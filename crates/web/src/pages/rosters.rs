@@ -31,6 +31,11 @@ pub fn router() -> axum::Router<AppState> {
         .route("/groups/{id}/rosters/{rid}/unshare", post(unshare))
         .route("/groups/{id}/rosters/{rid}/cancel", post(cancel))
         .route("/groups/{id}/rosters/{rid}/regenerate", post(regenerate))
+        .route("/groups/{id}/rosters/{rid}/swaps", post(request_swap))
+        .route(
+            "/groups/{id}/rosters/{rid}/swaps/{sid}/{action}",
+            post(swap_action),
+        )
         .route("/r/{token}", get(shared))
 }
 
@@ -849,6 +854,57 @@ pub struct ViewPage<'a> {
     pub filter_member: String,
     pub filter_shift: String,
     pub notice: Option<String>,
+    pub swaps: Vec<SwapRow>,
+    /// The roster's other members (swap partners for the viewer).
+    pub others: Vec<(Uuid, String)>,
+}
+
+/// A swap request as the page lists it, with what the viewer may do about it.
+pub struct SwapRow {
+    pub id: Uuid,
+    pub who: String,
+    pub date: String,
+    pub target: String,
+    pub target_date: String,
+    pub status: String,
+    pub can_accept: bool,
+    pub can_decide: bool,
+    pub can_cancel: bool,
+}
+
+fn swap_rows(
+    l: &Loaded,
+    swaps: Vec<moim_store::rosters::Swap>,
+    viewer: Uuid,
+    manager: bool,
+) -> Vec<SwapRow> {
+    let name = |u: Uuid| {
+        l.built
+            .staff
+            .iter()
+            .find(|s| s.user == u)
+            .map_or_else(|| "?".to_owned(), |s| s.name.clone())
+    };
+    swaps
+        .into_iter()
+        .map(|s| SwapRow {
+            id: s.id,
+            who: name(s.requester),
+            date: l.built.date(s.day as usize).to_string(),
+            target: s.target.map(name).unwrap_or_default(),
+            target_date: s
+                .target_day
+                .map(|d| l.built.date(d as usize).to_string())
+                .unwrap_or_default(),
+            can_accept: s.status == "pending"
+                && s.requester != viewer
+                && s.target.is_none_or(|t| t == viewer),
+            can_decide: manager && s.status == "accepted",
+            can_cancel: s.requester == viewer
+                && matches!(s.status.as_str(), "pending" | "accepted"),
+            status: s.status,
+        })
+        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -880,8 +936,11 @@ async fn view(
             "rosters.notice.stale",
             "rosters.notice.nothing_to_undo",
             "rosters.notice.published",
+            "rosters.notice.swap_refused",
         ],
     );
+    let swaps = ok_or_page!(ctx, moim_store::rosters::list_swaps(&state.db, rid).await);
+    let swaps = swap_rows(&l, swaps, uid, role.can_manage());
     render(
         StatusCode::OK,
         &ViewPage {
@@ -893,6 +952,14 @@ async fn view(
             filter_member: q.member,
             filter_shift: q.shift,
             notice,
+            swaps,
+            others: l
+                .built
+                .staff
+                .iter()
+                .filter(|s| s.user != uid)
+                .map(|s| (s.user, s.name.clone()))
+                .collect(),
         },
     )
 }
@@ -917,6 +984,8 @@ async fn shared(
             filter_member: String::new(),
             filter_shift: String::new(),
             notice: None,
+            swaps: vec![],
+            others: vec![],
         },
     )
 }
@@ -993,6 +1062,89 @@ async fn edit_cell(
     }
     .await;
     back(&ctx, id, rid, r)
+}
+
+#[derive(Deserialize)]
+struct SwapForm {
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    target_user_id: String,
+    #[serde(default)]
+    target_date: String,
+}
+
+async fn request_swap(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+    Form(f): Form<SwapForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let r = async {
+        use crate::error::ApiError;
+        let input = flows::SwapInput {
+            date: f
+                .date
+                .trim()
+                .parse()
+                .map_err(|_| ApiError::field("date", "invalid_date"))?,
+            target: uuid_opt(&f.target_user_id),
+            target_date: match f.target_date.trim() {
+                "" => None,
+                d => Some(
+                    d.parse()
+                        .map_err(|_| ApiError::field("target_date", "invalid_date"))?,
+                ),
+            },
+        };
+        flows::request_swap(&state, id, rid, uid, &input)
+            .await
+            .map(|_| ())
+    }
+    .await;
+    swap_back(&ctx, id, rid, r)
+}
+
+fn swap_back(
+    ctx: &PageCtx,
+    id: Uuid,
+    rid: Uuid,
+    r: Result<(), crate::error::ApiError>,
+) -> Response {
+    match r {
+        Err(e)
+            if e.status == StatusCode::CONFLICT || e.status == StatusCode::UNPROCESSABLE_ENTITY =>
+        {
+            redirect(
+                ctx,
+                &format!("/groups/{id}/rosters/{rid}?notice=rosters.notice.swap_refused#swaps"),
+            )
+        }
+        r => back(ctx, id, rid, r),
+    }
+}
+
+async fn swap_action(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid, sid, action)): Path<(Uuid, Uuid, Uuid, String)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let r = match action.as_str() {
+        "accept" => flows::accept_swap(&state, id, rid, sid, uid)
+            .await
+            .map(|_| ()),
+        "approve" => flows::decide_swap(&state, id, rid, sid, uid, true)
+            .await
+            .map(|_| ()),
+        "decline" => flows::decide_swap(&state, id, rid, sid, uid, false)
+            .await
+            .map(|_| ()),
+        "cancel" => flows::cancel_swap(&state, id, rid, sid, uid).await,
+        _ => Err(crate::error::ApiError::not_found("not_found")),
+    };
+    swap_back(&ctx, id, rid, r)
 }
 
 #[derive(Deserialize)]
@@ -1267,6 +1419,42 @@ pub const STRINGS: crate::i18n::Strings = &[
         "Nothing to undo.",
     ),
     ("rosters.notice.published", "게시했어요.", "Published."),
+    ("rosters.swaps", "근무 교대", "Shift swaps"),
+    (
+        "rosters.swap_offer",
+        "내 근무 넘기기/바꾸기",
+        "Offer or swap my shift",
+    ),
+    ("rosters.swap_my_date", "내 근무 날짜", "Date of my shift"),
+    (
+        "rosters.swap_with",
+        "상대 (비우면 누구나)",
+        "With (empty = anyone)",
+    ),
+    (
+        "rosters.swap_their_date",
+        "상대 근무 날짜 (비우면 넘기기)",
+        "Their shift's date (empty = hand over)",
+    ),
+    ("rosters.swap_send", "요청하기", "Send request"),
+    ("rosters.swap_accept", "수락", "Accept"),
+    ("rosters.swap_approve", "승인", "Approve"),
+    ("rosters.swap_decline", "거절", "Decline"),
+    ("rosters.swap_cancel", "취소", "Withdraw"),
+    ("rosters.swap_status.pending", "대기 중", "Waiting"),
+    (
+        "rosters.swap_status.accepted",
+        "관리자 승인 대기",
+        "Awaiting a manager",
+    ),
+    ("rosters.swap_status.applied", "반영됨", "Applied"),
+    ("rosters.swap_status.declined", "거절됨", "Declined"),
+    ("rosters.swap_status.cancelled", "취소됨", "Withdrawn"),
+    (
+        "rosters.notice.swap_refused",
+        "교대할 수 없어요: 내 근무가 아니거나, 이미 처리되었거나, 근무 조건을 어기게 돼요.",
+        "That swap is not possible: not your shift, already handled, or it would break a rule.",
+    ),
     (
         "rosters.public_note",
         "읽기 전용 공유 페이지",

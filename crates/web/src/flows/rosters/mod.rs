@@ -1071,3 +1071,35 @@ pub async fn seed_demo(state: &AppState, group_id: Uuid, setup: &Setup) -> Resul
     store::put_setup(&state.db, group_id, &json, version).await?;
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The demo setups map onto the engine and solve to rosters that keep every hard rule.
+    #[test]
+    fn demo_setups_generate_feasible_rosters() {
+        for (setup, people) in [(demo_ward_setup(), 12), (demo_office_setup(), 7)] {
+            let staff: Vec<Staff> = (0..people)
+                .map(|i| Staff {
+                    user: Uuid::now_v7(),
+                    name: format!("p{i}"),
+                })
+                .collect();
+            let b = core::build_model(&setup, &staff, "2026-12-01".parse().unwrap(), 31, "demo")
+                .unwrap();
+            assert!(roster::explain::precheck(&b.model).is_empty());
+            let r = solve(
+                &b.model,
+                &SolveOptions {
+                    time_limit: Duration::from_secs(5),
+                    max_moves: Some(200_000),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert!(r.evaluation.feasible(), "{:?}", r.evaluation.violations);
+        }
+    }
+}
