@@ -777,3 +777,104 @@ async fn concurrent_edits_of_one_version_cannot_both_win() {
     statuses.sort();
     assert_eq!(statuses, [200, 409], "{} / {}", a.text, b.text);
 }
+
+#[tokio::test]
+async fn regenerating_keeps_locked_and_published_cells_and_a_long_run_can_be_cancelled() {
+    let app = super::app().await;
+    let (g, rid, owner, members, roster) = published_roster(&app, "Asia/Seoul").await;
+    let m0 = me(&members[0]).await;
+    // Lock a day off for member 0 on a day they work.
+    let days: Vec<String> = roster["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap().to_owned())
+        .collect();
+    let v = roster["version"].as_i64().unwrap();
+    let r = owner
+        .put(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/cells"),
+            json!({"user_id": m0, "date": days[6], "shift_type_id": null, "locked": true, "version": v}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json["version"].as_i64().unwrap();
+    let edited = r.json.clone();
+    assert_eq!(
+        members[0]
+            .post(
+                &format!("/api/v1/groups/{g}/rosters/{rid}/regenerate"),
+                json!({"version": v})
+            )
+            .await
+            .code(),
+        "manager_only"
+    );
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/regenerate"),
+            json!({"version": v, "time_limit_secs": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let again = wait_ready(&owner, &g, &rid).await;
+    assert_eq!(again["status"], "ready");
+    // The locked day off stays off; every published shift other than that one stays.
+    assert_eq!(shift_of(&again, &m0, &days[6]), None);
+    for c in roster["cells"].as_array().unwrap() {
+        let (u, d) = (c["user_id"].as_str().unwrap(), c["date"].as_str().unwrap());
+        if u == m0 && d == days[6] {
+            continue;
+        }
+        if let Some(s) = c["shift_type_id"].as_str() {
+            assert_eq!(shift_of(&again, u, d).as_deref(), Some(s), "{u} {d}");
+        }
+    }
+    let _ = edited;
+
+    // A long generation stops on request and keeps its best roster so far.
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/roster-setup/conditions"),
+            json!({"hard": false, "weight": 5, "rule": {"kind": "hours", "period": "roster", "min": 500}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "long", "starts_on": "2026-05-01", "ends_on": "2026-05-31", "time_limit_secs": 30}),
+        )
+        .await;
+    let long = r.json["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let started = std::time::Instant::now();
+    let c = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{long}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(c.status, 202, "{}", c.text);
+    let done = wait_ready(&owner, &g, &long).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "cancel took effect"
+    );
+    assert_eq!(done["status"], "ready");
+    assert_eq!(
+        done["evaluation"]["feasible"], true,
+        "{}",
+        done["evaluation"]
+    );
+    assert_eq!(
+        owner
+            .post(
+                &format!("/api/v1/groups/{g}/rosters/{long}/cancel"),
+                json!({})
+            )
+            .await
+            .code(),
+        "not_generating"
+    );
+}
