@@ -878,3 +878,23 @@ async fn regenerating_keeps_locked_and_published_cells_and_a_long_run_can_be_can
         "not_generating"
     );
 }
+
+#[tokio::test]
+async fn a_generation_lost_to_a_restart_does_not_hang_forever() {
+    let app = super::app().await;
+    let (g, rid, owner, _members, _roster) = published_roster(&app, "Asia/Seoul").await;
+    // As if the process died mid-run: still `generating`, last progress long ago.
+    let id: uuid::Uuid = rid.parse().unwrap();
+    moim_store::dispatch!(&app.db, pool => {
+        moim_store::sqlx::query("UPDATE rosters SET status = 'generating', updated_at = 0 WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    let r = owner
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+        .await;
+    assert_eq!(r.json["status"], "ready", "{}", r.text);
+    assert_eq!(r.json["evaluation"]["feasible"], true);
+}

@@ -161,9 +161,18 @@ pub async fn load_for_member(
     viewer: Uuid,
 ) -> Result<(Access, moim_core::groups::Role, Loaded), ApiError> {
     let (a, role) = access(state, group_id, viewer).await?.member()?;
-    let row = store::get_roster(&state.db, group_id, roster_id)
+    let mut row = store::get_roster(&state.db, group_id, roster_id)
         .await?
         .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
+    // A running generation writes its progress every 300 ms; a minute of silence means the
+    // process that ran it is gone (a restart), so nobody should wait on it any longer.
+    let stale_before = moim_core::time::now_millis() - moim_core::time::MINUTE;
+    if row.status == "generating" && row.updated_at < stale_before {
+        store::fail_stale(&state.db, stale_before).await?;
+        row = store::get_roster(&state.db, group_id, roster_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
+    }
     Ok((a, role, Loaded::from_row(row)?))
 }
 
