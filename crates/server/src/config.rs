@@ -113,6 +113,19 @@ pub struct Common {
         global = true
     )]
     pub jobs_shutdown_grace_secs: u64,
+    /// Notifications older than this many days are deleted by an hourly job.
+    #[arg(
+        long,
+        env = "MOIM_NOTIFICATIONS_RETAIN_DAYS",
+        default_value_t = 90,
+        value_parser = clap::value_parser!(u32).range(1..=3650),
+        global = true
+    )]
+    pub notifications_retain_days: u32,
+    /// `redis://host:6379`: fan real-time notifications out through Redis pub/sub (otherwise
+    /// PostgreSQL `LISTEN/NOTIFY`, or in-process with SQLite).
+    #[arg(long, env = "MOIM_REDIS_URL", global = true)]
+    pub redis_url: Option<String>,
     /// Test support: registers the `test.ledger` job kind used by the crash test.
     #[arg(
         long,
@@ -153,6 +166,7 @@ impl Common {
         c.jwt_secret = self.jwt_secret.clone();
         c.trust_forwarded_for = self.trust_proxy;
         c.admin_emails = moim_web::config::parse_admin_emails(&self.admin_emails);
+        c.redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
         c
     }
 

@@ -4,6 +4,8 @@
 //! - `housekeeping` (every minute, a schedule): deletes groups whose disband grace period ended,
 //!   expired sessions, codes and refresh tokens, and finished jobs older than two weeks. It is
 //!   idempotent, so a repeated run does no harm.
+//! - `notify.reminder`, `notify.retention` (hourly, `MOIM_NOTIFICATIONS_RETAIN_DAYS`): see
+//!   `moim_web::flows::notify`.
 //! - `test.ledger` (only with the hidden `MOIM_JOBS_TEST_LEDGER=true`): sleeps `sleep_ms`, then
 //!   completes the job and writes a ledger row in one transaction — the crash test counts those
 //!   rows to prove every job completed exactly once.
@@ -15,9 +17,10 @@ use moim_store::Db;
 pub const HOUSEKEEPING: &str = "housekeeping";
 pub const TEST_LEDGER: &str = "test.ledger";
 
-pub fn registry(test_ledger: bool) -> Registry {
+pub fn registry(state: &moim_web::AppState, test_ledger: bool) -> Registry {
     let mut r = Registry::new();
     r.register(HOUSEKEEPING, housekeeping);
+    moim_web::flows::notify::register(&mut r, state.clone());
     if test_ledger {
         r.register(TEST_LEDGER, test_ledger_job);
     }
@@ -25,12 +28,27 @@ pub fn registry(test_ledger: bool) -> Registry {
 }
 
 /// The runner with this binary's handlers and schedules.
-pub async fn runner(db: &Db, c: &crate::config::Common) -> anyhow::Result<Runner> {
+pub async fn runner(
+    db: &Db,
+    c: &crate::config::Common,
+    state: &moim_web::AppState,
+) -> anyhow::Result<Runner> {
     if c.jobs_test_ledger {
         moim_store::jobs::ledger::ledger_create(db).await?;
     }
-    let runner = Runner::new(db.clone(), registry(c.jobs_test_ledger), c.runner_config())
-        .schedule(HOUSEKEEPING, "* * * * *", "UTC", HOUSEKEEPING, "{}")?;
+    let runner = Runner::new(
+        db.clone(),
+        registry(state, c.jobs_test_ledger),
+        c.runner_config(),
+    )
+    .schedule(HOUSEKEEPING, "* * * * *", "UTC", HOUSEKEEPING, "{}")?
+    .schedule(
+        moim_web::flows::notify::RETENTION_JOB,
+        "17 * * * *",
+        "UTC",
+        moim_web::flows::notify::RETENTION_JOB,
+        &moim_web::flows::notify::retention_payload(c.notifications_retain_days),
+    )?;
     Ok(runner)
 }
 

@@ -66,7 +66,7 @@ async fn serve(c: &config::Common) -> anyhow::Result<()> {
         tracing::info!(?applied, "migrations applied");
     }
     let state = moim_web::AppState::new(db.clone(), c.web_config()).await?;
-    let app = moim_web::app(state);
+    let app = moim_web::app(state.clone());
     let listener = tokio::net::TcpListener::bind(&c.listen)
         .await
         .with_context(|| format!("cannot listen on {}", c.listen))?;
@@ -74,7 +74,7 @@ async fn serve(c: &config::Common) -> anyhow::Result<()> {
     // One shutdown signal for the HTTP server and the job runner.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let runner = if c.jobs_in_process {
-        let runner = jobs::runner(&db, c).await?;
+        let runner = jobs::runner(&db, c, &state).await?;
         let mut rx = stop_rx.clone();
         Some(tokio::spawn(runner.run(async move {
             let _ = rx.wait_for(|s| *s).await;
@@ -118,7 +118,9 @@ async fn worker(c: &config::Common) -> anyhow::Result<()> {
     if !applied.is_empty() {
         tracing::info!(?applied, "migrations applied");
     }
-    let runner = jobs::runner(&db, c).await?;
+    // The job handlers need the same state as the app (mailer, real-time hub, ...).
+    let state = moim_web::AppState::new(db.clone(), c.web_config()).await?;
+    let runner = jobs::runner(&db, c, &state).await?;
     tracing::info!(
         backend = db.backend(),
         worker = %runner.config().worker_id,

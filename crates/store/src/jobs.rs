@@ -99,6 +99,29 @@ pub async fn enqueue(db: &Db, job: &NewJob<'_>) -> Result<Option<Uuid>> {
     Ok((n == 1).then_some(id))
 }
 
+/// Enqueues a keyed job, or moves the existing job with that key to the new time and payload
+/// (a moved meetup moves its reminder). Idempotent: a finished (`done`) job is armed again only
+/// when the time changed, so repeating the same call never runs the job twice; a `cancelled`
+/// or `dead` one is armed again (the caller asks for it anew). A `running` job is left alone.
+/// Returns the job's id when it is queued after the call, `None` when it was left as it was.
+pub async fn schedule_keyed(db: &Db, job: &NewJob<'_>, key: &str) -> Result<Option<Uuid>> {
+    const SQL: &str = "INSERT INTO jobs (id, kind, payload, unique_key, status, run_at, attempts, \
+         max_attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7) \
+         ON CONFLICT (unique_key) DO UPDATE SET kind = excluded.kind, payload = excluded.payload, \
+         run_at = excluded.run_at, max_attempts = excluded.max_attempts, \
+         attempts = CASE WHEN jobs.status = 'queued' THEN jobs.attempts ELSE 0 END, \
+         status = 'queued', last_error = NULL, locked_by = NULL, locked_until = NULL, \
+         finished_at = NULL, updated_at = excluded.updated_at \
+         WHERE jobs.status IN ('queued', 'cancelled', 'dead') \
+         OR (jobs.status = 'done' AND jobs.run_at <> excluded.run_at) \
+         RETURNING id";
+    let row: Option<(Uuid,)> = dispatch!(db, pool => sqlx::query_as(SQL)
+        .bind(Uuid::now_v7()).bind(job.kind).bind(job.payload).bind(key).bind(job.run_at)
+        .bind(job.max_attempts.max(1)).bind(now_millis())
+        .fetch_optional(pool).await?);
+    Ok(row.map(|r| r.0))
+}
+
 pub async fn get(db: &Db, id: Uuid) -> Result<Option<Job>> {
     let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1");
     Ok(dispatch!(db, pool => sqlx::query_as::<_, Job>(sql).bind(id).fetch_optional(pool).await?))

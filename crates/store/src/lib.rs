@@ -10,6 +10,7 @@
 //! - [`accounts`]: users, e-mail codes, web sessions, refresh-token families.
 //! - [`groups`]: groups, memberships, join requests, departures.
 //! - [`jobs`]: the durable job queue and its recurring schedules.
+//! - [`notifications`]: in-app notifications, channel preferences, reminder jobs.
 //! - [`limits`]: fixed-window rate-limit counters shared by every instance.
 //! - [`rosters`]: roster setups, rosters (versioned), undo history, swap requests.
 //! - [`settings`]: server-wide key/value settings (generated secrets).
@@ -26,6 +27,7 @@ pub mod accounts;
 pub mod groups;
 pub mod jobs;
 pub mod limits;
+pub mod notifications;
 pub mod rosters;
 pub mod schema;
 pub mod settings;
@@ -138,7 +140,10 @@ pub async fn connect(url: &str, cfg: &PoolConfig) -> Result<Db> {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // An embedded connection cannot hang up: the default ping on every acquire is a second
+        // round trip to the connection's worker thread for each query (measured in BENCHMARKS.md).
         let pool = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(cfg.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts)
@@ -146,7 +151,18 @@ pub async fn connect(url: &str, cfg: &PoolConfig) -> Result<Db> {
         Ok(Db::Sqlite(pool))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let opts = PgConnectOptions::from_str(url)?;
+        // Ping only connections that sat idle long enough to have been dropped by the server or a
+        // proxy; a busy pool would otherwise pay a server round trip per query.
         let pool = PgPoolOptions::new()
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IDLE_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .max_connections(cfg.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts)
@@ -156,6 +172,9 @@ pub async fn connect(url: &str, cfg: &PoolConfig) -> Result<Db> {
         Err(Error::BadUrl(redact_url(url)))
     }
 }
+
+/// How long a PostgreSQL connection may sit idle before it is pinged on its next acquire.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(30);
 
 /// A URL without its password, for logs and error messages.
 pub fn redact_url(url: &str) -> String {
@@ -188,8 +207,12 @@ macro_rules! migrations {
 
 /// Every migration, in order. Adding a file to the folders without listing it here fails the
 /// `migrations_are_all_embedded` test.
-pub const MIGRATIONS: &[Migration] =
-    migrations!["0001_foundation.sql", "0002_jobs.sql", "0004_rosters.sql",];
+pub const MIGRATIONS: &[Migration] = migrations![
+    "0001_foundation.sql",
+    "0002_jobs.sql",
+    "0003_notifications.sql",
+    "0004_rosters.sql",
+];
 
 impl Db {
     pub fn backend(&self) -> &'static str {

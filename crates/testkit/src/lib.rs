@@ -117,6 +117,26 @@ impl TestApp {
         }
     }
 
+    /// A second instance on the same database (its own state, router, real-time hub and data
+    /// folder), like another `moim serve` sharing the database. Dropping it leaves the database.
+    pub async fn sibling(&self, tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("moim-test-{id}"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let mut cfg = self.state.config.clone();
+        cfg.data_dir = dir.clone();
+        tweak(&mut cfg);
+        let state = AppState::new(self.db.clone(), cfg).await.expect("state");
+        let router = moim_web::app(state.clone());
+        TestApp {
+            router,
+            state,
+            db: self.db.clone(),
+            dir,
+            pg_drop: None,
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         self.db.backend()
     }

@@ -222,23 +222,12 @@ pub struct ApiUser(pub User);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(u) = parts.extensions.get::<ResolvedUser>() {
-            return u
-                .0
-                .clone()
-                .map(ApiUser)
-                .ok_or_else(|| ApiError::unauthorized("authentication_required"));
-        }
         match user_from_headers(state, &parts.headers).await? {
             Some(u) => Ok(ApiUser(u)),
             None => Err(ApiError::unauthorized("authentication_required")),
         }
     }
 }
-
-/// The user resolved once per request (by the CSRF middleware, which has to know anyway).
-#[derive(Clone)]
-pub struct ResolvedUser(pub Option<User>);
 
 /// The client address for rate limits: the socket peer, or the first `X-Forwarded-For` hop when
 /// the server is configured to trust its proxy.

@@ -26,6 +26,12 @@ pub struct WebConfig {
     /// Lower-cased e-mail addresses of the operators allowed to use `/api/v1/admin/*`
     /// (`MOIM_ADMIN_EMAILS`); only their verified accounts qualify. There is no admin role yet.
     pub admin_emails: Vec<String>,
+    /// `redis://...` (`MOIM_REDIS_URL`): real-time wake-ups go through Redis pub/sub instead of
+    /// PostgreSQL `LISTEN/NOTIFY`.
+    pub redis_url: Option<String>,
+    /// How long an e-mail about a notification waits, so one read in the app meanwhile is not
+    /// mailed too (checked just before sending).
+    pub notify_email_delay: Duration,
 }
 
 /// Rate limits, as (allowed hits, window).
@@ -81,6 +87,8 @@ impl WebConfig {
             trust_forwarded_for: false,
             limits: Limits::default(),
             admin_emails: Vec::new(),
+            redis_url: None,
+            notify_email_delay: Duration::from_secs(60),
         }
     }
 

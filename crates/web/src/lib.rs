@@ -13,6 +13,7 @@
 //! - [`api`]: `/api/v1` handlers with OpenAPI annotations; [`pages`]: askama + htmx pages.
 //! - [`i18n`]: Korean (default) and English strings; [`mail`]: outbox or SMTP.
 //! - [`ops`]: health, readiness, Prometheus metrics and the request-metrics middleware.
+//! - [`realtime`]: the notification hub (in-process, PostgreSQL or Redis) and SSE streams.
 //! - [`assets`]: vendored and own static files embedded in the binary.
 #![forbid(unsafe_code)]
 
@@ -27,6 +28,7 @@ pub mod i18n;
 pub mod mail;
 pub mod ops;
 pub mod pages;
+pub mod realtime;
 
 use axum::Router;
 use std::sync::Arc;
@@ -44,6 +46,8 @@ pub struct App {
     pub mailer: mail::Mailer,
     pub tokens: auth::TokenKeys,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Wakes the real-time streams of users who got notifications, across instances.
+    pub hub: Arc<realtime::Hub>,
 }
 
 impl std::ops::Deref for AppState {
@@ -70,12 +74,14 @@ impl AppState {
         let tokens = auth::TokenKeys::new(secret.as_bytes());
         let mailer = mail::Mailer::new(&config)?;
         let metrics = ops::metrics_handle();
+        let hub = Arc::new(realtime::Hub::start(&db, config.redis_url.as_deref()).await?);
         Ok(Self(Arc::new(App {
             db,
             config,
             mailer,
             tokens,
             metrics,
+            hub,
         })))
     }
 }

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod groups;
+pub mod notify;
 pub mod rosters;
 
 use crate::AppState;
@@ -30,6 +31,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "me", description = "The signed-in user's account and profile"),
         (name = "groups", description = "Groups, members, invites"),
         (name = "rosters", description = "Duty rosters: setup, generation, edits, publishing, swaps, sharing"),
+        (name = "notifications", description = "My notifications, unread count and channel preferences"),
         (name = "admin", description = "Operators (MOIM_ADMIN_EMAILS): the job queue"),
     )
 )]
@@ -53,7 +55,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         accounts::router()
             .merge(groups::router())
             .merge(rosters::router())
-            .merge(admin::router()),
+            .merge(admin::router())
+            .merge(notify::router()),
     )
 }
 

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod groups;
 pub mod home;
+pub mod notify;
 pub mod rosters;
 
 use crate::AppState;
@@ -30,6 +31,7 @@ pub fn router() -> axum::Router<AppState> {
         .merge(accounts::router())
         .merge(groups::router())
         .merge(rosters::router())
+        .merge(notify::router())
 }
 
 /// What every page needs: language, viewer, CSRF token, current path.
@@ -39,6 +41,8 @@ pub struct PageCtx {
     pub csrf: String,
     pub path: String,
     pub htmx: bool,
+    /// Unread notifications of the signed-in user, for the badge in the header.
+    pub unread: i64,
 }
 
 impl PageCtx {
@@ -92,12 +96,19 @@ impl FromRequestParts<AppState> for PageCtx {
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| "/".into());
         let htmx = parts.headers.contains_key("hx-request");
+        let unread = match &user {
+            Some(u) => moim_store::notifications::unread_count(&state.db, u.id)
+                .await
+                .unwrap_or(0),
+            None => 0,
+        };
         Ok(PageCtx {
             t: Tr::new(lang),
             user,
             csrf,
             path,
             htmx,
+            unread,
         })
     }
 }

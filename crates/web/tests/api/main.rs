@@ -6,6 +6,8 @@
 mod accounts;
 mod errors;
 mod groups;
+mod notify;
+mod notify_live;
 mod openapi;
 mod ops;
 mod pages;

@@ -316,6 +316,19 @@ async fn a_manager_sets_up_generates_edits_and_publishes_while_members_only_read
         .await
         .json;
     assert!(after["published_at"].is_string());
+    // Members are notified in the app; the manager who published is not.
+    let n = members[1].get("/api/v1/notifications").await;
+    let item = n.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "roster.published")
+        .unwrap_or_else(|| panic!("no roster.published notice: {}", n.text))
+        .clone();
+    assert_eq!(item["link"], format!("/groups/{g}/rosters/{rid}"));
+    assert!(item["body"].as_str().unwrap().contains("3월 1주"), "{item}");
+    let mine = owner.get("/api/v1/notifications").await;
+    assert!(!mine.text.contains("roster.published"), "{}", mine.text);
     let v = after["version"].as_i64().unwrap();
     let before = shift_of(&after, &m2, "2026-03-07");
     let other = if before.as_deref() == Some(day.as_str()) {

@@ -12,6 +12,7 @@ pub mod export;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::flows::groups::{Access, access};
+use crate::flows::notify::{Notice, notify};
 use jiff::civil::Date;
 use moim_core::FieldError;
 use moim_core::rosters::{self as core, Built, Origin, Setup, Staff};
@@ -582,11 +583,22 @@ pub async fn publish(
     store::publish(&state.db, roster_id, version)
         .await
         .map_err(version_conflict)?;
-    // TODO(notify): when flows/notify.rs is merged, notify every member on the roster:
-    // notify(state, l.built.staff.iter().map(|s| Notice { recipient: s.user, kind: "roster.published",
-    //   params: vec![("name", l.row.name.clone())], link: format!("/groups/{group_id}/rosters/{roster_id}"),
-    //   group: Some(group_id), actor: Some(viewer) }).collect()).await?;
-    let _ = &l;
+    // After the commit: every member on the roster hears about it in the app.
+    let link = format!("/groups/{group_id}/rosters/{roster_id}");
+    let notices = l
+        .built
+        .staff
+        .iter()
+        .map(|s| Notice {
+            recipient: s.user,
+            kind: "roster.published",
+            params: vec![("name", l.row.name.clone())],
+            link: link.clone(),
+            group: Some(group_id),
+            actor: Some(viewer),
+        })
+        .collect();
+    notify(state, notices).await?;
     Ok(())
 }
 
@@ -775,8 +787,23 @@ pub async fn request_swap(
         target_day,
     )
     .await?;
-    // TODO(notify): when flows/notify.rs is merged, notify the target (or every member when the
-    // offer is open) with kind "roster.swap_requested", link to the roster.
+    let requester = l.built.staff[e].name.clone();
+    let link = format!("/groups/{group_id}/rosters/{roster_id}#swaps");
+    let notices = l
+        .built
+        .staff
+        .iter()
+        .filter(|s| input.target.is_none_or(|t| t == s.user))
+        .map(|s| Notice {
+            recipient: s.user,
+            kind: "roster.swap_requested",
+            params: vec![("name", requester.clone())],
+            link: link.clone(),
+            group: Some(group_id),
+            actor: Some(viewer),
+        })
+        .collect();
+    notify(state, notices).await?;
     Ok(id)
 }
 
@@ -918,7 +945,22 @@ async fn commit_swap(
     if !done {
         return Err(ApiError::conflict("swap_taken"));
     }
-    // TODO(notify): when flows/notify.rs is merged, notify both members (kind "roster.swap_applied").
+    let swap = store::get_swap(&state.db, roster_id, swap_id).await?;
+    if let Some(swap) = swap {
+        let notices = [Some(swap.requester), swap.accepted_by]
+            .into_iter()
+            .flatten()
+            .map(|u| Notice {
+                recipient: u,
+                kind: "roster.swap_applied",
+                params: vec![("name", l.row.name.clone())],
+                link: format!("/groups/{}/rosters/{roster_id}", l.row.group_id),
+                group: Some(l.row.group_id),
+                actor: None,
+            })
+            .collect();
+        notify(state, notices).await?;
+    }
     Ok(())
 }
 

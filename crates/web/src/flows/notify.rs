@@ -1,0 +1,419 @@
+//! The notification seam every module calls: [`notify`] a user now, [`remind`] users about an
+//! object at a time, [`cancel_reminders`] about an object.
+//!
+//! - **In-app first.** [`notify`] stores one row per recipient (in one transaction) after the
+//!   caller's change has committed; every other channel starts from that row.
+//! - **The actor is never notified** about their own action, whatever the caller passes.
+//! - **Reminders are jobs.** One job per (object, key, recipient) under the unique key
+//!   `remind:{object}:{key}:{recipient}`, so calling [`remind`] twice never doubles a reminder and
+//!   calling it with a new time moves it; [`cancel_reminders`] cancels every queued job whose key
+//!   starts with `remind:{object}:`. The job ([`REMINDER_JOB`]) creates the in-app row with the
+//!   dedupe key `{job key}@{at}`, so a job run again after a crash creates nothing twice.
+//! - **Rendering.** Title and body are `notify.<kind>.title` / `notify.<kind>.body` from the
+//!   emitting module's `STRINGS`, with `{name}` placeholders filled from `params`, in the
+//!   reader's language at the time it is read (or sent).
+
+use crate::error::ApiError;
+use crate::i18n::Tr;
+use crate::{App, AppState};
+use moim_core::time::Millis;
+use moim_jobs::{JobCtx, JobError, NewJob, Registry};
+use moim_store::notifications::{self as store, NewNotification, Notification};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Preference categories: the part of a kind before the first `.`.
+pub const CATEGORIES: [&str; 8] = [
+    "group",
+    "roster",
+    "meetup",
+    "course",
+    "mission",
+    "chat",
+    "mentoring",
+    "system",
+];
+
+/// Channels besides in-app (which is always on), each switchable per category.
+pub const CHANNELS: [&str; 3] = ["email", "push", "sms"];
+
+/// The job kind that delivers a due reminder.
+pub const REMINDER_JOB: &str = "notify.reminder";
+
+/// One notification for one user.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    /// The user to notify.
+    pub recipient: Uuid,
+    /// `"roster.published"`, `"meetup.applied"`, ...; the category for preferences is the part
+    /// before the first `.`.
+    pub kind: &'static str,
+    /// Substituted into `notify.<kind>.title` / `notify.<kind>.body` (`{name}` placeholders).
+    pub params: Vec<(&'static str, String)>,
+    /// A path inside moim, e.g. `/groups/<id>/rosters/<rid>`.
+    pub link: String,
+    pub group: Option<Uuid>,
+    /// Who caused it; never notified about their own action.
+    pub actor: Option<Uuid>,
+}
+
+/// What a reminder job carries: a [`Notice`] with owned strings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct NoticeData {
+    recipient: Uuid,
+    kind: String,
+    params: serde_json::Map<String, serde_json::Value>,
+    link: String,
+    group: Option<Uuid>,
+    actor: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ReminderPayload {
+    /// The time asked for; part of the dedupe key, so a moved reminder fires again.
+    at: Millis,
+    notice: NoticeData,
+}
+
+/// The category of a kind, when the kind is well formed (`<category>.<event>`).
+pub fn category_of(kind: &str) -> Option<&'static str> {
+    let (cat, rest) = kind.split_once('.')?;
+    if rest.is_empty()
+        || !kind.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_' || c == '-'
+        })
+    {
+        return None;
+    }
+    CATEGORIES.iter().copied().find(|c| *c == cat)
+}
+
+impl NoticeData {
+    /// Checks what the calling module passed. A bad kind or link is a programming error of the
+    /// caller, so it fails loudly (500 in the log) rather than storing a broken notification.
+    fn from_notice(n: Notice) -> Result<Self, ApiError> {
+        if category_of(n.kind).is_none() {
+            return Err(ApiError::internal(format!(
+                "notification kind {:?} is not <category>.<event> with a known category",
+                n.kind
+            )));
+        }
+        if !n.link.starts_with('/') || n.link.starts_with("//") {
+            return Err(ApiError::internal(format!(
+                "notification link {:?} is not a path inside moim",
+                n.link
+            )));
+        }
+        Ok(Self {
+            recipient: n.recipient,
+            kind: n.kind.to_owned(),
+            params: n
+                .params
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
+                .collect(),
+            link: n.link,
+            group: n.group,
+            actor: n.actor,
+        })
+    }
+
+    fn self_inflicted(&self) -> bool {
+        self.actor == Some(self.recipient)
+    }
+
+    fn into_row(self, dedupe_key: Option<String>) -> NewNotification {
+        NewNotification {
+            user_id: self.recipient,
+            category: category_of(&self.kind).unwrap_or("system").to_owned(),
+            kind: self.kind,
+            params: serde_json::Value::Object(self.params).to_string(),
+            link: self.link,
+            group_id: self.group,
+            actor_id: self.actor,
+            dedupe_key,
+        }
+    }
+}
+
+/// Durable: stores the in-app notification(s) and enqueues channel delivery (e-mail/push/SMS by
+/// the recipient's preferences). Call after the domain change has committed.
+pub async fn notify(app: &App, notices: Vec<Notice>) -> Result<(), ApiError> {
+    let mut rows = Vec::with_capacity(notices.len());
+    for n in notices {
+        let d = NoticeData::from_notice(n)?;
+        if !d.self_inflicted() {
+            rows.push(d.into_row(None));
+        }
+    }
+    let created = store::create(&app.db, &rows).await?;
+    delivered(app, &created).await?;
+    Ok(())
+}
+
+/// What happens once rows exist: open pages of the recipients are woken up (on every instance)
+/// and an e-mail is queued for each (sent after `notify_email_delay` unless read or turned off
+/// by then).
+async fn delivered(app: &App, created: &[Notification]) -> Result<(), moim_store::Error> {
+    if created.is_empty() {
+        return Ok(());
+    }
+    metrics::counter!("moim_notifications_created_total").increment(created.len() as u64);
+    let users: Vec<Uuid> = created.iter().map(|n| n.user_id).collect();
+    app.hub.publish(&users).await;
+    let at = moim_core::time::now_millis() + app.config.notify_email_delay.as_millis() as Millis;
+    for n in created {
+        let payload = serde_json::json!({ "notification": n.id }).to_string();
+        let key = format!("email:{}", n.id);
+        let job = NewJob::new(EMAIL_JOB, &payload).at(at).unique(&key);
+        moim_store::jobs::enqueue(&app.db, &job).await?;
+    }
+    Ok(())
+}
+
+/// The job kind that e-mails one notification.
+pub const EMAIL_JOB: &str = "notify.email";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct EmailPayload {
+    notification: Uuid,
+}
+
+/// E-mails one notification to its recipient, in their language, unless (checked now, just
+/// before sending) it was read or deleted in the app, or the recipient turned e-mail off for
+/// its category. Returns whether a mail went out.
+async fn email_job(app: &App, ctx: JobCtx) -> Result<bool, JobError> {
+    let p: EmailPayload = ctx.payload()?;
+    let Some(n) = store::by_id(&ctx.db, p.notification).await? else {
+        return Ok(false);
+    };
+    if n.read_at.is_some() {
+        metrics::counter!("moim_notification_emails_skipped_total", "reason" => "read")
+            .increment(1);
+        return Ok(false);
+    }
+    if !store::channel_enabled(&ctx.db, n.user_id, &n.category, "email").await? {
+        metrics::counter!("moim_notification_emails_skipped_total", "reason" => "preference")
+            .increment(1);
+        return Ok(false);
+    }
+    let Some(user) = moim_store::accounts::user_by_id(&ctx.db, n.user_id).await? else {
+        return Ok(false);
+    };
+    if !user.is_verified() {
+        return Ok(false);
+    }
+    let t = Tr::new(moim_core::accounts::Locale::parse(&user.locale).unwrap_or_default());
+    let (title, body) = render(&t, &n);
+    let url = format!("{}{}", app.config.base_url.trim_end_matches('/'), n.link);
+    let footer = t.s("notify.email.footer");
+    let open = t.s("notify.open");
+    let text = format!("{title}\n\n{body}\n\n{open}: {url}\n\n-- \n{footer}\n");
+    let esc = crate::mail::html_escape;
+    let html = crate::mail::html_frame(
+        &title,
+        &format!(
+            "<p>{}</p><p><a href=\"{}\" style=\"color:#2d6a4f\">{}</a></p>\
+             <p style=\"color:#5f6b66;font-size:13px\">{}</p>",
+            esc(&body),
+            esc(&url),
+            esc(open),
+            esc(footer)
+        ),
+    );
+    let mail = crate::mail::Mail {
+        to: user.email.clone(),
+        subject: format!("[moim] {title}"),
+        text,
+        html,
+        log_hint: format!("notification {}", n.id),
+    };
+    app.mailer
+        .send(&app.config.mail_from, mail)
+        .await
+        .map_err(JobError::retry)?;
+    metrics::counter!("moim_notification_emails_sent_total").increment(1);
+    Ok(true)
+}
+
+/// A reminder about an object.
+#[derive(Debug, Clone)]
+pub struct Reminder {
+    /// `"meetup:<uuid>"`, `"roster:<uuid>"`: what the reminder is about.
+    pub object: String,
+    /// `"d-day"`, `"before-30m"`, ...; (object, key, recipient) is unique.
+    pub key: &'static str,
+    pub at: Millis,
+    /// Delivered through [`notify`] when due.
+    pub notices: Vec<Notice>,
+}
+
+/// `<type>:<id>`: exactly one `:`, so that the prefix of one object never covers another's.
+fn check_object(object: &str) -> Result<(), ApiError> {
+    let ok = object
+        .split_once(':')
+        .is_some_and(|(t, id)| !t.is_empty() && !id.is_empty() && !id.contains(':'))
+        && !object.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::internal(format!(
+            "reminder object {object:?} is not <type>:<id>"
+        )))
+    }
+}
+
+fn reminder_prefix(object: &str) -> String {
+    format!("remind:{object}:")
+}
+
+/// Schedules (or moves, when it exists) a reminder through the durable job queue. Idempotent.
+pub async fn remind(app: &App, r: Reminder) -> Result<(), ApiError> {
+    check_object(&r.object)?;
+    if r.key.is_empty() || r.key.contains(':') || r.key.chars().any(char::is_whitespace) {
+        return Err(ApiError::internal(format!(
+            "reminder key {:?} must be a word without ':'",
+            r.key
+        )));
+    }
+    for n in r.notices {
+        let notice = NoticeData::from_notice(n)?;
+        if notice.self_inflicted() {
+            continue;
+        }
+        let key = format!(
+            "{}{}:{}",
+            reminder_prefix(&r.object),
+            r.key,
+            notice.recipient
+        );
+        let payload = serde_json::to_string(&ReminderPayload { at: r.at, notice })
+            .map_err(ApiError::internal)?;
+        let job = NewJob::new(REMINDER_JOB, &payload).at(r.at);
+        moim_store::jobs::schedule_keyed(&app.db, &job, &key).await?;
+    }
+    Ok(())
+}
+
+/// Cancels every pending reminder about `object` (e.g. a cancelled meetup).
+pub async fn cancel_reminders(app: &App, object: &str) -> Result<(), ApiError> {
+    check_object(object)?;
+    moim_store::jobs::cancel_prefix(&app.db, &reminder_prefix(object)).await?;
+    Ok(())
+}
+
+/// The job kind that deletes old notifications (scheduled hourly by the binary).
+pub const RETENTION_JOB: &str = "notify.retention";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RetentionPayload {
+    retain_days: u32,
+}
+
+/// The retention schedule's payload: the age is carried by the schedule, so a changed
+/// `MOIM_NOTIFICATIONS_RETAIN_DAYS` takes effect when the runner next starts.
+pub fn retention_payload(retain_days: u32) -> String {
+    serde_json::json!({ "retain_days": retain_days }).to_string()
+}
+
+async fn retention_job(ctx: JobCtx) -> Result<(), JobError> {
+    let p: RetentionPayload = ctx.payload()?;
+    let cutoff =
+        moim_core::time::now_millis() - i64::from(p.retain_days.max(1)) * moim_core::time::DAY;
+    let n = store::purge_before(&ctx.db, cutoff).await?;
+    if n > 0 {
+        tracing::info!(
+            deleted = n,
+            retain_days = p.retain_days,
+            "old notifications deleted"
+        );
+    }
+    Ok(())
+}
+
+/// Turns one channel of one category on or off for the user.
+pub async fn set_pref(
+    app: &App,
+    user: Uuid,
+    category: &str,
+    channel: &str,
+    enabled: bool,
+) -> Result<(), ApiError> {
+    let mut v = super::Validator::default();
+    if !CATEGORIES.contains(&category) {
+        v.push(moim_core::FieldError::new("category", "unknown_category"));
+    }
+    if !CHANNELS.contains(&channel) {
+        v.push(moim_core::FieldError::new("channel", "unknown_channel"));
+    }
+    v.finish()?;
+    store::set_pref(&app.db, user, category, channel, enabled).await?;
+    Ok(())
+}
+
+/// Registers the notification jobs with a runner's registry; they deliver through `app`.
+pub fn register(registry: &mut Registry, app: AppState) {
+    let mail_app = app.clone();
+    registry.register(REMINDER_JOB, move |ctx: JobCtx| {
+        let app = app.clone();
+        async move { reminder_job(&app, ctx).await }
+    });
+    registry.register(EMAIL_JOB, move |ctx: JobCtx| {
+        let app = mail_app.clone();
+        async move { email_job(&app, ctx).await.map(|_| ()) }
+    });
+    registry.register(RETENTION_JOB, retention_job);
+}
+
+/// Delivers a due reminder: the in-app row, at most once per (job key, time asked for).
+async fn reminder_job(app: &App, ctx: JobCtx) -> Result<(), JobError> {
+    let p: ReminderPayload = ctx.payload()?;
+    let key = ctx
+        .job
+        .unique_key
+        .clone()
+        .unwrap_or_else(|| ctx.id().to_string());
+    let dedupe = format!("{key}@{}", p.at);
+    let created = store::create(&ctx.db, &[p.notice.into_row(Some(dedupe))]).await?;
+    delivered(app, &created).await?;
+    Ok(())
+}
+
+/// Title and body of a notification in the reader's language.
+pub fn render(t: &Tr, n: &Notification) -> (String, String) {
+    let params: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&n.params).unwrap_or_default();
+    let fill = |suffix: &str| {
+        let key = format!("notify.{}.{suffix}", n.kind);
+        let mut s = t.s(&key).to_owned();
+        for (k, v) in &params {
+            let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            s = s.replace(&format!("{{{k}}}"), &v);
+        }
+        s
+    };
+    (fill("title"), fill("body"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_come_from_the_kind() {
+        assert_eq!(category_of("roster.published"), Some("roster"));
+        assert_eq!(category_of("meetup.reminder.d_day"), Some("meetup"));
+        assert_eq!(category_of("roster"), None);
+        assert_eq!(category_of("roster."), None);
+        assert_eq!(category_of("weather.rain"), None);
+        assert_eq!(category_of("Roster.published"), None);
+    }
+
+    #[test]
+    fn objects_are_type_colon_id() {
+        assert!(check_object("meetup:0190").is_ok());
+        for bad in ["meetup", "meetup:", ":1", "meetup:1:2", "meetup: 1"] {
+            assert!(check_object(bad).is_err(), "{bad}");
+        }
+    }
+}
