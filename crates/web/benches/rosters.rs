@@ -133,6 +133,7 @@ fn page() {
         csrf: "x".into(),
         path: "/".into(),
         htmx: false,
+        unread: 0,
     };
     let mut times = Vec::new();
     let mut size = 0;
