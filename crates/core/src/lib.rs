@@ -6,12 +6,14 @@
 //! # Layout
 //! - [`accounts`]: e-mail, nickname, password policy, profile fields, locales and time zones.
 //! - [`groups`]: group fields, roles and what each role may do, capacity, D-day.
+//! - [`rosters`]: a group's roster setup and its mapping onto the roster engine's model.
 //! - [`secrets`]: random tokens, verification codes, and the hashes we store instead of them.
 //! - [`time`]: the clock as milliseconds since the epoch, the unit every table uses.
 #![forbid(unsafe_code)]
 
 pub mod accounts;
 pub mod groups;
+pub mod rosters;
 pub mod secrets;
 pub mod time;
 

@@ -12,6 +12,7 @@
 //! - [`jobs`]: the durable job queue and its recurring schedules.
 //! - [`notifications`]: in-app notifications, channel preferences, reminder jobs.
 //! - [`limits`]: fixed-window rate-limit counters shared by every instance.
+//! - [`rosters`]: roster setups, rosters (versioned), undo history, swap requests.
 //! - [`settings`]: server-wide key/value settings (generated secrets).
 //! - [`schema`]: introspection used by the test that the two backends' schemas agree.
 #![forbid(unsafe_code)]
@@ -27,6 +28,7 @@ pub mod groups;
 pub mod jobs;
 pub mod limits;
 pub mod notifications;
+pub mod rosters;
 pub mod schema;
 pub mod settings;
 
@@ -209,6 +211,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0001_foundation.sql",
     "0002_jobs.sql",
     "0003_notifications.sql",
+    "0004_rosters.sql",
 ];
 
 impl Db {

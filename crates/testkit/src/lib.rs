@@ -369,6 +369,8 @@ pub struct Reply {
     pub text: String,
     /// The body parsed as JSON, or `Null`.
     pub json: Value,
+    /// The raw body (binary downloads).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -467,6 +469,7 @@ impl Client {
             headers,
             text,
             json,
+            bytes: bytes.to_vec(),
         }
     }
 
@@ -490,6 +493,9 @@ impl Client {
     }
     pub async fn patch(&self, path: &str, body: Value) -> Reply {
         self.request(Method::PATCH, path, Some(body)).await
+    }
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.request(Method::PUT, path, Some(body)).await
     }
     pub async fn delete(&self, path: &str) -> Reply {
         self.request(Method::DELETE, path, None).await

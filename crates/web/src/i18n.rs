@@ -11,7 +11,11 @@ pub type Strings = &'static [(&'static str, &'static str, &'static str)];
 
 /// Every module's table. A module keeps its strings beside its pages (`pub const STRINGS: Strings`)
 /// and adds one line here.
-const TABLES: &[Strings] = &[STRINGS, crate::pages::notify::STRINGS];
+const TABLES: &[Strings] = &[
+    STRINGS,
+    crate::pages::notify::STRINGS,
+    crate::pages::rosters::STRINGS,
+];
 
 const STRINGS: Strings = &[
     // Navigation and chrome

@@ -717,3 +717,272 @@ async fn sign_up_invite_and_join_in_a_real_browser() {
         invite_sign_up_and_join(&driver, vp).await;
     }
 }
+
+/// Sets a form control's value from script (date, time, colour and select inputs differ by
+/// platform when typed into) and fires `change`.
+async fn set_value(b: &Browser, css: &str, value: &str) {
+    b.find(css).await;
+    let script = format!(
+        "var e = document.querySelector({}); e.value = {}; e.dispatchEvent(new Event('change', {{bubbles: true}})); return e.value;",
+        serde_json::to_string(css).expect("css"),
+        serde_json::to_string(value).expect("value")
+    );
+    let got = b.js(&script).await;
+    assert_eq!(got, Value::String(value.to_owned()), "setting {css}");
+}
+
+/// The roster flow in Chromium: a manager sets up three shift types and four conditions for a
+/// group of nine, generates a month (progress first, then the grid), breaks a rule by hand and
+/// sees the cell flagged, publishes, shares, and a logged-out visitor opens the link and
+/// downloads the iCalendar feed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
+    let Some(driver) =
+        Driver::start("roster_setup_generate_edit_publish_and_share_in_a_real_browser")
+    else {
+        return;
+    };
+    let app = TestApp::new().await;
+    let addr = app.serve().await;
+    let base = format!("http://{addr}");
+    let owner_api = app.user("head@example.com", "수간호사").await;
+    let a = Browser::open(&driver, &base, DESKTOP, "roster-owner").await;
+    a.goto("/login").await;
+    a.fill("#email", "head@example.com").await;
+    a.fill("#password", "correct horse 9").await;
+    a.click("form[action='/login'] button[type=submit]").await;
+    a.wait_path("my groups", |p| p == "/groups").await;
+    // Create the group in the UI.
+    a.goto("/groups/new").await;
+    a.fill("#name", "7병동 간호팀").await;
+    a.fill("#capacity", "20").await;
+    a.click("form[action='/groups'] button[type=submit]").await;
+    let home = a.wait_path("the group home", is_group_home).await;
+    let gid = home.path.trim_start_matches("/groups/").to_owned();
+    // Eight members join with the invite code.
+    let code = owner_api
+        .get(&format!("/api/v1/groups/{gid}/invite"))
+        .await
+        .json["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    for i in 0..8 {
+        let m = app
+            .user(&format!("nurse{i}@example.com"), &format!("간호사{i}"))
+            .await;
+        let r = m
+            .post(&format!("/api/v1/invites/{code}/join"), json!({}))
+            .await;
+        assert_eq!(r.json["outcome"], "joined", "{}", r.text);
+    }
+    // Three shift types.
+    let setup = format!("/groups/{gid}/rosters/setup");
+    for (name, start, end, n) in [
+        ("주간", "07:00", "15:00", "2"),
+        ("오후", "15:00", "23:00", "2"),
+        ("야간", "23:00", "07:00", "1"),
+    ] {
+        a.goto(&setup).await;
+        a.fill("#shift-form [name=name]", name).await;
+        set_value(&a, "#shift-form [name=start]", start).await;
+        set_value(&a, "#shift-form [name=end]", end).await;
+        a.fill("#shift-form [name=headcount]", n).await;
+        a.click("#shift-form button[type=submit]").await;
+        a.wait_path("the setup page", |p| p == setup).await;
+    }
+    let shifts = a
+        .texts("[data-testid=shift-types] tbody td:first-child")
+        .await;
+    assert_eq!(shifts, ["주간", "오후", "야간"]);
+    let night_id = a
+        .js("return document.querySelector('#cond-shift-a option:last-child').value")
+        .await
+        .as_str()
+        .expect("night id")
+        .to_owned();
+    let day_id = a
+        .js("return document.querySelector('#cond-shift-a option:nth-child(2)').value")
+        .await
+        .as_str()
+        .expect("day id")
+        .to_owned();
+    // Four conditions: hard and soft, each with its sentence.
+    let conditions: [&[(&str, &str)]; 4] = [
+        &[
+            ("#cond-kind", "forbidden_succession"),
+            ("#cond-shift-a", &night_id),
+            ("#cond-shift-b", &day_id),
+            ("#cond-strength", "hard"),
+        ],
+        &[
+            ("#cond-kind", "max_consecutive_work"),
+            ("#cond-value", "5"),
+            ("#cond-strength", "hard"),
+        ],
+        &[
+            ("#cond-kind", "shift_count"),
+            ("#cond-shift-a", &night_id),
+            ("#cond-max", "2"),
+            ("#cond-strength", "hard"),
+        ],
+        // Unreachable on purpose (nobody can work 200 hours), so the search runs its full time.
+        &[
+            ("#cond-kind", "hours"),
+            ("#cond-min", "200"),
+            ("#cond-strength", "soft"),
+        ],
+    ];
+    for fields in conditions {
+        a.goto(&setup).await;
+        for (css, v) in fields {
+            set_value(&a, css, v).await;
+        }
+        a.click("#add-condition").await;
+        a.wait_path("the setup page", |p| p == setup).await;
+    }
+    let sentences = a.texts("[data-testid=conditions] .sentence").await;
+    assert_eq!(sentences.len(), 4, "{sentences:?}");
+    assert!(
+        sentences[0].contains("야간 근무 다음 날 주간 근무를 하지 않습니다"),
+        "{sentences:?}"
+    );
+    assert!(
+        sentences[1].contains("최대 5일까지 연속 근무"),
+        "{sentences:?}"
+    );
+    // Generate a month: progress first, then the roster.
+    a.goto(&format!("/groups/{gid}/rosters")).await;
+    a.fill("#roster-name", "12월 근무표").await;
+    set_value(&a, "#roster-start", "2026-12-01").await;
+    set_value(&a, "#roster-end", "2026-12-31").await;
+    a.fill("[name=time_limit_secs]", "4").await;
+    a.click("#generate").await;
+    let at = a
+        .wait_path("the new roster", |p| {
+            p.starts_with(&format!("/groups/{gid}/rosters/")) && !p.ends_with("/rosters")
+        })
+        .await;
+    a.find("#progress").await;
+    a.until("a best cost on the progress chart", async |c| {
+        let t = c
+            .find(Locator::Css("#best-cost"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        (t != "–" && !t.is_empty()).then_some(())
+    })
+    .await;
+    a.find("[data-testid=grid]").await;
+    assert_eq!(a.text("[data-testid=roster-status]").await, "완성");
+    let cells = a
+        .js("return document.querySelectorAll('[data-testid=grid] tbody tr').length")
+        .await;
+    assert_eq!(cells, json!(9), "nine rows");
+    assert_eq!(
+        a.js("return document.querySelectorAll('td.bad').length")
+            .await,
+        json!(0)
+    );
+    // Break the night → day rule by hand: the cell turns red and says why.
+    let target = a
+        .js("var tds = Array.from(document.querySelectorAll('[data-testid=grid] td[data-user]'));
+             for (var i = 0; i < tds.length - 1; i++) {
+               if (tds[i].textContent.indexOf('야간') >= 0 && tds[i+1].dataset.user === tds[i].dataset.user) {
+                 return [tds[i+1].dataset.user, tds[i+1].dataset.date];
+               }
+             }
+             return null;")
+        .await;
+    let user = target[0]
+        .as_str()
+        .expect("a night shift followed by a day in the roster")
+        .to_owned();
+    let date = target[1].as_str().expect("date").to_owned();
+    set_value(&a, "#cell-user", &user).await;
+    set_value(&a, "#cell-date", &date).await;
+    set_value(&a, "#cell-shift", &day_id).await;
+    a.click("#apply-cell").await;
+    a.wait_path("the roster", |p| p == at.path).await;
+    let flagged = a
+        .find(&format!("td.bad[data-user='{user}'][data-date='{date}']"))
+        .await;
+    let why = flagged
+        .attr("title")
+        .await
+        .expect("title")
+        .unwrap_or_default();
+    assert!(!why.is_empty(), "the flagged cell says why");
+    assert!(
+        a.text("[data-testid=hard]").await.contains('1')
+            || !a.text("[data-testid=hard]").await.is_empty()
+    );
+    // Publish and share.
+    a.click("#publish").await;
+    a.wait_path("the roster", |p| p == at.path).await;
+    a.find(".chip.green").await;
+    a.click("#share").await;
+    a.wait_path("the roster", |p| p == at.path).await;
+    let link = a
+        .find("#share-link")
+        .await
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("share link");
+    a.shot("roster").await;
+    // A logged-out visitor opens the link and downloads the iCalendar feed.
+    let v = Browser::open(&driver, &base, PHONE, "roster-visitor").await;
+    v.goto(&link).await;
+    assert_eq!(v.text("[data-testid=roster-name]").await, "12월 근무표");
+    v.find("[data-testid=grid]").await;
+    assert_eq!(
+        v.js("return document.querySelectorAll('#edit').length")
+            .await,
+        json!(0)
+    );
+    let ical = v
+        .find("#ical")
+        .await
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("ical link");
+    let got = v
+        .js(&format!(
+            "var x = new XMLHttpRequest(); x.open('GET', {}, false); x.send(); return [x.status, x.getResponseHeader('content-type'), x.responseText];",
+            serde_json::to_string(&ical).expect("url")
+        ))
+        .await;
+    assert_eq!(got[0], json!(200));
+    assert!(
+        got[1]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("text/calendar")
+    );
+    let body = got[2].as_str().unwrap_or_default();
+    assert!(
+        body.contains("BEGIN:VCALENDAR") && body.contains("TZID=Asia/Seoul"),
+        "{body:.300}"
+    );
+    let shown = v
+        .js("return document.querySelectorAll('[data-testid=grid] td .pill').length")
+        .await
+        .as_u64()
+        .unwrap_or_default() as usize;
+    assert!(
+        shown >= 31 * 5,
+        "the shared grid shows every assignment ({shown})"
+    );
+    assert_eq!(
+        body.matches("BEGIN:VEVENT").count(),
+        shown,
+        "one event per assignment on the page"
+    );
+    v.shot("shared").await;
+    v.close().await;
+    a.close().await;
+}

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod admin;
 pub mod groups;
 pub mod notify;
+pub mod rosters;
 
 use crate::AppState;
 use crate::error::{ApiError, FieldIssue};
@@ -29,6 +30,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "auth", description = "Sign-up, verification, tokens and password reset"),
         (name = "me", description = "The signed-in user's account and profile"),
         (name = "groups", description = "Groups, members, invites"),
+        (name = "rosters", description = "Duty rosters: setup, generation, edits, publishing, swaps, sharing"),
         (name = "notifications", description = "My notifications, unread count and channel preferences"),
         (name = "admin", description = "Operators (MOIM_ADMIN_EMAILS): the job queue"),
     )
@@ -52,6 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         "/api/v1",
         accounts::router()
             .merge(groups::router())
+            .merge(rosters::router())
             .merge(admin::router())
             .merge(notify::router()),
     )

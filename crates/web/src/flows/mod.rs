@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod groups;
 pub mod notify;
+pub mod rosters;
 
 use crate::error::ApiError;
 use moim_core::FieldError;

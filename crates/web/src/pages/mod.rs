@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod groups;
 pub mod home;
 pub mod notify;
+pub mod rosters;
 
 use crate::AppState;
 use crate::auth::user_from_headers;
@@ -29,6 +30,7 @@ pub fn router() -> axum::Router<AppState> {
     home::router()
         .merge(accounts::router())
         .merge(groups::router())
+        .merge(rosters::router())
         .merge(notify::router())
 }
 

@@ -11,6 +11,7 @@ mod notify_live;
 mod openapi;
 mod ops;
 mod pages;
+mod rosters;
 mod schema;
 mod security;
 

@@ -1,0 +1,1051 @@
+//! Roster setup of a group and its one mapping onto the engine's model.
+//!
+//! A group's roster setup (shift types, conditions, leave, requests, public holidays, swap
+//! policy) is one document, [`Setup`]. [`build_model`] is the only place that turns it, the
+//! roster's members and a date range into a [`roster::model::Model`]; it also returns where
+//! every engine constraint came from ([`Origin`]) so an explanation can link to the setting to
+//! change. Conventions stated to users: weeks start on **Monday** for every counting rule, a
+//! weekend is Saturday + Sunday.
+//!
+//! # Layout
+//! - [`Setup`], [`ShiftTypeDef`], [`Condition`], [`Rule`], [`Leave`], [`Request`], [`Holiday`].
+//! - [`Setup::validate`]: field-level checks (ids that must exist, ranges).
+//! - [`build_model`], [`Built`], [`Origin`]: the mapping.
+//! - [`sentence`]: what a condition means, in Korean or English.
+//! - [`korean_holidays`]: the default public-holiday table (editable per group).
+
+use crate::FieldError;
+use jiff::civil::Date;
+use roster::model as m;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const MAX_SHIFT_TYPES: usize = 12;
+pub const MAX_CONDITIONS: usize = 50;
+pub const MAX_DAYS: i64 = 62;
+pub const NAME_MAX: usize = 30;
+
+/// A kind of shift the group staffs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShiftTypeDef {
+    pub id: Uuid,
+    pub name: String,
+    /// Minutes after midnight.
+    pub start_minute: u32,
+    pub length_minutes: u32,
+    /// `#rrggbb`
+    pub colour: String,
+    /// People needed on every day…
+    pub headcount: u32,
+    /// …unless given per weekday (Monday first, 7 entries).
+    #[serde(default)]
+    pub weekday_headcount: Option<Vec<u32>>,
+    /// People needed on a public holiday (default: the Sunday figure).
+    #[serde(default)]
+    pub holiday_headcount: Option<u32>,
+    /// Who may work it (user ids); empty = everyone.
+    #[serde(default)]
+    pub allowed: Vec<Uuid>,
+}
+
+impl ShiftTypeDef {
+    /// Headcount on a date.
+    pub fn need(&self, weekday_mon0: usize, holiday: bool) -> u32 {
+        let by_day = |wd: usize| {
+            self.weekday_headcount
+                .as_ref()
+                .and_then(|v| v.get(wd).copied())
+                .unwrap_or(self.headcount)
+        };
+        if holiday {
+            self.holiday_headcount.unwrap_or_else(|| by_day(6))
+        } else {
+            by_day(weekday_mon0)
+        }
+    }
+}
+
+/// Counting window of a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Week,
+    Month,
+    /// The whole roster.
+    Roster,
+}
+
+/// What a fairness condition evens out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    Shifts,
+    Hours,
+    Weekends,
+}
+
+/// Every constraint kind of the engine that a group can set up as a condition. Leave and
+/// requests are entered as such ([`Leave`], [`Request`]), not as conditions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Rule {
+    /// Shifts of these types (empty = any) per period between min and max.
+    ShiftCount {
+        #[serde(default)]
+        shift_types: Vec<Uuid>,
+        period: Period,
+        #[serde(default)]
+        min: Option<u32>,
+        #[serde(default)]
+        max: Option<u32>,
+    },
+    /// Hours worked per period between min and max.
+    Hours {
+        period: Period,
+        #[serde(default)]
+        min: Option<u32>,
+        #[serde(default)]
+        max: Option<u32>,
+    },
+    MaxConsecutiveWork {
+        max: u32,
+    },
+    MinConsecutiveWork {
+        min: u32,
+    },
+    MinConsecutiveDaysOff {
+        min: u32,
+    },
+    /// `to` may not follow `from` on the next day.
+    ForbiddenSuccession {
+        from: Uuid,
+        to: Uuid,
+    },
+    /// Hours of rest between the end of one shift and the next.
+    MinRest {
+        hours: u32,
+    },
+    MaxWeekends {
+        max: u32,
+    },
+    /// Even out a measure across the members it applies to.
+    Fairness {
+        measure: Measure,
+        #[serde(default)]
+        shift_types: Vec<Uuid>,
+    },
+}
+
+/// A condition (근무조건): a rule, how strict, and for whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Condition {
+    pub id: Uuid,
+    #[serde(default)]
+    pub name: String,
+    /// Hard rules must hold; soft ones cost `weight` per unit of violation.
+    pub hard: bool,
+    #[serde(default = "one")]
+    pub weight: i64,
+    /// User ids; empty = everyone.
+    #[serde(default)]
+    pub members: Vec<Uuid>,
+    pub rule: Rule,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// A day a member cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leave {
+    pub user: Uuid,
+    pub date: Date,
+    /// `leave` (vacation) or `unavailable`.
+    pub kind: String,
+}
+
+/// A wish: work (`want`) or do not work a shift (any shift when `shift_type` is none) on a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub id: Uuid,
+    pub user: Uuid,
+    pub date: Date,
+    #[serde(default)]
+    pub shift_type: Option<Uuid>,
+    pub want: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holiday {
+    pub date: Date,
+    pub name: String,
+}
+
+/// Everything a group has set up for rostering.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Setup {
+    #[serde(default)]
+    pub shift_types: Vec<ShiftTypeDef>,
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+    #[serde(default)]
+    pub leave: Vec<Leave>,
+    #[serde(default)]
+    pub requests: Vec<Request>,
+    /// Public holidays; `None` until the group edits them, meaning Korea's table.
+    #[serde(default)]
+    pub holidays: Option<Vec<Holiday>>,
+    /// Whether a manager must approve an accepted swap.
+    #[serde(default)]
+    pub swap_needs_approval: bool,
+}
+
+impl Setup {
+    pub fn holidays(&self) -> Vec<Holiday> {
+        self.holidays.clone().unwrap_or_else(korean_holidays)
+    }
+
+    pub fn shift_index(&self, id: Uuid) -> Option<usize> {
+        self.shift_types.iter().position(|s| s.id == id)
+    }
+
+    /// Checks a shift type before it is stored.
+    pub fn check_shift_type(s: &ShiftTypeDef) -> Result<(), FieldError> {
+        let name = s.name.trim();
+        if name.is_empty() {
+            return Err(FieldError::new("name", "required"));
+        }
+        if name.chars().count() > NAME_MAX {
+            return Err(FieldError::new("name", "too_long"));
+        }
+        if s.start_minute >= 24 * 60 {
+            return Err(FieldError::new("start", "invalid_time"));
+        }
+        if s.length_minutes == 0 || s.length_minutes > 24 * 60 {
+            return Err(FieldError::new("end", "invalid_time"));
+        }
+        if !is_colour(&s.colour) {
+            return Err(FieldError::new("colour", "invalid_colour"));
+        }
+        if s.headcount > 100 || s.holiday_headcount.is_some_and(|h| h > 100) {
+            return Err(FieldError::new("headcount", "out_of_range"));
+        }
+        if let Some(w) = &s.weekday_headcount
+            && (w.len() != 7 || w.iter().any(|&n| n > 100))
+        {
+            return Err(FieldError::new("weekday_headcount", "invalid_value"));
+        }
+        Ok(())
+    }
+
+    /// Checks a condition against this setup (the shift types it names must exist).
+    pub fn check_condition(&self, c: &Condition) -> Result<(), FieldError> {
+        if c.name.chars().count() > 60 {
+            return Err(FieldError::new("name", "too_long"));
+        }
+        if !c.hard && !(1..=1000).contains(&c.weight) {
+            return Err(FieldError::new("weight", "out_of_range"));
+        }
+        let known = |ids: &[Uuid]| ids.iter().all(|i| self.shift_index(*i).is_some());
+        let range = |min: &Option<u32>, max: &Option<u32>| match (min, max) {
+            (None, None) => Err(FieldError::new("rule.max", "required")),
+            (Some(a), Some(b)) if a > b => Err(FieldError::new("rule.min", "above_max")),
+            _ => Ok(()),
+        };
+        match &c.rule {
+            Rule::ShiftCount {
+                shift_types,
+                min,
+                max,
+                ..
+            } => {
+                if !known(shift_types) {
+                    return Err(FieldError::new("rule.shift_types", "unknown_shift_type"));
+                }
+                range(min, max)?;
+            }
+            Rule::Hours { min, max, .. } => range(min, max)?,
+            Rule::MaxConsecutiveWork { max: n }
+            | Rule::MinConsecutiveWork { min: n }
+            | Rule::MinConsecutiveDaysOff { min: n } => {
+                if *n == 0 || *n > 62 {
+                    return Err(FieldError::new("rule.value", "out_of_range"));
+                }
+            }
+            Rule::ForbiddenSuccession { from, to } => {
+                if !known(&[*from, *to]) {
+                    return Err(FieldError::new("rule.shift_types", "unknown_shift_type"));
+                }
+            }
+            Rule::MinRest { hours } => {
+                if *hours == 0 || *hours > 48 {
+                    return Err(FieldError::new("rule.hours", "out_of_range"));
+                }
+            }
+            Rule::MaxWeekends { max } => {
+                if *max > 10 {
+                    return Err(FieldError::new("rule.max", "out_of_range"));
+                }
+            }
+            Rule::Fairness { shift_types, .. } => {
+                if !known(shift_types) {
+                    return Err(FieldError::new("rule.shift_types", "unknown_shift_type"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_colour(s: &str) -> bool {
+    s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// `HH:MM` → minutes after midnight.
+pub fn parse_clock(field: &'static str, s: &str) -> Result<u32, FieldError> {
+    let bad = || FieldError::new(field, "invalid_time");
+    let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 23 || m > 59 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+pub fn clock(minutes: u32) -> String {
+    format!("{:02}:{:02}", (minutes / 60) % 24, minutes % 60)
+}
+
+/// A roster's member as the engine sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Staff {
+    pub user: Uuid,
+    pub name: String,
+}
+
+/// Where an engine constraint came from, so that explanations link to the right setting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    Condition {
+        id: Uuid,
+    },
+    Leave {
+        user: Uuid,
+    },
+    Request {
+        id: Uuid,
+    },
+    /// The built-in "spread shifts evenly" term every roster gets.
+    Balance,
+}
+
+/// A model with the ids it was built from (engine indices ↔ moim ids).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Built {
+    pub model: m::Model,
+    pub staff: Vec<Staff>,
+    pub shift_types: Vec<ShiftTypeDef>,
+    /// One per `model.constraints` entry.
+    pub origins: Vec<Origin>,
+    pub start: Date,
+    /// Holidays inside the range.
+    pub holidays: Vec<Holiday>,
+}
+
+impl Built {
+    pub fn date(&self, day: usize) -> Date {
+        self.start
+            .checked_add(jiff::Span::new().days(day as i64))
+            .unwrap_or(self.start)
+    }
+    pub fn day_of(&self, date: Date) -> Option<usize> {
+        let d = (date - self.start).get_days();
+        (d >= 0 && (d as usize) < self.model.horizon.days).then_some(d as usize)
+    }
+    pub fn staff_index(&self, user: Uuid) -> Option<usize> {
+        self.staff.iter().position(|s| s.user == user)
+    }
+    pub fn shift_index(&self, id: Uuid) -> Option<usize> {
+        self.shift_types.iter().position(|s| s.id == id)
+    }
+    pub fn is_holiday(&self, day: usize) -> bool {
+        let d = self.date(day);
+        self.holidays.iter().any(|h| h.date == d)
+    }
+}
+
+/// Weight of an unmet request and of the built-in balance term.
+pub const REQUEST_WEIGHT: i64 = 10;
+pub const BALANCE_WEIGHT: i64 = 3;
+
+/// Maps a setup, the members to roster and a date range onto the engine's model.
+pub fn build_model(
+    setup: &Setup,
+    staff: &[Staff],
+    start: Date,
+    days: usize,
+    name: &str,
+) -> Result<Built, FieldError> {
+    if days == 0 || days as i64 > MAX_DAYS {
+        return Err(FieldError::new("end", "out_of_range"));
+    }
+    if setup.shift_types.is_empty() {
+        return Err(FieldError::new("shift_types", "required"));
+    }
+    if staff.is_empty() {
+        return Err(FieldError::new("members", "required"));
+    }
+    let end = start
+        .checked_add(jiff::Span::new().days(days as i64 - 1))
+        .map_err(|_| FieldError::new("end", "out_of_range"))?;
+    let in_range = |d: Date| d >= start && d <= end;
+    let day_of = |d: Date| (d - start).get_days() as usize;
+    let emp = |u: Uuid| staff.iter().position(|s| s.user == u);
+    let sidx = |id: Uuid| setup.shift_index(id);
+    let holidays: Vec<Holiday> = setup
+        .holidays()
+        .into_iter()
+        .filter(|h| in_range(h.date))
+        .collect();
+    let first_weekday = start.weekday().to_monday_zero_offset() as u8;
+    let horizon = m::Horizon {
+        days,
+        first_weekday,
+        start_date: Some(start.to_string()),
+    };
+    let shift_types = setup
+        .shift_types
+        .iter()
+        .map(|s| m::ShiftType {
+            id: s.id.to_string(),
+            name: s.name.clone(),
+            start_minute: s.start_minute,
+            length_minutes: s.length_minutes,
+            colour: Some(s.colour.clone()),
+        })
+        .collect();
+    let employees = staff
+        .iter()
+        .map(|p| m::Employee {
+            id: p.user.to_string(),
+            name: p.name.clone(),
+            allowed_shifts: setup
+                .shift_types
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.allowed.is_empty() || s.allowed.contains(&p.user))
+                .map(|(i, _)| i)
+                .collect(),
+        })
+        .collect::<Vec<_>>();
+    let mut cover = Vec::new();
+    for d in 0..days {
+        let wd = horizon.weekday(d) as usize;
+        let date = start
+            .checked_add(jiff::Span::new().days(d as i64))
+            .unwrap_or(start);
+        let holiday = holidays.iter().any(|h| h.date == date);
+        for (i, s) in setup.shift_types.iter().enumerate() {
+            let n = s.need(wd, holiday);
+            cover.push(m::Cover {
+                day: d,
+                shift: i,
+                min: n,
+                preferred: n,
+                max: Some(n),
+                weight_under: 100,
+                weight_over: 100,
+            });
+        }
+    }
+    let mut constraints = Vec::new();
+    let mut origins = Vec::new();
+    let strength = |c: &Condition| {
+        if c.hard {
+            m::Strength::Hard
+        } else {
+            m::Strength::Soft(c.weight)
+        }
+    };
+    let ids = |v: &[Uuid]| v.iter().filter_map(|i| sidx(*i)).collect::<Vec<_>>();
+    let period = |p: Period| match p {
+        Period::Week => m::Period::Week,
+        Period::Month => m::Period::Month,
+        Period::Roster => m::Period::Horizon,
+    };
+    let mut has_balance = false;
+    for c in &setup.conditions {
+        let scope = if c.members.is_empty() {
+            m::Scope::All
+        } else {
+            let v: Vec<usize> = c.members.iter().filter_map(|u| emp(*u)).collect();
+            if v.is_empty() {
+                continue; // none of its members is on this roster
+            }
+            m::Scope::Employees(v)
+        };
+        let rule = match &c.rule {
+            Rule::ShiftCount {
+                shift_types,
+                period: p,
+                min,
+                max,
+            } => m::Rule::ShiftCount {
+                shifts: ids(shift_types),
+                period: period(*p),
+                min: *min,
+                max: *max,
+            },
+            Rule::Hours {
+                period: p,
+                min,
+                max,
+            } => m::Rule::TotalMinutes {
+                period: period(*p),
+                min: min.map(|h| h * 60),
+                max: max.map(|h| h * 60),
+            },
+            Rule::MaxConsecutiveWork { max } => m::Rule::MaxConsecutiveWork { max: *max },
+            Rule::MinConsecutiveWork { min } => m::Rule::MinConsecutiveWork { min: *min },
+            Rule::MinConsecutiveDaysOff { min } => m::Rule::MinConsecutiveDaysOff { min: *min },
+            Rule::ForbiddenSuccession { from, to } => match (sidx(*from), sidx(*to)) {
+                (Some(from), Some(to)) => m::Rule::ForbiddenSuccession { from, to },
+                _ => continue,
+            },
+            Rule::MinRest { hours } => m::Rule::MinRest {
+                minutes: hours * 60,
+            },
+            Rule::MaxWeekends { max } => m::Rule::MaxWeekends { max: *max },
+            Rule::Fairness {
+                measure,
+                shift_types,
+            } => {
+                has_balance = true;
+                m::Rule::Fairness {
+                    measure: match measure {
+                        Measure::Shifts => m::FairnessMeasure::Shifts(ids(shift_types)),
+                        Measure::Hours => m::FairnessMeasure::Minutes,
+                        Measure::Weekends => m::FairnessMeasure::Weekends,
+                    },
+                    history: vec![],
+                }
+            }
+        };
+        constraints.push(m::Constraint {
+            name: Some(if c.name.trim().is_empty() {
+                sentence(c, setup, Lang::Ko)
+            } else {
+                c.name.clone()
+            }),
+            scope,
+            strength: strength(c),
+            rule,
+        });
+        origins.push(Origin::Condition { id: c.id });
+    }
+    // Leave: one hard rule per member with every day they are away.
+    for (e, p) in staff.iter().enumerate() {
+        let days: Vec<usize> = setup
+            .leave
+            .iter()
+            .filter(|l| l.user == p.user && in_range(l.date))
+            .map(|l| day_of(l.date))
+            .collect();
+        if !days.is_empty() {
+            constraints.push(m::Constraint {
+                name: Some(format!("{} 휴가/불가일", p.name)),
+                scope: m::Scope::Employees(vec![e]),
+                strength: m::Strength::Hard,
+                rule: m::Rule::Unavailable {
+                    days,
+                    shifts: vec![],
+                },
+            });
+            origins.push(Origin::Leave { user: p.user });
+        }
+    }
+    for r in &setup.requests {
+        let (Some(e), true) = (emp(r.user), in_range(r.date)) else {
+            continue;
+        };
+        let shift = match r.shift_type {
+            Some(id) => match sidx(id) {
+                Some(s) => Some(s),
+                None => continue,
+            },
+            None => None,
+        };
+        let day = day_of(r.date);
+        constraints.push(m::Constraint {
+            name: Some(format!(
+                "{} {} {}",
+                staff[e].name,
+                r.date,
+                if r.want {
+                    "근무 희망"
+                } else {
+                    "휴무 희망"
+                }
+            )),
+            scope: m::Scope::Employees(vec![e]),
+            strength: m::Strength::Soft(REQUEST_WEIGHT),
+            rule: if r.want {
+                m::Rule::ShiftOnRequest { day, shift }
+            } else {
+                m::Rule::ShiftOffRequest { day, shift }
+            },
+        });
+        origins.push(Origin::Request { id: r.id });
+    }
+    if !has_balance {
+        constraints.push(m::Constraint {
+            name: Some("근무 횟수 균등 배분".into()),
+            scope: m::Scope::All,
+            strength: m::Strength::Soft(BALANCE_WEIGHT),
+            rule: m::Rule::Fairness {
+                measure: m::FairnessMeasure::Shifts(vec![]),
+                history: vec![],
+            },
+        });
+        origins.push(Origin::Balance);
+    }
+    let model = m::Model {
+        name: name.to_owned(),
+        horizon,
+        shift_types,
+        employees,
+        cover,
+        constraints,
+        locks: vec![],
+    };
+    model
+        .validate()
+        .map_err(|_| FieldError::new("setup", "invalid"))?;
+    Ok(Built {
+        model,
+        staff: staff.to_vec(),
+        shift_types: setup.shift_types.clone(),
+        origins,
+        start,
+        holidays,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Ko,
+    En,
+}
+
+/// What a condition means, as one sentence shown under it.
+pub fn sentence(c: &Condition, setup: &Setup, lang: Lang) -> String {
+    let ko = lang == Lang::Ko;
+    let names = |ids: &[Uuid]| -> String {
+        if ids.is_empty() {
+            return if ko {
+                "모든 근무".into()
+            } else {
+                "any".into()
+            };
+        }
+        ids.iter()
+            .map(|i| {
+                setup
+                    .shift_types
+                    .iter()
+                    .find(|s| s.id == *i)
+                    .map_or("?".to_owned(), |s| s.name.clone())
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let who = if c.members.is_empty() {
+        if ko { "모든 인원" } else { "Everyone" }.to_owned()
+    } else if ko {
+        format!("선택한 {}명", c.members.len())
+    } else {
+        format!("The {} chosen members", c.members.len())
+    };
+    let per = |p: Period| match (p, ko) {
+        (Period::Week, true) => "매주(월요일 시작)",
+        (Period::Month, true) => "매달",
+        (Period::Roster, true) => "근무표 기간 동안",
+        (Period::Week, false) => "per week (weeks start on Monday)",
+        (Period::Month, false) => "per month",
+        (Period::Roster, false) => "over the whole roster",
+    };
+    let range =
+        |min: &Option<u32>, max: &Option<u32>, unit_ko: &str, unit_en: &str| match (min, max, ko) {
+            (Some(a), Some(b), true) => format!("{a}~{b}{unit_ko}"),
+            (Some(a), None, true) => format!("최소 {a}{unit_ko}"),
+            (None, Some(b), true) => format!("최대 {b}{unit_ko}"),
+            (Some(a), Some(b), false) => format!("between {a} and {b} {unit_en}"),
+            (Some(a), None, false) => format!("at least {a} {unit_en}"),
+            (None, Some(b), false) => format!("at most {b} {unit_en}"),
+            (None, None, _) => String::new(),
+        };
+    let body = match (&c.rule, ko) {
+        (
+            Rule::ShiftCount {
+                shift_types,
+                period,
+                min,
+                max,
+            },
+            true,
+        ) => format!(
+            "{who}은(는) {} {} 근무를 {} 합니다",
+            per(*period),
+            names(shift_types),
+            range(min, max, "회", "")
+        ),
+        (
+            Rule::ShiftCount {
+                shift_types,
+                period,
+                min,
+                max,
+            },
+            false,
+        ) => format!(
+            "{who} works {} {} shifts {}",
+            range(min, max, "", "times"),
+            names(shift_types),
+            per(*period)
+        ),
+        (Rule::Hours { period, min, max }, true) => format!(
+            "{who}은(는) {} {} 근무합니다",
+            per(*period),
+            range(min, max, "시간", "")
+        ),
+        (Rule::Hours { period, min, max }, false) => format!(
+            "{who} works {} {}",
+            range(min, max, "", "hours"),
+            per(*period)
+        ),
+        (Rule::MaxConsecutiveWork { max }, true) => {
+            format!("{who}은(는) 최대 {max}일까지 연속 근무합니다")
+        }
+        (Rule::MaxConsecutiveWork { max }, false) => {
+            format!("{who} works at most {max} days in a row")
+        }
+        (Rule::MinConsecutiveWork { min }, true) => {
+            format!("{who}은(는) 한 번 근무하면 최소 {min}일 연속 근무합니다")
+        }
+        (Rule::MinConsecutiveWork { min }, false) => {
+            format!("{who} works stretches of at least {min} days")
+        }
+        (Rule::MinConsecutiveDaysOff { min }, true) => {
+            format!("{who}은(는) 쉴 때 최소 {min}일 연속으로 쉽니다")
+        }
+        (Rule::MinConsecutiveDaysOff { min }, false) => {
+            format!("{who} gets at least {min} days off in a row")
+        }
+        (Rule::ForbiddenSuccession { from, to }, true) => format!(
+            "{who}은(는) {} 근무 다음 날 {} 근무를 하지 않습니다",
+            names(&[*from]),
+            names(&[*to])
+        ),
+        (Rule::ForbiddenSuccession { from, to }, false) => format!(
+            "{who} never works {} the day after {}",
+            names(&[*to]),
+            names(&[*from])
+        ),
+        (Rule::MinRest { hours }, true) => {
+            format!("{who}은(는) 근무 사이에 최소 {hours}시간 쉽니다")
+        }
+        (Rule::MinRest { hours }, false) => {
+            format!("{who} rests at least {hours} hours between shifts")
+        }
+        (Rule::MaxWeekends { max }, true) => {
+            format!("{who}은(는) 주말(토·일)에 최대 {max}번 근무합니다")
+        }
+        (Rule::MaxWeekends { max }, false) => {
+            format!("{who} works at most {max} weekends (Saturday + Sunday)")
+        }
+        (
+            Rule::Fairness {
+                measure,
+                shift_types,
+            },
+            true,
+        ) => match measure {
+            Measure::Shifts => {
+                format!("{who}의 {} 근무 횟수를 고르게 나눕니다", names(shift_types))
+            }
+            Measure::Hours => format!("{who}의 근무 시간을 고르게 나눕니다"),
+            Measure::Weekends => format!("{who}의 주말 근무를 고르게 나눕니다"),
+        },
+        (
+            Rule::Fairness {
+                measure,
+                shift_types,
+            },
+            false,
+        ) => match measure {
+            Measure::Shifts => format!(
+                "{} shifts are spread evenly over {}",
+                names(shift_types),
+                who.to_lowercase()
+            ),
+            Measure::Hours => format!("Hours are spread evenly over {}", who.to_lowercase()),
+            Measure::Weekends => {
+                format!("Weekend work is spread evenly over {}", who.to_lowercase())
+            }
+        },
+    };
+    let strict = match (c.hard, ko) {
+        (true, true) => " (반드시 지킴)".to_owned(),
+        (true, false) => " (always).".to_owned(),
+        (false, true) => format!(" (가능하면 지킴, 가중치 {})", c.weight),
+        (false, false) => format!(" (when possible, weight {}).", c.weight),
+    };
+    format!("{body}{strict}")
+}
+
+/// Korean public holidays 2025–2027 (solar and lunar dates resolved, substitute holidays
+/// included). Groups edit their own copy.
+pub fn korean_holidays() -> Vec<Holiday> {
+    const T: &[(&str, &str)] = &[
+        ("2025-01-01", "신정"),
+        ("2025-01-28", "설날 연휴"),
+        ("2025-01-29", "설날"),
+        ("2025-01-30", "설날 연휴"),
+        ("2025-03-01", "삼일절"),
+        ("2025-03-03", "대체공휴일"),
+        ("2025-05-05", "어린이날·부처님오신날"),
+        ("2025-05-06", "대체공휴일"),
+        ("2025-06-06", "현충일"),
+        ("2025-08-15", "광복절"),
+        ("2025-10-03", "개천절"),
+        ("2025-10-05", "추석 연휴"),
+        ("2025-10-06", "추석"),
+        ("2025-10-07", "추석 연휴"),
+        ("2025-10-08", "대체공휴일"),
+        ("2025-10-09", "한글날"),
+        ("2025-12-25", "성탄절"),
+        ("2026-01-01", "신정"),
+        ("2026-02-16", "설날 연휴"),
+        ("2026-02-17", "설날"),
+        ("2026-02-18", "설날 연휴"),
+        ("2026-03-01", "삼일절"),
+        ("2026-03-02", "대체공휴일"),
+        ("2026-05-05", "어린이날"),
+        ("2026-05-24", "부처님오신날"),
+        ("2026-05-25", "대체공휴일"),
+        ("2026-06-06", "현충일"),
+        ("2026-08-15", "광복절"),
+        ("2026-08-17", "대체공휴일"),
+        ("2026-09-24", "추석 연휴"),
+        ("2026-09-25", "추석"),
+        ("2026-09-26", "추석 연휴"),
+        ("2026-10-03", "개천절"),
+        ("2026-10-05", "대체공휴일"),
+        ("2026-10-09", "한글날"),
+        ("2026-12-25", "성탄절"),
+        ("2027-01-01", "신정"),
+        ("2027-02-06", "설날 연휴"),
+        ("2027-02-07", "설날"),
+        ("2027-02-08", "설날 연휴"),
+        ("2027-02-09", "대체공휴일"),
+        ("2027-03-01", "삼일절"),
+        ("2027-05-05", "어린이날"),
+        ("2027-05-13", "부처님오신날"),
+        ("2027-06-06", "현충일"),
+        ("2027-08-15", "광복절"),
+        ("2027-08-16", "대체공휴일"),
+        ("2027-09-14", "추석 연휴"),
+        ("2027-09-15", "추석"),
+        ("2027-09-16", "추석 연휴"),
+        ("2027-10-03", "개천절"),
+        ("2027-10-04", "대체공휴일"),
+        ("2027-10-09", "한글날"),
+        ("2027-10-11", "대체공휴일"),
+        ("2027-12-25", "성탄절"),
+    ];
+    T.iter()
+        .filter_map(|(d, n)| {
+            Some(Holiday {
+                date: d.parse().ok()?,
+                name: (*n).to_owned(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn st(name: &str, start: u32, n: u32) -> ShiftTypeDef {
+        ShiftTypeDef {
+            id: Uuid::now_v7(),
+            name: name.into(),
+            start_minute: start,
+            length_minutes: 480,
+            colour: "#336699".into(),
+            headcount: n,
+            weekday_headcount: None,
+            holiday_headcount: None,
+            allowed: vec![],
+        }
+    }
+
+    #[test]
+    fn the_mapping_carries_every_setting_to_the_engine() {
+        let staff: Vec<Staff> = (0..4)
+            .map(|i| Staff {
+                user: Uuid::now_v7(),
+                name: format!("p{i}"),
+            })
+            .collect();
+        let mut day = st("주간", 7 * 60, 1);
+        day.weekday_headcount = Some(vec![1, 1, 1, 1, 1, 2, 2]);
+        let mut night = st("야간", 23 * 60, 1);
+        night.allowed = vec![staff[0].user, staff[1].user];
+        let setup = Setup {
+            conditions: vec![
+                Condition {
+                    id: Uuid::now_v7(),
+                    name: String::new(),
+                    hard: true,
+                    weight: 1,
+                    members: vec![],
+                    rule: Rule::ShiftCount {
+                        shift_types: vec![night.id],
+                        period: Period::Week,
+                        min: None,
+                        max: Some(2),
+                    },
+                },
+                Condition {
+                    id: Uuid::now_v7(),
+                    name: "no day after night".into(),
+                    hard: false,
+                    weight: 7,
+                    members: vec![staff[3].user],
+                    rule: Rule::ForbiddenSuccession {
+                        from: night.id,
+                        to: day.id,
+                    },
+                },
+            ],
+            leave: vec![Leave {
+                user: staff[2].user,
+                date: "2026-05-06".parse().unwrap(),
+                kind: "leave".into(),
+            }],
+            requests: vec![Request {
+                id: Uuid::now_v7(),
+                user: staff[1].user,
+                date: "2026-05-07".parse().unwrap(),
+                shift_type: Some(night.id),
+                want: true,
+            }],
+            shift_types: vec![day.clone(), night.clone()],
+            ..Default::default()
+        };
+        let b = build_model(&setup, &staff, "2026-05-04".parse().unwrap(), 7, "w").unwrap();
+        let m = &b.model;
+        assert_eq!(m.horizon.first_weekday, 0, "4 May 2026 is a Monday");
+        assert_eq!(
+            m.employees[2].allowed_shifts,
+            vec![0],
+            "only listed people work nights"
+        );
+        assert_eq!(m.employees[0].allowed_shifts, vec![0, 1]);
+        // Saturday needs 2 on days; 5 May is Children's Day: the Sunday figure (2) applies.
+        let need = |d: usize, s: usize| {
+            m.cover
+                .iter()
+                .find(|c| c.day == d && c.shift == s)
+                .unwrap()
+                .min
+        };
+        assert_eq!(need(5, 0), 2);
+        assert_eq!(need(1, 0), 2, "holiday uses the Sunday headcount");
+        assert_eq!(need(2, 0), 1);
+        assert!(b.is_holiday(1));
+        assert_eq!(m.constraints[0].strength, m::Strength::Hard);
+        assert_eq!(
+            m.constraints[0].rule,
+            m::Rule::ShiftCount {
+                shifts: vec![1],
+                period: m::Period::Week,
+                min: None,
+                max: Some(2)
+            }
+        );
+        assert_eq!(m.constraints[1].scope, m::Scope::Employees(vec![3]));
+        assert_eq!(m.constraints[1].strength, m::Strength::Soft(7));
+        assert_eq!(
+            m.constraints[2].rule,
+            m::Rule::Unavailable {
+                days: vec![2],
+                shifts: vec![]
+            }
+        );
+        assert_eq!(
+            b.origins[2],
+            Origin::Leave {
+                user: staff[2].user
+            }
+        );
+        assert_eq!(
+            m.constraints[3].rule,
+            m::Rule::ShiftOnRequest {
+                day: 3,
+                shift: Some(1)
+            }
+        );
+        assert_eq!(b.origins[4], Origin::Balance);
+        assert_eq!(b.day_of("2026-05-10".parse().unwrap()), Some(6));
+        assert_eq!(b.day_of("2026-05-11".parse().unwrap()), None);
+        let s = sentence(&setup.conditions[0], &setup, Lang::Ko);
+        assert!(
+            s.contains("매주") && s.contains("야간") && s.contains("최대 2회"),
+            "{s}"
+        );
+        let s = sentence(&setup.conditions[1], &setup, Lang::En);
+        assert!(s.contains("never works 주간 the day after 야간"), "{s}");
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_a_field() {
+        let setup = Setup {
+            shift_types: vec![st("D", 0, 1)],
+            ..Default::default()
+        };
+        let c = Condition {
+            id: Uuid::now_v7(),
+            name: String::new(),
+            hard: true,
+            weight: 1,
+            members: vec![],
+            rule: Rule::ForbiddenSuccession {
+                from: Uuid::now_v7(),
+                to: setup.shift_types[0].id,
+            },
+        };
+        assert_eq!(
+            setup.check_condition(&c).unwrap_err().code,
+            "unknown_shift_type"
+        );
+        let mut bad = st("", 0, 1);
+        assert_eq!(Setup::check_shift_type(&bad).unwrap_err().field, "name");
+        bad.name = "x".into();
+        bad.colour = "red".into();
+        assert_eq!(Setup::check_shift_type(&bad).unwrap_err().field, "colour");
+        assert_eq!(parse_clock("start", "23:30").unwrap(), 1410);
+        assert!(parse_clock("start", "24:00").is_err());
+        assert_eq!(
+            build_model(&setup, &[], "2026-01-01".parse().unwrap(), 3, "x")
+                .unwrap_err()
+                .field,
+            "members"
+        );
+    }
+}

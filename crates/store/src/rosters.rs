@@ -1,0 +1,354 @@
+//! Roster setups, rosters, their undo history and swap requests.
+//!
+//! Lost updates are closed by the database: the setup document and every roster carry a
+//! `version`, and each write is a conditional `UPDATE ... WHERE version = $expected`; a writer
+//! that lost the race gets [`Error::Conflict`]`("version")` and re-reads. Swap requests move
+//! between states with conditional updates on their status, so two people cannot accept the
+//! same offer.
+
+use crate::{Db, Error, Result, WritePool as _, dispatch, unique_violation};
+use moim_core::time::now_millis;
+use uuid::Uuid;
+
+/// The setup document of a group (JSON) and its version (0 = never saved).
+pub async fn get_setup(db: &Db, group_id: Uuid) -> Result<(String, i64)> {
+    let row: Option<(String, i64)> = dispatch!(db, pool => sqlx::query_as(
+        "SELECT setup, version FROM roster_setups WHERE group_id = $1")
+        .bind(group_id).fetch_optional(pool).await?);
+    Ok(row.unwrap_or_else(|| ("{}".to_owned(), 0)))
+}
+
+/// Stores the setup if nobody changed it since `expected` was read.
+pub async fn put_setup(db: &Db, group_id: Uuid, setup: &str, expected: i64) -> Result<i64> {
+    let now = now_millis();
+    let n = dispatch!(db, pool => {
+        if expected == 0 {
+            sqlx::query("INSERT INTO roster_setups (group_id, setup, version, updated_at) VALUES ($1, $2, 1, $3) \
+                         ON CONFLICT (group_id) DO NOTHING")
+                .bind(group_id).bind(setup).bind(now).execute(pool).await?.rows_affected()
+        } else {
+            sqlx::query("UPDATE roster_setups SET setup = $2, version = version + 1, updated_at = $4 \
+                         WHERE group_id = $1 AND version = $3")
+                .bind(group_id).bind(setup).bind(expected).bind(now).execute(pool).await?.rows_affected()
+        }
+    });
+    if n == 0 {
+        return Err(Error::Conflict("version"));
+    }
+    Ok(expected + 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RosterRow {
+    pub id: Uuid,
+    pub group_id: Uuid,
+    pub name: String,
+    pub starts_on: String,
+    pub days: i64,
+    pub status: String,
+    pub built: String,
+    pub cells: String,
+    pub locks: String,
+    pub published_cells: Option<String>,
+    pub published_at: Option<i64>,
+    pub progress: String,
+    pub result: Option<String>,
+    pub cancel_requested: bool,
+    pub share_token: Option<String>,
+    pub version: i64,
+    pub created_by: Uuid,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+macro_rules! roster_columns {
+    () => {
+        "id, group_id, name, starts_on, days, status, built, cells, locks, published_cells, \
+         published_at, progress, result, cancel_requested, share_token, version, created_by, created_at, updated_at"
+    };
+}
+
+/// A roster summary for lists (no cells).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RosterSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub starts_on: String,
+    pub days: i64,
+    pub status: String,
+    pub published_at: Option<i64>,
+    pub created_at: i64,
+}
+
+pub struct NewRoster<'a> {
+    pub group_id: Uuid,
+    pub name: &'a str,
+    pub starts_on: &'a str,
+    pub days: i64,
+    pub built: &'a str,
+    pub cells: &'a str,
+    pub created_by: Uuid,
+}
+
+pub async fn create_roster(db: &Db, r: &NewRoster<'_>) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    let now = now_millis();
+    dispatch!(db, pool => sqlx::query(
+        "INSERT INTO rosters (id, group_id, name, starts_on, days, status, built, cells, locks, progress, \
+         version, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 'generating', $6, $7, '[]', '[]', 1, $8, $9, $9)")
+        .bind(id).bind(r.group_id).bind(r.name).bind(r.starts_on).bind(r.days).bind(r.built)
+        .bind(r.cells).bind(r.created_by).bind(now).execute(pool).await.map(|_| ())?);
+    Ok(id)
+}
+
+pub async fn get_roster(db: &Db, group_id: Uuid, id: Uuid) -> Result<Option<RosterRow>> {
+    let sql = concat!(
+        "SELECT ",
+        roster_columns!(),
+        " FROM rosters WHERE id = $1 AND group_id = $2"
+    );
+    Ok(
+        dispatch!(db, pool => sqlx::query_as::<_, RosterRow>(sql).bind(id).bind(group_id).fetch_optional(pool).await?),
+    )
+}
+
+pub async fn roster_by_token(db: &Db, token: &str) -> Result<Option<RosterRow>> {
+    let sql = concat!(
+        "SELECT ",
+        roster_columns!(),
+        " FROM rosters WHERE share_token = $1"
+    );
+    Ok(
+        dispatch!(db, pool => sqlx::query_as::<_, RosterRow>(sql).bind(token).fetch_optional(pool).await?),
+    )
+}
+
+pub async fn list_rosters(db: &Db, group_id: Uuid) -> Result<Vec<RosterSummary>> {
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, RosterSummary>(
+        "SELECT id, name, starts_on, days, status, published_at, created_at FROM rosters \
+         WHERE group_id = $1 ORDER BY created_at DESC LIMIT 200")
+        .bind(group_id).fetch_all(pool).await?))
+}
+
+/// Progress of a running generation (JSON array of points) — written by the background task.
+pub async fn set_progress(db: &Db, id: Uuid, progress: &str) -> Result<bool> {
+    let cancel: Option<(bool,)> = dispatch!(db, pool => sqlx::query_as(
+        "UPDATE rosters SET progress = $2, updated_at = $3 WHERE id = $1 AND status = 'generating' RETURNING cancel_requested")
+        .bind(id).bind(progress).bind(now_millis()).fetch_optional(pool).await?);
+    Ok(cancel.is_some_and(|(c,)| c))
+}
+
+/// Stores a generation's outcome.
+pub async fn finish_generation(
+    db: &Db,
+    id: Uuid,
+    status: &str,
+    cells: &str,
+    progress: &str,
+    result: &str,
+) -> Result<()> {
+    dispatch!(db, pool => sqlx::query(
+        "UPDATE rosters SET status = $2, cells = $3, progress = $4, result = $5, version = version + 1, \
+         cancel_requested = FALSE, updated_at = $6 WHERE id = $1 AND status = 'generating'")
+        .bind(id).bind(status).bind(cells).bind(progress).bind(result).bind(now_millis())
+        .execute(pool).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Asks a running generation to stop (it keeps the best roster so far).
+pub async fn request_cancel(db: &Db, id: Uuid) -> Result<bool> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE rosters SET cancel_requested = TRUE WHERE id = $1 AND status = 'generating'")
+        .bind(id).execute(pool).await?.rows_affected());
+    Ok(n > 0)
+}
+
+/// Starts a regeneration of a ready roster (conditional on its version).
+pub async fn restart_generation(db: &Db, id: Uuid, expected: i64, built: &str) -> Result<()> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE rosters SET status = 'generating', built = $3, progress = '[]', cancel_requested = FALSE, \
+         version = version + 1, updated_at = $4 WHERE id = $1 AND version = $2 AND status <> 'generating'")
+        .bind(id).bind(expected).bind(built).bind(now_millis()).execute(pool).await?.rows_affected());
+    if n == 0 {
+        return Err(Error::Conflict("version"));
+    }
+    Ok(())
+}
+
+/// Replaces cells and locks if the roster is still at `expected`, keeping the previous state for
+/// undo. Returns the new version.
+pub async fn edit_cells(db: &Db, id: Uuid, expected: i64, cells: &str, locks: &str) -> Result<i64> {
+    dispatch!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let old: Option<(String, String)> = sqlx::query_as(
+            "SELECT cells, locks FROM rosters WHERE id = $1 AND version = $2 AND status = 'ready'")
+            .bind(id).bind(expected).fetch_optional(&mut *tx).await?;
+        let Some((old_cells, old_locks)) = old else { return Err(Error::Conflict("version")) };
+        let n = sqlx::query("UPDATE rosters SET cells = $3, locks = $4, version = version + 1, updated_at = $5 \
+                             WHERE id = $1 AND version = $2")
+            .bind(id).bind(expected).bind(cells).bind(locks).bind(now_millis())
+            .execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Err(Error::Conflict("version"));
+        }
+        sqlx::query("INSERT INTO roster_history (roster_id, seq, cells, locks) VALUES ($1, $2, $3, $4)")
+            .bind(id).bind(expected).bind(&old_cells).bind(&old_locks).execute(&mut *tx).await
+            .map_err(|e| unique_violation(e, &[("roster_history_pkey", "roster_history.roster_id", "version")]))?;
+        tx.commit().await?;
+        Ok(expected + 1)
+    })
+}
+
+/// Restores the state before the latest edit. `Ok(None)` when there is nothing to undo.
+pub async fn undo(db: &Db, id: Uuid, expected: i64) -> Result<Option<i64>> {
+    dispatch!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let last: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT seq, cells, locks FROM roster_history WHERE roster_id = $1 ORDER BY seq DESC LIMIT 1")
+            .bind(id).fetch_optional(&mut *tx).await?;
+        let Some((seq, cells, locks)) = last else { return Ok(None) };
+        let n = sqlx::query("UPDATE rosters SET cells = $3, locks = $4, version = version + 1, updated_at = $5 \
+                             WHERE id = $1 AND version = $2 AND status = 'ready'")
+            .bind(id).bind(expected).bind(&cells).bind(&locks).bind(now_millis())
+            .execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Err(Error::Conflict("version"));
+        }
+        sqlx::query("DELETE FROM roster_history WHERE roster_id = $1 AND seq = $2")
+            .bind(id).bind(seq).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Some(expected + 1))
+    })
+}
+
+/// Publishes the current cells (members see later edits as changes against these).
+pub async fn publish(db: &Db, id: Uuid, expected: i64) -> Result<()> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE rosters SET published_cells = cells, published_at = $3, version = version + 1, updated_at = $3 \
+         WHERE id = $1 AND version = $2 AND status = 'ready'")
+        .bind(id).bind(expected).bind(now_millis()).execute(pool).await?.rows_affected());
+    if n == 0 {
+        return Err(Error::Conflict("version"));
+    }
+    Ok(())
+}
+
+/// Sets (a fresh token) or clears (`None`) the public share link.
+pub async fn set_share_token(db: &Db, id: Uuid, token: Option<&str>) -> Result<()> {
+    dispatch!(db, pool => sqlx::query("UPDATE rosters SET share_token = $2, updated_at = $3 WHERE id = $1")
+        .bind(id).bind(token).bind(now_millis()).execute(pool).await.map(|_| ())
+        .map_err(|e| unique_violation(e, &[("rosters_share_token_key", "rosters.share_token", "share_token")]))?);
+    Ok(())
+}
+
+pub async fn delete_roster(db: &Db, group_id: Uuid, id: Uuid) -> Result<()> {
+    let n = dispatch!(db, pool => sqlx::query("DELETE FROM rosters WHERE id = $1 AND group_id = $2")
+        .bind(id).bind(group_id).execute(pool).await?.rows_affected());
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
+/// Generations left `generating` by a process that stopped (no heartbeat for `stale_ms`) are
+/// marked failed so nobody waits on them forever.
+pub async fn fail_stale(db: &Db, stale_before: i64) -> Result<u64> {
+    Ok(dispatch!(db, pool => sqlx::query(
+        "UPDATE rosters SET status = CASE WHEN version > 1 THEN 'ready' ELSE 'failed' END, version = version + 1 \
+         WHERE status = 'generating' AND updated_at < $1")
+        .bind(stale_before).execute(pool).await?.rows_affected()))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Swap {
+    pub id: Uuid,
+    pub roster_id: Uuid,
+    pub requester: Uuid,
+    pub day: i64,
+    pub target: Option<Uuid>,
+    pub target_day: Option<i64>,
+    pub status: String,
+    pub accepted_by: Option<Uuid>,
+    pub created_at: i64,
+}
+
+pub async fn create_swap(
+    db: &Db,
+    roster_id: Uuid,
+    requester: Uuid,
+    day: i64,
+    target: Option<Uuid>,
+    target_day: Option<i64>,
+) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    let now = now_millis();
+    dispatch!(db, pool => sqlx::query(
+        "INSERT INTO roster_swaps (id, roster_id, requester, day, target, target_day, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7)")
+        .bind(id).bind(roster_id).bind(requester).bind(day).bind(target).bind(target_day).bind(now)
+        .execute(pool).await.map(|_| ())?);
+    Ok(id)
+}
+
+pub async fn get_swap(db: &Db, roster_id: Uuid, id: Uuid) -> Result<Option<Swap>> {
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Swap>(
+        "SELECT id, roster_id, requester, day, target, target_day, status, accepted_by, created_at \
+         FROM roster_swaps WHERE id = $1 AND roster_id = $2")
+        .bind(id).bind(roster_id).fetch_optional(pool).await?))
+}
+
+pub async fn list_swaps(db: &Db, roster_id: Uuid) -> Result<Vec<Swap>> {
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Swap>(
+        "SELECT id, roster_id, requester, day, target, target_day, status, accepted_by, created_at \
+         FROM roster_swaps WHERE roster_id = $1 ORDER BY created_at DESC LIMIT 200")
+        .bind(roster_id).fetch_all(pool).await?))
+}
+
+/// Moves a swap from `from` to `to` status; false when someone else moved it first.
+pub async fn move_swap(
+    db: &Db,
+    id: Uuid,
+    from: &str,
+    to: &str,
+    accepted_by: Option<Uuid>,
+) -> Result<bool> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE roster_swaps SET status = $3, accepted_by = COALESCE($4, accepted_by), updated_at = $5 \
+         WHERE id = $1 AND status = $2")
+        .bind(id).bind(from).bind(to).bind(accepted_by).bind(now_millis())
+        .execute(pool).await?.rows_affected());
+    Ok(n > 0)
+}
+
+/// Marks a swap applied and writes the swapped cells in one transaction: both happen, or
+/// neither (someone else moved the swap: `Ok(false)`; the roster changed: `Conflict`).
+pub async fn apply_swap(
+    db: &Db,
+    swap_id: Uuid,
+    from: &str,
+    accepted_by: Option<Uuid>,
+    roster_id: Uuid,
+    expected: i64,
+    cells: &str,
+) -> Result<bool> {
+    let now = now_millis();
+    dispatch!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE roster_swaps SET status = 'applied', accepted_by = COALESCE($3, accepted_by), updated_at = $4 \
+             WHERE id = $1 AND status = $2")
+            .bind(swap_id).bind(from).bind(accepted_by).bind(now).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        let n = sqlx::query("UPDATE rosters SET cells = $3, version = version + 1, updated_at = $4 \
+                             WHERE id = $1 AND version = $2 AND status = 'ready'")
+            .bind(roster_id).bind(expected).bind(cells).bind(now).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Err(Error::Conflict("version"));
+        }
+        tx.commit().await?;
+        Ok(true)
+    })
+}

@@ -1,0 +1,220 @@
+//! A roster in other formats: CSV, XLSX, text for KakaoTalk, iCalendar.
+//!
+//! All four read the same [`Loaded`] roster as the page, so they cannot disagree with it. Shift
+//! times are wall-clock times of the group's zone; the iCalendar feed writes them with a `TZID`
+//! (computed with jiff), so calendar apps show the same local times on both sides of a DST
+//! change.
+
+use super::Loaded;
+use crate::error::ApiError;
+use icalendar::{Calendar, Component, Event, Property};
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use uuid::Uuid;
+
+const WEEKDAYS_KO: [&str; 7] = ["월", "화", "수", "목", "금", "토", "일"];
+
+fn csv_field(s: &str) -> String {
+    // Cells starting with a formula character are prefixed so spreadsheets do not run them.
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn shift_name(l: &Loaded, e: usize, d: usize) -> String {
+    l.roster
+        .get(e, d)
+        .and_then(|s| l.built.shift_types.get(s))
+        .map(|s| s.name.clone())
+        .unwrap_or_default()
+}
+
+/// Header `member, 2026-12-01, ...`; one row per member; empty = off.
+pub fn csv(l: &Loaded) -> String {
+    let days = l.built.model.days();
+    let mut out = String::from("\u{feff}member");
+    for d in 0..days {
+        out.push(',');
+        out.push_str(&l.built.date(d).to_string());
+    }
+    out.push_str("\r\n");
+    for (e, s) in l.built.staff.iter().enumerate() {
+        out.push_str(&csv_field(&s.name));
+        for d in 0..days {
+            out.push(',');
+            out.push_str(&csv_field(&shift_name(l, e, d)));
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The grid as a workbook: members down, dates across, shift cells in their colour.
+pub fn xlsx(l: &Loaded) -> Result<Vec<u8>, ApiError> {
+    use rust_xlsxwriter::{Color, Format, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Roster").map_err(ApiError::internal)?;
+    let bold = Format::new().set_bold();
+    let days = l.built.model.days();
+    ws.write_string_with_format(0, 0, "member", &bold)
+        .map_err(ApiError::internal)?;
+    for d in 0..days {
+        let date = l.built.date(d);
+        ws.write_string_with_format(0, (d + 1) as u16, date.to_string(), &bold)
+            .map_err(ApiError::internal)?;
+    }
+    let formats: Vec<Format> = l
+        .built
+        .shift_types
+        .iter()
+        .map(|s| {
+            let hex = u32::from_str_radix(s.colour.trim_start_matches('#'), 16).unwrap_or(0xdddddd);
+            Format::new().set_background_color(Color::RGB(hex))
+        })
+        .collect();
+    for (e, s) in l.built.staff.iter().enumerate() {
+        let row = (e + 1) as u32;
+        ws.write_string(row, 0, &s.name)
+            .map_err(ApiError::internal)?;
+        for d in 0..days {
+            if let Some(t) = l.roster.get(e, d) {
+                let name = l.built.shift_types.get(t).map_or("", |x| x.name.as_str());
+                match formats.get(t) {
+                    Some(f) => ws.write_string_with_format(row, (d + 1) as u16, name, f),
+                    None => ws.write_string(row, (d + 1) as u16, name),
+                }
+                .map_err(ApiError::internal)?;
+            }
+        }
+    }
+    ws.set_column_width(0, 16).map_err(ApiError::internal)?;
+    wb.save_to_buffer().map_err(ApiError::internal)
+}
+
+/// One line per day, shift types in order, names joined: pastes well into KakaoTalk.
+pub fn kakao_text(l: &Loaded) -> String {
+    let b = &l.built;
+    let m = &b.model;
+    let mut out = format!(
+        "📅 {} ({} ~ {})\n",
+        l.row.name,
+        b.start,
+        b.date(m.days().saturating_sub(1))
+    );
+    for d in 0..m.days() {
+        let date = b.date(d);
+        let wd = WEEKDAYS_KO[m.horizon.weekday(d) as usize];
+        let mut parts = Vec::new();
+        for (s, t) in b.shift_types.iter().enumerate() {
+            let names: Vec<&str> = (0..b.staff.len())
+                .filter(|&e| l.roster.get(e, d) == Some(s))
+                .map(|e| b.staff[e].name.as_str())
+                .collect();
+            if !names.is_empty() {
+                parts.push(format!("{} {}", t.name, names.join(", ")));
+            }
+        }
+        let holiday = b
+            .holidays
+            .iter()
+            .find(|h| h.date == date)
+            .map(|h| format!(" 🎌{}", h.name))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{}/{}({wd}){holiday} {}\n",
+            date.month(),
+            date.day(),
+            if parts.is_empty() {
+                "-".to_owned()
+            } else {
+                parts.join(" / ")
+            }
+        ));
+    }
+    out
+}
+
+fn ical_local(dt: DateTime) -> String {
+    dt.strftime("%Y%m%dT%H%M%S").to_string()
+}
+
+/// iCalendar: one event per shift (of one member when given), times in `tz` with a TZID.
+pub fn ical(
+    l: &Loaded,
+    member: Option<Uuid>,
+    group_tz: &str,
+    tz: &str,
+) -> Result<String, ApiError> {
+    let b = &l.built;
+    let zone = TimeZone::get(tz).map_err(|_| ApiError::field("tz", "unknown_time_zone"))?;
+    // Shift times are wall-clock times where the group is; show them in the feed's zone.
+    let group_zone = moim_core::time::zone(group_tz);
+    let only = match member {
+        Some(u) => Some(
+            b.staff_index(u)
+                .ok_or_else(|| ApiError::not_found("member_not_on_roster"))?,
+        ),
+        None => None,
+    };
+    let mut cal = Calendar::new();
+    cal.name(&l.row.name);
+    cal.timezone(tz);
+    let stamp = moim_core::time::timestamp(l.row.updated_at)
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    for (e, person) in b.staff.iter().enumerate() {
+        if only.is_some_and(|o| o != e) {
+            continue;
+        }
+        for d in 0..b.model.days() {
+            let Some(s) = l.roster.get(e, d) else {
+                continue;
+            };
+            let Some(t) = b.shift_types.get(s) else {
+                continue;
+            };
+            let date = b.date(d);
+            let start = date.to_datetime(jiff::civil::Time::midnight())
+                + jiff::Span::new().minutes(t.start_minute as i64);
+            let end = start + jiff::Span::new().minutes(t.length_minutes as i64);
+            let start_z = group_zone
+                .to_zoned(start)
+                .map_err(ApiError::internal)?
+                .with_time_zone(zone.clone());
+            let end_z = group_zone
+                .to_zoned(end)
+                .map_err(ApiError::internal)?
+                .with_time_zone(zone.clone());
+            let summary = if only.is_some() {
+                t.name.clone()
+            } else {
+                format!("{} {}", t.name, person.name)
+            };
+            let mut ev = Event::new();
+            ev.uid(&format!("{}-{}-{}@moim", l.row.id, person.user, date))
+                .summary(&summary)
+                .description(&l.row.name)
+                .append_property(Property::new("DTSTAMP", stamp.as_str()))
+                .append_property(
+                    Property::new("DTSTART", ical_local(start_z.datetime()))
+                        .add_parameter("TZID", tz)
+                        .done(),
+                )
+                .append_property(
+                    Property::new("DTEND", ical_local(end_z.datetime()))
+                        .add_parameter("TZID", tz)
+                        .done(),
+                );
+            cal.push(ev.done());
+        }
+    }
+    Ok(cal.done().to_string())
+}

@@ -1,0 +1,1156 @@
+//! Roster use cases: setup, background generation with progress and cancel, views with the
+//! engine's evaluation, hand edits with undo and locks, publish, swaps and sharing.
+//!
+//! Every action starts from [`crate::flows::groups::access`]: members read, managers (and the
+//! owner) change. The solver never runs on a request thread: [`spawn_generation`] runs it on a
+//! blocking thread and a small async loop writes its progress to the roster row every 300 ms
+//! (which is also how a cancel request, stored in the row, reaches the solver — so progress and
+//! cancel work from any server instance).
+
+pub mod export;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::flows::groups::{Access, access};
+use crate::flows::notify::{Notice, notify};
+use jiff::civil::Date;
+use moim_core::FieldError;
+use moim_core::rosters::{self as core, Built, Origin, Setup, Staff};
+use moim_store::rosters::{self as store, RosterRow};
+use roster::eval::{Evaluation, Source, evaluate};
+use roster::explain::Issue;
+use roster::model::{Lock, Roster};
+use roster::solve::{Progress, SolveOptions, solve};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The group's setup with its version.
+pub async fn load_setup(state: &AppState, group_id: Uuid) -> Result<(Setup, i64), ApiError> {
+    let (json, version) = store::get_setup(&state.db, group_id).await?;
+    let setup = serde_json::from_str(&json).map_err(ApiError::internal)?;
+    Ok((setup, version))
+}
+
+/// Applies `change` to the group's setup (managers only) and stores it; retries when another
+/// manager saved in between, so edits are never lost.
+pub async fn edit_setup<T>(
+    state: &AppState,
+    group_id: Uuid,
+    viewer: Uuid,
+    change: impl FnMut(&mut Setup) -> Result<T, ApiError>,
+) -> Result<(Setup, T), ApiError> {
+    edit_setup_as(state, group_id, viewer, false, change).await
+}
+
+/// Like [`edit_setup`], but a plain member may make the change when `own` (it concerns only
+/// themself: their leave days, their requests).
+pub async fn edit_setup_as<T>(
+    state: &AppState,
+    group_id: Uuid,
+    viewer: Uuid,
+    own: bool,
+    mut change: impl FnMut(&mut Setup) -> Result<T, ApiError>,
+) -> Result<(Setup, T), ApiError> {
+    let a = access(state, group_id, viewer).await?.writable()?;
+    if own {
+        a.member()?;
+    } else {
+        a.manager()?;
+    }
+    for _ in 0..5 {
+        let (mut setup, version) = load_setup(state, group_id).await?;
+        let out = change(&mut setup)?;
+        let json = serde_json::to_string(&setup).map_err(ApiError::internal)?;
+        match store::put_setup(&state.db, group_id, &json, version).await {
+            Ok(_) => return Ok((setup, out)),
+            Err(moim_store::Error::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict("busy").detail("the setup changed meanwhile; try again"))
+}
+
+/// Reads the setup (any active member).
+pub async fn setup_for_member(
+    state: &AppState,
+    group_id: Uuid,
+    viewer: Uuid,
+) -> Result<(Access, Setup), ApiError> {
+    let (a, _) = access(state, group_id, viewer).await?.member()?;
+    let (setup, _) = load_setup(state, group_id).await?;
+    Ok((a, setup))
+}
+
+/// Active members of a group, as roster staff (oldest member first).
+pub async fn staff_of(state: &AppState, group_id: Uuid) -> Result<Vec<Staff>, ApiError> {
+    let rows = moim_store::groups::members(&state.db, group_id, "active", None, 1000).await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| Staff {
+            user: m.user_id,
+            name: m.nickname,
+        })
+        .collect())
+}
+
+/// A roster loaded for a viewer: the row, the model it was generated from, its cells and locks.
+pub struct Loaded {
+    pub row: RosterRow,
+    pub built: Built,
+    pub roster: Roster,
+    pub locks: Vec<(usize, usize)>,
+    pub published: Option<Roster>,
+}
+
+impl Loaded {
+    pub fn from_row(row: RosterRow) -> Result<Self, ApiError> {
+        let built: Built = serde_json::from_str(&row.built).map_err(ApiError::internal)?;
+        let roster: Roster = serde_json::from_str(&row.cells).map_err(ApiError::internal)?;
+        let locks = serde_json::from_str(&row.locks).map_err(ApiError::internal)?;
+        let published = match &row.published_cells {
+            Some(p) => Some(serde_json::from_str(p).map_err(ApiError::internal)?),
+            None => None,
+        };
+        Ok(Self {
+            row,
+            built,
+            roster,
+            locks,
+            published,
+        })
+    }
+
+    /// The model with this roster's locks pinned, as evaluated and regenerated.
+    pub fn model(&self) -> roster::model::Model {
+        let mut m = self.built.model.clone();
+        m.locks = self
+            .locks
+            .iter()
+            .map(|&(e, d)| Lock {
+                employee: e,
+                day: d,
+                shift: self.roster.get(e, d),
+            })
+            .collect();
+        m
+    }
+
+    pub fn evaluation(&self) -> Evaluation {
+        evaluate(&self.model(), &self.roster)
+    }
+
+    pub fn locked(&self, e: usize, d: usize) -> bool {
+        self.locks.contains(&(e, d))
+    }
+
+    /// Whether a cell differs from the published version.
+    pub fn changed(&self, e: usize, d: usize) -> bool {
+        self.published
+            .as_ref()
+            .is_some_and(|p| p.get(e, d) != self.roster.get(e, d))
+    }
+}
+
+/// Loads a roster of a group the viewer belongs to.
+pub async fn load_for_member(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    viewer: Uuid,
+) -> Result<(Access, moim_core::groups::Role, Loaded), ApiError> {
+    let (a, role) = access(state, group_id, viewer).await?.member()?;
+    let mut row = store::get_roster(&state.db, group_id, roster_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
+    // A running generation writes its progress every 300 ms; a minute of silence means the
+    // process that ran it is gone (a restart), so nobody should wait on it any longer.
+    let stale_before = moim_core::time::now_millis() - moim_core::time::MINUTE;
+    if row.status == "generating" && row.updated_at < stale_before {
+        store::fail_stale(&state.db, stale_before).await?;
+        row = store::get_roster(&state.db, group_id, roster_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
+    }
+    Ok((a, role, Loaded::from_row(row)?))
+}
+
+async fn load_for_manager(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    viewer: Uuid,
+) -> Result<Loaded, ApiError> {
+    let (a, role, l) = load_for_member(state, group_id, roster_id, viewer).await?;
+    if !role.can_manage() {
+        return Err(ApiError::forbidden("manager_only"));
+    }
+    a.writable()?;
+    Ok(l)
+}
+
+/// Raw input for a new roster.
+pub struct NewRosterInput {
+    pub name: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    /// Seconds the solver may search (1–30).
+    pub time_limit_secs: Option<u64>,
+}
+
+fn parse_date(field: &'static str, s: &str) -> Result<Date, FieldError> {
+    if s.trim().is_empty() {
+        return Err(FieldError::new(field, "required"));
+    }
+    s.trim()
+        .parse()
+        .map_err(|_| FieldError::new(field, "invalid_date"))
+}
+
+fn time_limit(secs: Option<u64>) -> Result<Duration, ApiError> {
+    match secs.unwrap_or(3) {
+        n @ 1..=30 => Ok(Duration::from_secs(n)),
+        _ => Err(ApiError::field("time_limit_secs", "out_of_range")),
+    }
+}
+
+/// Creates a roster for a date range and starts generating it in the background.
+pub async fn create(
+    state: &AppState,
+    group_id: Uuid,
+    viewer: Uuid,
+    input: &NewRosterInput,
+) -> Result<Uuid, ApiError> {
+    let (a, _) = access(state, group_id, viewer)
+        .await?
+        .writable()?
+        .manager()?;
+    let mut v = crate::flows::Validator::default();
+    let name = v.check(moim_core::accounts::parse_text(
+        "name",
+        &input.name,
+        core::NAME_MAX * 2,
+        true,
+    ));
+    let start = v.check(parse_date("starts_on", &input.starts_on));
+    let end = v.check(parse_date("ends_on", &input.ends_on));
+    let limit = time_limit(input.time_limit_secs);
+    v.finish()?;
+    let limit = limit?;
+    let (start, end, name) = (
+        crate::flows::checked(start)?,
+        crate::flows::checked(end)?,
+        crate::flows::checked(name)?,
+    );
+    let days = i64::from((end - start).get_days()) + 1;
+    if days < 1 {
+        return Err(ApiError::field("ends_on", "before_start"));
+    }
+    if days > core::MAX_DAYS {
+        return Err(ApiError::field("ends_on", "out_of_range"));
+    }
+    let (setup, _) = load_setup(state, group_id).await?;
+    let staff = staff_of(state, group_id).await?;
+    let built = core::build_model(&setup, &staff, start, days as usize, &name)?;
+    let empty = Roster::empty(staff.len(), days as usize);
+    let id = store::create_roster(
+        &state.db,
+        &store::NewRoster {
+            group_id: a.group.id,
+            name: &name,
+            starts_on: &start.to_string(),
+            days,
+            built: &serde_json::to_string(&built).map_err(ApiError::internal)?,
+            cells: &serde_json::to_string(&empty).map_err(ApiError::internal)?,
+            created_by: viewer,
+        },
+    )
+    .await?;
+    spawn_generation(state.clone(), id, built.model, None, limit);
+    Ok(id)
+}
+
+/// Regenerates a roster from the group's current setup, keeping locked cells and every
+/// published assignment (they are pinned for the solver).
+pub async fn regenerate(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    viewer: Uuid,
+    version: i64,
+    time_limit_secs: Option<u64>,
+) -> Result<(), ApiError> {
+    let limit = time_limit(time_limit_secs)?;
+    let l = load_for_manager(state, group_id, roster_id, viewer).await?;
+    let (setup, _) = load_setup(state, group_id).await?;
+    // Same people and days as before, so cells, locks and the published version keep their meaning.
+    let built = core::build_model(
+        &setup,
+        &l.built.staff,
+        l.built.start,
+        l.built.model.days(),
+        &l.row.name,
+    )?;
+    let mut model = built.model.clone();
+    let mut pinned = l.locks.clone();
+    if let Some(p) = &l.published {
+        for e in 0..l.built.staff.len() {
+            for d in 0..model.days() {
+                if p.get(e, d).is_some() && !pinned.contains(&(e, d)) {
+                    pinned.push((e, d));
+                }
+            }
+        }
+    }
+    model.locks = pinned
+        .iter()
+        .map(|&(e, d)| Lock {
+            employee: e,
+            day: d,
+            shift: l
+                .published
+                .as_ref()
+                .filter(|_| !l.locks.contains(&(e, d)))
+                .map_or(l.roster.get(e, d), |p| p.get(e, d)),
+        })
+        .filter(|lk| lk.shift.is_none_or(|s| s < model.shift_types.len()))
+        .collect();
+    let json = serde_json::to_string(&built).map_err(ApiError::internal)?;
+    store::restart_generation(&state.db, roster_id, version, &json)
+        .await
+        .map_err(version_conflict)?;
+    let initial = Some(l.roster.clone());
+    spawn_generation(state.clone(), roster_id, model, initial, limit);
+    Ok(())
+}
+
+fn version_conflict(e: moim_store::Error) -> ApiError {
+    match e {
+        moim_store::Error::Conflict(_) => ApiError::conflict("stale_version")
+            .detail("the roster changed since you loaded it; reload and try again"),
+        e => e.into(),
+    }
+}
+
+/// One point of the progress chart.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Point {
+    pub secs: f64,
+    pub cost: i64,
+    pub hard: i64,
+}
+
+/// What a finished generation stored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Outcome {
+    pub cost: i64,
+    pub hard_units: i64,
+    pub stop: String,
+    pub elapsed_secs: f64,
+    pub time_to_best_secs: f64,
+    /// Proven impossibilities (before search) or remaining hard violations (after).
+    pub issues: Vec<Issue>,
+}
+
+/// Runs the solver on a blocking thread; an async loop mirrors its progress into the roster
+/// row and relays a cancel request stored there.
+pub fn spawn_generation(
+    state: AppState,
+    roster_id: Uuid,
+    model: roster::model::Model,
+    initial: Option<Roster>,
+    limit: Duration,
+) {
+    tokio::spawn(async move {
+        if let Err(e) = run_generation(&state, roster_id, model, initial, limit).await {
+            tracing::error!(error = %e.detail.clone().unwrap_or_default(), roster = %roster_id, "roster generation failed");
+            let _ =
+                store::finish_generation(&state.db, roster_id, "failed", "null", "[]", "{}").await;
+        }
+    });
+}
+
+async fn run_generation(
+    state: &AppState,
+    roster_id: Uuid,
+    model: roster::model::Model,
+    initial: Option<Roster>,
+    limit: Duration,
+) -> Result<(), ApiError> {
+    let pre = {
+        let m = model.clone();
+        tokio::task::spawn_blocking(move || roster::explain::precheck(&m))
+            .await
+            .map_err(ApiError::internal)?
+    };
+    if !pre.is_empty() {
+        let out = Outcome {
+            hard_units: pre.len() as i64,
+            stop: "impossible".into(),
+            issues: pre,
+            ..Default::default()
+        };
+        let cells = initial.unwrap_or_else(|| Roster::for_model(&model));
+        store::finish_generation(
+            &state.db,
+            roster_id,
+            "failed",
+            &serde_json::to_string(&cells).map_err(ApiError::internal)?,
+            "[]",
+            &serde_json::to_string(&out).map_err(ApiError::internal)?,
+        )
+        .await?;
+        return Ok(());
+    }
+    let points: Arc<Mutex<Vec<Point>>> = Arc::default();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let sink = points.clone();
+    let opts = SolveOptions {
+        time_limit: limit,
+        seed: roster_id.as_u128() as u64,
+        threads: 1,
+        cancel: Some(cancel.clone()),
+        progress: Some(Arc::new(move |p: Progress| {
+            if let Ok(mut v) = sink.lock() {
+                if v.len() >= 400 {
+                    v.remove(1);
+                }
+                v.push(Point {
+                    secs: (p.elapsed_secs * 1000.0).round() / 1000.0,
+                    cost: p.best_cost,
+                    hard: p.hard_violations,
+                });
+            }
+        })),
+        initial,
+        ..Default::default()
+    };
+    let m = model.clone();
+    let mut task = tokio::task::spawn_blocking(move || solve(&m, &opts));
+    let snapshot = |points: &Arc<Mutex<Vec<Point>>>| {
+        let v = points.lock().map(|v| v.clone()).unwrap_or_default();
+        serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
+    };
+    let result = loop {
+        tokio::select! {
+            r = &mut task => break r.map_err(ApiError::internal)?,
+            _ = tokio::time::sleep(Duration::from_millis(300)) => {
+                if store::set_progress(&state.db, roster_id, &snapshot(&points)).await? {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+    };
+    let result = result.map_err(ApiError::internal)?;
+    let issues = if result.evaluation.feasible() {
+        vec![]
+    } else {
+        roster::explain::explain(&model, &result.roster)
+    };
+    let out = Outcome {
+        cost: result.evaluation.cost,
+        hard_units: result.evaluation.hard_units,
+        stop: serde_json::to_value(result.stop)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        elapsed_secs: result.elapsed_secs,
+        time_to_best_secs: result.time_to_best_secs,
+        issues,
+    };
+    store::finish_generation(
+        &state.db,
+        roster_id,
+        "ready",
+        &serde_json::to_string(&result.roster).map_err(ApiError::internal)?,
+        &snapshot(&points),
+        &serde_json::to_string(&out).map_err(ApiError::internal)?,
+    )
+    .await?;
+    metrics::counter!("moim_rosters_generated_total").increment(1);
+    Ok(())
+}
+
+/// Asks a running generation to stop; the best roster found so far is kept.
+pub async fn cancel(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    viewer: Uuid,
+) -> Result<(), ApiError> {
+    load_for_manager(state, group_id, roster_id, viewer).await?;
+    if !store::request_cancel(&state.db, roster_id).await? {
+        return Err(ApiError::conflict("not_generating"));
+    }
+    Ok(())
+}
+
+/// A hand edit of one cell: a shift type or a day off, and optionally lock / unlock it.
+pub struct CellEdit {
+    pub user: Uuid,
+    pub date: Date,
+    pub shift_type: Option<Uuid>,
+    pub locked: Option<bool>,
+    pub version: i64,
+}
+
+/// Applies a hand edit; every rule is re-checked by the caller's view of the result.
+pub async fn edit_cell(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    viewer: Uuid,
+    edit: &CellEdit,
+) -> Result<Loaded, ApiError> {
+    let mut l = load_for_manager(state, group_id, roster_id, viewer).await?;
+    if l.row.status != "ready" {
+        return Err(ApiError::conflict("not_ready"));
+    }
+    let e = l
+        .built
+        .staff_index(edit.user)
+        .ok_or_else(|| ApiError::field("user_id", "not_on_roster"))?;
+    let d = l
+        .built
+        .day_of(edit.date)
+        .ok_or_else(|| ApiError::field("date", "out_of_range"))?;
+    let s = match edit.shift_type {
+        Some(id) => Some(
+            l.built
+                .shift_index(id)
+                .ok_or_else(|| ApiError::field("shift_type_id", "unknown_shift_type"))?,
+        ),
+        None => None,
+    };
+    l.roster.set(e, d, s);
+    match edit.locked {
+        Some(true) if !l.locks.contains(&(e, d)) => l.locks.push((e, d)),
+        Some(false) => l.locks.retain(|c| *c != (e, d)),
+        _ => {}
+    }
+    save(state, roster_id, edit.version, &l).await?;
+    reload(state, group_id, roster_id).await
+}
+
+async fn save(state: &AppState, roster_id: Uuid, version: i64, l: &Loaded) -> Result<(), ApiError> {
+    store::edit_cells(
+        &state.db,
+        roster_id,
+        version,
+        &serde_json::to_string(&l.roster).map_err(ApiError::internal)?,
+        &serde_json::to_string(&l.locks).map_err(ApiError::internal)?,
+    )
+    .await
+    .map_err(version_conflict)?;
+    Ok(())
+}
+
+async fn reload(state: &AppState, group_id: Uuid, roster_id: Uuid) -> Result<Loaded, ApiError> {
+    let row = store::get_roster(&state.db, group_id, roster_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
+    Loaded::from_row(row)
+}
+
+pub async fn undo(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    viewer: Uuid,
+    version: i64,
+) -> Result<Loaded, ApiError> {
+    load_for_manager(state, group_id, roster_id, viewer).await?;
+    match store::undo(&state.db, roster_id, version)
+        .await
+        .map_err(version_conflict)?
+    {
+        Some(_) => reload(state, group_id, roster_id).await,
+        None => Err(ApiError::conflict("nothing_to_undo")),
+    }
+}
+
+/// Publishes the roster. Members are notified in the app.
+pub async fn publish(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    viewer: Uuid,
+    version: i64,
+) -> Result<(), ApiError> {
+    let l = load_for_manager(state, group_id, roster_id, viewer).await?;
+    store::publish(&state.db, roster_id, version)
+        .await
+        .map_err(version_conflict)?;
+    // After the commit: every member on the roster hears about it in the app.
+    let link = format!("/groups/{group_id}/rosters/{roster_id}");
+    let notices = l
+        .built
+        .staff
+        .iter()
+        .map(|s| Notice {
+            recipient: s.user,
+            kind: "roster.published",
+            params: vec![("name", l.row.name.clone())],
+            link: link.clone(),
+            group: Some(group_id),
+            actor: Some(viewer),
+        })
+        .collect();
+    notify(state, notices).await?;
+    Ok(())
+}
+
+/// Creates (or replaces) the public share link; returns its token.
+pub async fn share(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    viewer: Uuid,
+) -> Result<String, ApiError> {
+    load_for_manager(state, group_id, roster_id, viewer).await?;
+    let token = moim_core::secrets::random_token();
+    store::set_share_token(&state.db, roster_id, Some(&token)).await?;
+    Ok(token)
+}
+
+pub async fn unshare(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    viewer: Uuid,
+) -> Result<(), ApiError> {
+    load_for_manager(state, group_id, roster_id, viewer).await?;
+    store::set_share_token(&state.db, roster_id, None).await?;
+    Ok(())
+}
+
+/// A roster through its public link (read-only; never the group's other data).
+pub async fn shared(state: &AppState, token: &str) -> Result<Loaded, ApiError> {
+    if token.len() < 20 {
+        return Err(ApiError::not_found("roster_not_found"));
+    }
+    let row = store::roster_by_token(&state.db, token)
+        .await?
+        .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
+    Loaded::from_row(row)
+}
+
+pub async fn delete(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    viewer: Uuid,
+) -> Result<(), ApiError> {
+    load_for_manager(state, group_id, roster_id, viewer).await?;
+    store::delete_roster(&state.db, group_id, roster_id).await?;
+    Ok(())
+}
+
+/// A link to the setting behind an engine constraint.
+pub fn origin_link(group_id: Uuid, built: &Built, constraint: usize) -> Option<String> {
+    let base = format!("/groups/{group_id}/rosters/setup");
+    Some(match built.origins.get(constraint)? {
+        Origin::Condition { id } => format!("{base}#condition-{id}"),
+        Origin::Leave { user } => format!("{base}#leave-{user}"),
+        Origin::Request { id } => format!("{base}#request-{id}"),
+        Origin::Balance => format!("{base}#conditions"),
+    })
+}
+
+/// Links for one explained issue: its constraints, else its shift type's headcount.
+pub fn issue_links(group_id: Uuid, built: &Built, issue: &Issue) -> Vec<String> {
+    let mut v: Vec<String> = issue
+        .constraints
+        .iter()
+        .chain(issue.blockers.iter().filter_map(|b| b.constraint.as_ref()))
+        .filter_map(|&c| origin_link(group_id, built, c))
+        .collect();
+    if let Some(s) = issue.shift.and_then(|s| built.shift_types.get(s)) {
+        v.push(format!("/groups/{group_id}/rosters/setup#shift-{}", s.id));
+    }
+    if v.is_empty() {
+        v.push(format!("/groups/{group_id}/rosters/setup"));
+    }
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Per-member fairness figures: shifts, nights (shifts running past midnight) and weekend days.
+pub fn fairness(l: &Loaded) -> Vec<(usize, i64, i64, i64)> {
+    let m = &l.built.model;
+    (0..l.built.staff.len())
+        .map(|e| {
+            let (mut shifts, mut nights, mut weekends) = (0, 0, 0);
+            for d in 0..m.days() {
+                if let Some(s) = l.roster.get(e, d) {
+                    shifts += 1;
+                    let t = &m.shift_types[s];
+                    if t.start_minute + t.length_minutes > 24 * 60 || t.start_minute >= 22 * 60 {
+                        nights += 1;
+                    }
+                    if m.horizon.weekday(d) >= 5 {
+                        weekends += 1;
+                    }
+                }
+            }
+            (e, shifts, nights, weekends)
+        })
+        .collect()
+}
+
+/// The label of an evaluation source.
+pub fn source_label(l: &Loaded, s: Source) -> String {
+    match s {
+        Source::Cover => "인원 수 (headcount)".into(),
+        Source::Qualification => "근무 가능 유형 (who may work it)".into(),
+        Source::Lock => "고정된 칸 (locked cell)".into(),
+        Source::Constraint(i) => l.built.model.constraint_label(i),
+    }
+}
+
+// ---- swaps ----
+
+pub struct SwapInput {
+    /// The requester's own shift being offered.
+    pub date: Date,
+    /// Ask this member; `None` offers the shift to anyone.
+    pub target: Option<Uuid>,
+    /// The target's shift taken in exchange; `None` hands the shift over.
+    pub target_date: Option<Date>,
+}
+
+/// A member offers one of their own shifts (or asks to swap it with another member's).
+pub async fn request_swap(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    viewer: Uuid,
+    input: &SwapInput,
+) -> Result<Uuid, ApiError> {
+    let (a, _, l) = load_for_member(state, group_id, roster_id, viewer).await?;
+    a.writable()?;
+    if l.published.is_none() {
+        return Err(ApiError::conflict("not_published"));
+    }
+    // Only the requester's own shifts: the acting user comes from the session, never the body.
+    let e = l
+        .built
+        .staff_index(viewer)
+        .ok_or_else(|| ApiError::forbidden("not_on_roster"))?;
+    let d = l
+        .built
+        .day_of(input.date)
+        .ok_or_else(|| ApiError::field("date", "out_of_range"))?;
+    if l.roster.get(e, d).is_none() {
+        return Err(ApiError::field("date", "not_your_shift"));
+    }
+    let target_day = match (input.target, input.target_date) {
+        (Some(t), Some(td)) => {
+            let te = l
+                .built
+                .staff_index(t)
+                .ok_or_else(|| ApiError::field("target_user_id", "not_on_roster"))?;
+            let td = l
+                .built
+                .day_of(td)
+                .ok_or_else(|| ApiError::field("target_date", "out_of_range"))?;
+            if l.roster.get(te, td).is_none() {
+                return Err(ApiError::field("target_date", "no_shift_there"));
+            }
+            Some(td as i64)
+        }
+        (None, Some(_)) => return Err(ApiError::field("target_user_id", "required")),
+        (t, None) => {
+            if t == Some(viewer) {
+                return Err(ApiError::field("target_user_id", "is_yourself"));
+            }
+            if let Some(t) = t {
+                l.built
+                    .staff_index(t)
+                    .ok_or_else(|| ApiError::field("target_user_id", "not_on_roster"))?;
+            }
+            None
+        }
+    };
+    if input.target == Some(viewer) {
+        return Err(ApiError::field("target_user_id", "is_yourself"));
+    }
+    let id = store::create_swap(
+        &state.db,
+        roster_id,
+        viewer,
+        d as i64,
+        input.target,
+        target_day,
+    )
+    .await?;
+    let requester = l.built.staff[e].name.clone();
+    let link = format!("/groups/{group_id}/rosters/{roster_id}#swaps");
+    let notices = l
+        .built
+        .staff
+        .iter()
+        .filter(|s| input.target.is_none_or(|t| t == s.user))
+        .map(|s| Notice {
+            recipient: s.user,
+            kind: "roster.swap_requested",
+            params: vec![("name", requester.clone())],
+            link: link.clone(),
+            group: Some(group_id),
+            actor: Some(viewer),
+        })
+        .collect();
+    notify(state, notices).await?;
+    Ok(id)
+}
+
+/// Applies a swap to a roster copy; `Err` names the hard rules it would break.
+fn apply_swap(l: &Loaded, swap: &store::Swap, taker: usize) -> Result<Roster, ApiError> {
+    let mut r = l.roster.clone();
+    let e = l
+        .built
+        .staff_index(swap.requester)
+        .ok_or_else(|| ApiError::conflict("swap_stale"))?;
+    let d = swap.day as usize;
+    let shift = r
+        .get(e, d)
+        .ok_or_else(|| ApiError::conflict("swap_stale"))?;
+    match swap.target_day {
+        Some(td) => {
+            let td = td as usize;
+            let theirs = r
+                .get(taker, td)
+                .ok_or_else(|| ApiError::conflict("swap_stale"))?;
+            if r.get(taker, d).is_some() && td != d {
+                return Err(ApiError::conflict("rule_violation")
+                    .detail("the other member already works that day"));
+            }
+            r.set(e, d, None);
+            r.set(taker, td, None);
+            r.set(taker, d, Some(shift));
+            if r.get(e, td).is_some() {
+                return Err(
+                    ApiError::conflict("rule_violation").detail("you already work that day")
+                );
+            }
+            r.set(e, td, Some(theirs));
+        }
+        None => {
+            if r.get(taker, d).is_some() {
+                return Err(ApiError::conflict("rule_violation")
+                    .detail("the other member already works that day"));
+            }
+            r.set(e, d, None);
+            r.set(taker, d, Some(shift));
+        }
+    }
+    // Rule check against everything: the swap may not add hard violations.
+    let model =
+        l.model_without_locks_on(&[(e, d), (taker, d)], swap.target_day.map(|t| t as usize));
+    let before = evaluate(&model, &l.roster).hard_units;
+    let after = evaluate(&model, &r);
+    if after.hard_units > before {
+        let why: Vec<String> = after
+            .violations
+            .iter()
+            .filter(|v| v.employee == Some(e) || v.employee == Some(taker) || v.employee.is_none())
+            .map(|v| v.message.clone())
+            .take(5)
+            .collect();
+        return Err(ApiError::conflict("rule_violation").detail(why.join("; ")));
+    }
+    Ok(r)
+}
+
+impl Loaded {
+    fn model_without_locks_on(
+        &self,
+        cells: &[(usize, usize)],
+        day2: Option<usize>,
+    ) -> roster::model::Model {
+        let mut m = self.model();
+        m.locks.retain(|lk| {
+            !cells.contains(&(lk.employee, lk.day)) && day2.is_none_or(|d| lk.day != d)
+        });
+        m
+    }
+}
+
+/// The target (or, for an open offer, any other member on the roster) accepts. With manager
+/// approval required the swap waits; otherwise it is rule-checked and applied at once.
+pub async fn accept_swap(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    swap_id: Uuid,
+    viewer: Uuid,
+) -> Result<String, ApiError> {
+    let (a, _, l) = load_for_member(state, group_id, roster_id, viewer).await?;
+    a.writable()?;
+    let swap = store::get_swap(&state.db, roster_id, swap_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("swap_not_found"))?;
+    if swap.requester == viewer || swap.target.is_some_and(|t| t != viewer) {
+        return Err(ApiError::forbidden("not_your_swap"));
+    }
+    let taker = l
+        .built
+        .staff_index(viewer)
+        .ok_or_else(|| ApiError::forbidden("not_on_roster"))?;
+    let applied = apply_swap(&l, &swap, taker)?;
+    let (setup, _) = load_setup(state, group_id).await?;
+    if setup.swap_needs_approval {
+        if !store::move_swap(&state.db, swap_id, "pending", "accepted", Some(viewer)).await? {
+            return Err(ApiError::conflict("swap_taken"));
+        }
+        return Ok("accepted".into());
+    }
+    commit_swap(
+        state,
+        roster_id,
+        &l,
+        swap_id,
+        "pending",
+        Some(viewer),
+        applied,
+    )
+    .await?;
+    Ok("applied".into())
+}
+
+async fn commit_swap(
+    state: &AppState,
+    roster_id: Uuid,
+    l: &Loaded,
+    swap_id: Uuid,
+    from: &str,
+    accepted_by: Option<Uuid>,
+    applied: Roster,
+) -> Result<(), ApiError> {
+    let cells = serde_json::to_string(&applied).map_err(ApiError::internal)?;
+    let done = store::apply_swap(
+        &state.db,
+        swap_id,
+        from,
+        accepted_by,
+        roster_id,
+        l.row.version,
+        &cells,
+    )
+    .await
+    .map_err(version_conflict)?;
+    if !done {
+        return Err(ApiError::conflict("swap_taken"));
+    }
+    let swap = store::get_swap(&state.db, roster_id, swap_id).await?;
+    if let Some(swap) = swap {
+        let notices = [Some(swap.requester), swap.accepted_by]
+            .into_iter()
+            .flatten()
+            .map(|u| Notice {
+                recipient: u,
+                kind: "roster.swap_applied",
+                params: vec![("name", l.row.name.clone())],
+                link: format!("/groups/{}/rosters/{roster_id}", l.row.group_id),
+                group: Some(l.row.group_id),
+                actor: None,
+            })
+            .collect();
+        notify(state, notices).await?;
+    }
+    Ok(())
+}
+
+/// A manager approves an accepted swap (re-checked against the rules now) or declines it.
+pub async fn decide_swap(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    swap_id: Uuid,
+    viewer: Uuid,
+    approve: bool,
+) -> Result<String, ApiError> {
+    let l = load_for_manager(state, group_id, roster_id, viewer).await?;
+    let swap = store::get_swap(&state.db, roster_id, swap_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("swap_not_found"))?;
+    if !approve {
+        if !store::move_swap(&state.db, swap_id, &swap.status, "declined", None).await?
+            || !matches!(swap.status.as_str(), "pending" | "accepted")
+        {
+            return Err(ApiError::conflict("swap_closed"));
+        }
+        return Ok("declined".into());
+    }
+    let taker = swap
+        .accepted_by
+        .and_then(|u| l.built.staff_index(u))
+        .ok_or_else(|| ApiError::conflict("not_accepted"))?;
+    let applied = apply_swap(&l, &swap, taker)?;
+    commit_swap(state, roster_id, &l, swap_id, "accepted", None, applied).await?;
+    Ok("applied".into())
+}
+
+/// The requester withdraws a swap that has not been applied.
+pub async fn cancel_swap(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    swap_id: Uuid,
+    viewer: Uuid,
+) -> Result<(), ApiError> {
+    load_for_member(state, group_id, roster_id, viewer).await?;
+    let swap = store::get_swap(&state.db, roster_id, swap_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("swap_not_found"))?;
+    if swap.requester != viewer {
+        return Err(ApiError::forbidden("not_your_swap"));
+    }
+    if !store::move_swap(&state.db, swap_id, &swap.status, "cancelled", None).await?
+        || !matches!(swap.status.as_str(), "pending" | "accepted")
+    {
+        return Err(ApiError::conflict("swap_closed"));
+    }
+    Ok(())
+}
+
+// ---- demo data ----
+
+/// Fills a group's setup with a hospital ward's day / evening / night shifts and a few rules
+/// (the demo account calls this for its ward group).
+pub fn demo_ward_setup() -> Setup {
+    let st = |name: &str, start: u32, n: u32, colour: &str| core::ShiftTypeDef {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        start_minute: start,
+        length_minutes: 8 * 60 + 30,
+        colour: colour.into(),
+        headcount: n,
+        weekday_headcount: None,
+        holiday_headcount: None,
+        allowed: vec![],
+    };
+    let day = st("Day", 7 * 60, 2, "#f6c244");
+    let eve = st("Evening", 15 * 60, 2, "#e67e22");
+    let night = st("Night", 23 * 60, 1, "#34495e");
+    let cond = |name: &str, hard: bool, rule: core::Rule| core::Condition {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        hard,
+        weight: 5,
+        members: vec![],
+        rule,
+    };
+    Setup {
+        conditions: vec![
+            cond(
+                "No day shift after a night",
+                true,
+                core::Rule::ForbiddenSuccession {
+                    from: night.id,
+                    to: day.id,
+                },
+            ),
+            cond(
+                "At most 5 days in a row",
+                true,
+                core::Rule::MaxConsecutiveWork { max: 5 },
+            ),
+            cond(
+                "At most 2 nights a week",
+                true,
+                core::Rule::ShiftCount {
+                    shift_types: vec![night.id],
+                    period: core::Period::Week,
+                    min: None,
+                    max: Some(2),
+                },
+            ),
+            cond(
+                "Even weekends",
+                false,
+                core::Rule::Fairness {
+                    measure: core::Measure::Weekends,
+                    shift_types: vec![],
+                },
+            ),
+        ],
+        shift_types: vec![day, eve, night],
+        ..Default::default()
+    }
+}
+
+/// An office's on-call duty: one person on call every day, at most once a week, evenly.
+pub fn demo_office_setup() -> Setup {
+    let on_call = core::ShiftTypeDef {
+        id: Uuid::now_v7(),
+        name: "당직".into(),
+        start_minute: 18 * 60,
+        length_minutes: 14 * 60,
+        colour: "#5b7cfa".into(),
+        headcount: 1,
+        weekday_headcount: None,
+        holiday_headcount: None,
+        allowed: vec![],
+    };
+    Setup {
+        conditions: vec![core::Condition {
+            id: Uuid::now_v7(),
+            name: "주 1회 이하 당직".into(),
+            hard: false,
+            weight: 20,
+            members: vec![],
+            rule: core::Rule::ShiftCount {
+                shift_types: vec![on_call.id],
+                period: core::Period::Week,
+                min: None,
+                max: Some(1),
+            },
+        }],
+        shift_types: vec![on_call],
+        ..Default::default()
+    }
+}
+
+/// Stores a demo setup for a group (replacing what was there).
+pub async fn seed_demo(state: &AppState, group_id: Uuid, setup: &Setup) -> Result<(), ApiError> {
+    let (_, version) = store::get_setup(&state.db, group_id).await?;
+    let json = serde_json::to_string(setup).map_err(ApiError::internal)?;
+    store::put_setup(&state.db, group_id, &json, version).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The demo setups map onto the engine and solve to rosters that keep every hard rule.
+    #[test]
+    fn demo_setups_generate_feasible_rosters() {
+        for (setup, people) in [(demo_ward_setup(), 12), (demo_office_setup(), 7)] {
+            let staff: Vec<Staff> = (0..people)
+                .map(|i| Staff {
+                    user: Uuid::now_v7(),
+                    name: format!("p{i}"),
+                })
+                .collect();
+            let b = core::build_model(&setup, &staff, "2026-12-01".parse().unwrap(), 31, "demo")
+                .unwrap();
+            assert!(roster::explain::precheck(&b.model).is_empty());
+            let r = solve(
+                &b.model,
+                &SolveOptions {
+                    time_limit: Duration::from_secs(5),
+                    max_moves: Some(200_000),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert!(r.evaluation.feasible(), "{:?}", r.evaluation.violations);
+        }
+    }
+}

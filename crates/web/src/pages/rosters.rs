@@ -1,0 +1,1493 @@
+//! Roster pages: the group's rosters and setup, one roster (grids by member and by shift type,
+//! month calendar, my shifts, live progress, evaluation, hand edits), and the public link.
+
+use super::{FormErrors, PageCtx, page_error, redirect, render, require_user};
+use crate::AppState;
+use crate::flows::groups::{Access, access};
+use crate::flows::rosters::{self as flows, Loaded};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use moim_core::rosters::{self as core, Setup};
+use serde::Deserialize;
+use uuid::Uuid;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/groups/{id}/rosters", get(list).post(create))
+        .route("/groups/{id}/rosters/setup", get(setup_page))
+        .route("/groups/{id}/rosters/setup/shift-types", post(add_shift))
+        .route("/groups/{id}/rosters/setup/conditions", post(add_condition))
+        .route("/groups/{id}/rosters/setup/leave", post(set_leave))
+        .route("/groups/{id}/rosters/{rid}", get(view))
+        .route("/groups/{id}/rosters/{rid}/events", get(events))
+        .route("/groups/{id}/rosters/{rid}/cell", post(edit_cell))
+        .route("/groups/{id}/rosters/{rid}/undo", post(undo))
+        .route("/groups/{id}/rosters/{rid}/publish", post(publish))
+        .route("/groups/{id}/rosters/{rid}/share", post(share))
+        .route("/groups/{id}/rosters/{rid}/unshare", post(unshare))
+        .route("/groups/{id}/rosters/{rid}/cancel", post(cancel))
+        .route("/groups/{id}/rosters/{rid}/regenerate", post(regenerate))
+        .route("/groups/{id}/rosters/{rid}/swaps", post(request_swap))
+        .route(
+            "/groups/{id}/rosters/{rid}/swaps/{sid}/{action}",
+            post(swap_action),
+        )
+        .route("/r/{token}", get(shared))
+}
+
+macro_rules! user_or_return {
+    ($ctx:expr) => {
+        match require_user(&$ctx) {
+            Ok(u) => u.id,
+            Err(r) => return r,
+        }
+    };
+}
+
+macro_rules! ok_or_page {
+    ($ctx:expr, $e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(err) => return page_error(&$ctx, err.into()),
+        }
+    };
+}
+
+// --- list + create ---------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "rosters/list.html")]
+struct ListPage<'a> {
+    ctx: &'a PageCtx,
+    a: Access,
+    manager: bool,
+    rosters: Vec<moim_store::rosters::RosterSummary>,
+    errors: FormErrors,
+    name: String,
+    starts_on: String,
+    ends_on: String,
+}
+
+fn month_bounds(today: jiff::civil::Date) -> (String, String) {
+    let first = today.first_of_month();
+    let next = first
+        .checked_add(jiff::Span::new().months(1))
+        .unwrap_or(first);
+    let last = next.yesterday().unwrap_or(next);
+    (first.to_string(), last.to_string())
+}
+
+async fn list(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> Response {
+    let uid = user_or_return!(ctx);
+    let (a, role) = ok_or_page!(ctx, access(&state, id, uid).await.and_then(Access::member));
+    let rosters = ok_or_page!(ctx, moim_store::rosters::list_rosters(&state.db, id).await);
+    let next_month = moim_core::time::today_in(&a.group.time_zone)
+        .first_of_month()
+        .checked_add(jiff::Span::new().months(1))
+        .unwrap_or_else(|_| moim_core::time::today_in(&a.group.time_zone));
+    let (starts_on, ends_on) = month_bounds(next_month);
+    render(
+        StatusCode::OK,
+        &ListPage {
+            ctx: &ctx,
+            a,
+            manager: role.can_manage(),
+            rosters,
+            errors: FormErrors::default(),
+            name: String::new(),
+            starts_on,
+            ends_on,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct NewForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    ends_on: String,
+    #[serde(default)]
+    time_limit_secs: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(f): Form<NewForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let input = flows::NewRosterInput {
+        name: f.name.clone(),
+        starts_on: f.starts_on.clone(),
+        ends_on: f.ends_on.clone(),
+        time_limit_secs: f.time_limit_secs.trim().parse().ok(),
+    };
+    match flows::create(&state, id, uid, &input).await {
+        Ok(rid) => redirect(&ctx, &format!("/groups/{id}/rosters/{rid}")),
+        Err(e) if e.errors.is_empty() => page_error(&ctx, e),
+        Err(e) => {
+            let (a, role) =
+                ok_or_page!(ctx, access(&state, id, uid).await.and_then(Access::member));
+            let rosters = ok_or_page!(ctx, moim_store::rosters::list_rosters(&state.db, id).await);
+            render(
+                e.status,
+                &ListPage {
+                    errors: FormErrors::from_api(&e, ctx.lang()),
+                    ctx: &ctx,
+                    a,
+                    manager: role.can_manage(),
+                    rosters,
+                    name: f.name,
+                    starts_on: f.starts_on,
+                    ends_on: f.ends_on,
+                },
+            )
+        }
+    }
+}
+
+// --- setup -----------------------------------------------------------------------------------
+
+struct CondRow {
+    id: Uuid,
+    name: String,
+    hard: bool,
+    sentence: String,
+}
+
+struct ShiftRow {
+    id: Uuid,
+    name: String,
+    start: String,
+    end: String,
+    colour: String,
+    headcount: u32,
+    who: String,
+}
+
+struct LeaveRow {
+    user: Uuid,
+    name: String,
+    dates: String,
+}
+
+#[derive(Template)]
+#[template(path = "rosters/setup.html")]
+struct SetupPage<'a> {
+    ctx: &'a PageCtx,
+    a: Access,
+    manager: bool,
+    shifts: Vec<ShiftRow>,
+    conditions: Vec<CondRow>,
+    members: Vec<core::Staff>,
+    leave: Vec<LeaveRow>,
+    errors: FormErrors,
+    me: Uuid,
+}
+
+async fn setup_page(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> Response {
+    let uid = user_or_return!(ctx);
+    setup_render(&state, &ctx, id, uid, FormErrors::default(), StatusCode::OK).await
+}
+
+async fn setup_render(
+    state: &AppState,
+    ctx: &PageCtx,
+    id: Uuid,
+    uid: Uuid,
+    errors: FormErrors,
+    status: StatusCode,
+) -> Response {
+    let (a, setup) = ok_or_page!(ctx, flows::setup_for_member(state, id, uid).await);
+    let manager = a.role().is_some_and(|r| r.can_manage());
+    let staff = ok_or_page!(ctx, flows::staff_of(state, id).await);
+    let lang = if ctx.lang() == moim_core::accounts::Locale::En {
+        core::Lang::En
+    } else {
+        core::Lang::Ko
+    };
+    let name_of = |u: &Uuid| {
+        staff
+            .iter()
+            .find(|s| s.user == *u)
+            .map_or_else(|| "?".to_owned(), |s| s.name.clone())
+    };
+    let shifts = setup
+        .shift_types
+        .iter()
+        .map(|s| ShiftRow {
+            id: s.id,
+            name: s.name.clone(),
+            start: core::clock(s.start_minute),
+            end: core::clock(s.start_minute + s.length_minutes),
+            colour: s.colour.clone(),
+            headcount: s.headcount,
+            who: if s.allowed.is_empty() {
+                ctx.t.s("rosters.everyone").to_owned()
+            } else {
+                s.allowed.iter().map(name_of).collect::<Vec<_>>().join(", ")
+            },
+        })
+        .collect();
+    let conditions = setup
+        .conditions
+        .iter()
+        .map(|c| CondRow {
+            id: c.id,
+            name: c.name.clone(),
+            hard: c.hard,
+            sentence: core::sentence(c, &setup, lang),
+        })
+        .collect();
+    let leave = staff
+        .iter()
+        .filter_map(|s| {
+            let mut d: Vec<String> = setup
+                .leave
+                .iter()
+                .filter(|l| l.user == s.user)
+                .map(|l| l.date.to_string())
+                .collect();
+            d.sort();
+            (!d.is_empty()).then(|| LeaveRow {
+                user: s.user,
+                name: s.name.clone(),
+                dates: d.join(", "),
+            })
+        })
+        .collect();
+    render(
+        status,
+        &SetupPage {
+            ctx,
+            a,
+            manager,
+            shifts,
+            conditions,
+            members: staff,
+            leave,
+            errors,
+            me: uid,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct ShiftForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+    #[serde(default)]
+    colour: String,
+    #[serde(default)]
+    headcount: String,
+}
+
+async fn add_shift(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(f): Form<ShiftForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let result = async {
+        let mut v = crate::flows::Validator::default();
+        let start = v.check(core::parse_clock("start", &f.start));
+        let end = v.check(core::parse_clock("end", &f.end));
+        let n = v.check(
+            f.headcount
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| moim_core::FieldError::new("headcount", "invalid_type")),
+        );
+        v.finish()?;
+        let (start, end, n) = (
+            crate::flows::checked(start)?,
+            crate::flows::checked(end)?,
+            crate::flows::checked(n)?,
+        );
+        let s = core::ShiftTypeDef {
+            id: Uuid::now_v7(),
+            name: f.name.trim().to_owned(),
+            start_minute: start,
+            length_minutes: if end > start {
+                end - start
+            } else {
+                end + 1440 - start
+            },
+            colour: if f.colour.is_empty() {
+                "#5b7cfa".into()
+            } else {
+                f.colour.to_lowercase()
+            },
+            headcount: n,
+            weekday_headcount: None,
+            holiday_headcount: None,
+            allowed: vec![],
+        };
+        Setup::check_shift_type(&s)?;
+        flows::edit_setup(&state, id, uid, |setup| {
+            if setup.shift_types.len() >= core::MAX_SHIFT_TYPES {
+                return Err(crate::error::ApiError::field("name", "too_many"));
+            }
+            setup.shift_types.push(s.clone());
+            Ok(())
+        })
+        .await
+    }
+    .await;
+    after_setup_post(&state, &ctx, id, uid, result.map(|_| ())).await
+}
+
+async fn after_setup_post(
+    state: &AppState,
+    ctx: &PageCtx,
+    id: Uuid,
+    uid: Uuid,
+    r: Result<(), crate::error::ApiError>,
+) -> Response {
+    match r {
+        Ok(()) => redirect(ctx, &format!("/groups/{id}/rosters/setup")),
+        Err(e) if e.errors.is_empty() => page_error(ctx, e),
+        Err(e) => {
+            let errors = FormErrors::from_api(&e, ctx.lang());
+            setup_render(state, ctx, id, uid, errors, e.status).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ConditionForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    strength: String,
+    #[serde(default)]
+    weight: String,
+    #[serde(default)]
+    shift_a: String,
+    #[serde(default)]
+    shift_b: String,
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    min: String,
+    #[serde(default)]
+    max: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    measure: String,
+    /// Comma-free multi-select arrives as repeated `members` keys; axum's Form keeps the last,
+    /// so the page sends one member at most (everyone when empty).
+    #[serde(default)]
+    member: String,
+}
+
+fn num(field: &'static str, s: &str) -> Result<Option<u32>, crate::error::ApiError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse()
+        .map(Some)
+        .map_err(|_| crate::error::ApiError::field(field, "invalid_type"))
+}
+
+fn uuid_opt(s: &str) -> Option<Uuid> {
+    s.trim().parse().ok()
+}
+
+/// Builds a rule from the generic condition form.
+fn rule_from_form(f: &ConditionForm) -> Result<core::Rule, crate::error::ApiError> {
+    use crate::error::ApiError;
+    let period = match f.period.as_str() {
+        "month" => core::Period::Month,
+        "roster" => core::Period::Roster,
+        _ => core::Period::Week,
+    };
+    let value = || num("value", &f.value)?.ok_or_else(|| ApiError::field("value", "required"));
+    let shifts = uuid_opt(&f.shift_a).into_iter().collect::<Vec<_>>();
+    Ok(match f.kind.as_str() {
+        "shift_count" => core::Rule::ShiftCount {
+            shift_types: shifts,
+            period,
+            min: num("min", &f.min)?,
+            max: num("max", &f.max)?,
+        },
+        "hours" => core::Rule::Hours {
+            period,
+            min: num("min", &f.min)?,
+            max: num("max", &f.max)?,
+        },
+        "max_consecutive_work" => core::Rule::MaxConsecutiveWork { max: value()? },
+        "min_consecutive_work" => core::Rule::MinConsecutiveWork { min: value()? },
+        "min_consecutive_days_off" => core::Rule::MinConsecutiveDaysOff { min: value()? },
+        "forbidden_succession" => core::Rule::ForbiddenSuccession {
+            from: uuid_opt(&f.shift_a).ok_or_else(|| ApiError::field("shift_a", "required"))?,
+            to: uuid_opt(&f.shift_b).ok_or_else(|| ApiError::field("shift_b", "required"))?,
+        },
+        "min_rest" => core::Rule::MinRest { hours: value()? },
+        "max_weekends" => core::Rule::MaxWeekends { max: value()? },
+        "fairness" => core::Rule::Fairness {
+            measure: match f.measure.as_str() {
+                "hours" => core::Measure::Hours,
+                "weekends" => core::Measure::Weekends,
+                _ => core::Measure::Shifts,
+            },
+            shift_types: shifts,
+        },
+        _ => return Err(ApiError::field("kind", "invalid_value")),
+    })
+}
+
+async fn add_condition(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(f): Form<ConditionForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let result = async {
+        let rule = rule_from_form(&f)?;
+        let c = core::Condition {
+            id: Uuid::now_v7(),
+            name: f.name.trim().to_owned(),
+            hard: f.strength != "soft",
+            weight: f.weight.trim().parse().unwrap_or(5),
+            members: uuid_opt(&f.member).into_iter().collect(),
+            rule,
+        };
+        flows::edit_setup(&state, id, uid, |setup| {
+            setup.check_condition(&c)?;
+            setup.conditions.push(c.clone());
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+    .await;
+    after_setup_post(&state, &ctx, id, uid, result).await
+}
+
+#[derive(Deserialize)]
+struct LeaveForm {
+    #[serde(default)]
+    user_id: String,
+    /// Dates picked on the calendar, comma separated.
+    #[serde(default)]
+    dates: String,
+}
+
+async fn set_leave(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    Form(f): Form<LeaveForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let result = async {
+        let user: Uuid = f
+            .user_id
+            .trim()
+            .parse()
+            .map_err(|_| crate::error::ApiError::field("user_id", "required"))?;
+        let mut dates = Vec::new();
+        for d in f
+            .dates
+            .split([',', ' ', '\n'])
+            .filter(|s| !s.trim().is_empty())
+        {
+            dates.push(
+                d.trim()
+                    .parse::<jiff::civil::Date>()
+                    .map_err(|_| crate::error::ApiError::field("dates", "invalid_date"))?,
+            );
+        }
+        let staff = flows::staff_of(&state, id).await?;
+        flows::edit_setup_as(&state, id, uid, user == uid, |setup| {
+            if !staff.iter().any(|s| s.user == user) {
+                return Err(crate::error::ApiError::field("user_id", "not_a_member"));
+            }
+            setup.leave.retain(|l| l.user != user);
+            for d in &dates {
+                setup.leave.push(core::Leave {
+                    user,
+                    date: *d,
+                    kind: "leave".into(),
+                });
+            }
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+    .await;
+    after_setup_post(&state, &ctx, id, uid, result).await
+}
+
+// --- one roster ------------------------------------------------------------------------------
+
+pub struct DayHead {
+    pub date: String,
+    pub day: i8,
+    pub wd: &'static str,
+    pub weekend: bool,
+    pub holiday: Option<String>,
+    pub today: bool,
+}
+
+pub struct GridCell {
+    pub label: String,
+    pub colour: String,
+    pub problems: String,
+    pub bad: bool,
+    pub locked: bool,
+    pub changed: bool,
+    pub weekend: bool,
+    pub holiday: bool,
+    pub today: bool,
+    pub date: String,
+}
+
+pub struct GridRow {
+    pub user: Uuid,
+    pub name: String,
+    pub cells: Vec<GridCell>,
+    pub shifts: i64,
+    pub nights: i64,
+    pub weekends: i64,
+    pub cost: i64,
+}
+
+pub struct ShiftGridRow {
+    pub name: String,
+    pub colour: String,
+    pub cells: Vec<String>,
+}
+
+pub struct CalDay {
+    pub day: i8,
+    pub in_range: bool,
+    pub weekend: bool,
+    pub holiday: Option<String>,
+    pub today: bool,
+    pub entries: Vec<(String, String, String)>,
+}
+
+pub struct RuleRow {
+    pub label: String,
+    pub hard: bool,
+    pub cost: i64,
+    pub units: i64,
+    pub link: Option<String>,
+}
+
+pub struct IssueRow {
+    pub message: String,
+    pub links: Vec<String>,
+}
+
+/// Everything the roster templates show, computed once (also what the benchmark renders).
+pub struct RosterView {
+    pub id: Uuid,
+    pub group_id: Uuid,
+    pub name: String,
+    pub range: String,
+    pub status: String,
+    pub version: i64,
+    pub published: bool,
+    pub share_url: Option<String>,
+    pub days: Vec<DayHead>,
+    pub rows: Vec<GridRow>,
+    pub by_shift: Vec<ShiftGridRow>,
+    pub calendar: Vec<Vec<CalDay>>,
+    pub mine: Vec<(String, String, String)>,
+    pub shift_types: Vec<(Uuid, String, String)>,
+    pub members: Vec<(Uuid, String)>,
+    pub cost: i64,
+    pub hard: i64,
+    pub feasible: bool,
+    pub rules: Vec<RuleRow>,
+    pub issues: Vec<IssueRow>,
+    pub progress: String,
+}
+
+const WD_KO: [&str; 7] = ["월", "화", "수", "목", "금", "토", "일"];
+const WD_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+#[derive(Deserialize, Default)]
+pub struct Filter {
+    #[serde(default)]
+    pub member: String,
+    #[serde(default)]
+    pub shift: String,
+}
+
+/// Shapes a loaded roster for the page. `viewer` drives "my shifts"; the filter hides rows.
+pub fn roster_view(
+    l: &Loaded,
+    viewer: Option<Uuid>,
+    en: bool,
+    filter: &Filter,
+    manager: bool,
+) -> RosterView {
+    let dto = crate::api::rosters::roster_dto(l, manager);
+    let b = &l.built;
+    let m = &b.model;
+    let wd_names = if en { WD_EN } else { WD_KO };
+    let member_filter = uuid_opt(&filter.member);
+    let shift_filter = uuid_opt(&filter.shift).and_then(|s| b.shift_index(s));
+    let days: Vec<DayHead> = dto
+        .days
+        .iter()
+        .map(|d| {
+            let date: jiff::civil::Date = d.date.parse().unwrap_or_default();
+            DayHead {
+                date: d.date.clone(),
+                day: date.day(),
+                wd: wd_names[d.weekday as usize % 7],
+                weekend: d.weekend,
+                holiday: d.holiday.clone(),
+                today: d.today,
+            }
+        })
+        .collect();
+    let ev = dto.evaluation.as_ref();
+    let mut problems = std::collections::HashMap::new();
+    for c in &dto.cells {
+        if !c.problems.is_empty() {
+            problems.insert((c.user_id, c.date.clone()), c.problems.join(" · "));
+        }
+    }
+    let figures = flows::fairness(l);
+    let rows = b
+        .staff
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| member_filter.is_none_or(|u| u == s.user))
+        .map(|(e, s)| GridRow {
+            user: s.user,
+            name: s.name.clone(),
+            cells: (0..m.days())
+                .map(|d| {
+                    let shift = l.roster.get(e, d);
+                    let t = shift
+                        .filter(|&x| shift_filter.is_none_or(|f| f == x))
+                        .and_then(|x| b.shift_types.get(x));
+                    let p = problems.get(&(s.user, days[d].date.clone())).cloned();
+                    GridCell {
+                        label: t.map(|t| t.name.clone()).unwrap_or_default(),
+                        colour: t.map(|t| t.colour.clone()).unwrap_or_default(),
+                        bad: p.is_some(),
+                        problems: p.unwrap_or_default(),
+                        locked: l.locked(e, d),
+                        changed: l.changed(e, d),
+                        weekend: days[d].weekend,
+                        holiday: days[d].holiday.is_some(),
+                        today: days[d].today,
+                        date: days[d].date.clone(),
+                    }
+                })
+                .collect(),
+            shifts: figures[e].1,
+            nights: figures[e].2,
+            weekends: figures[e].3,
+            cost: ev
+                .and_then(|v| v.by_member.iter().find(|x| x.user_id == s.user))
+                .map_or(0, |x| x.cost),
+        })
+        .collect();
+    let by_shift = b
+        .shift_types
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| shift_filter.is_none_or(|f| f == *i))
+        .map(|(i, t)| ShiftGridRow {
+            name: t.name.clone(),
+            colour: t.colour.clone(),
+            cells: (0..m.days())
+                .map(|d| {
+                    (0..b.staff.len())
+                        .filter(|&e| l.roster.get(e, d) == Some(i))
+                        .filter(|&e| member_filter.is_none_or(|u| u == b.staff[e].user))
+                        .map(|e| b.staff[e].name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .collect(),
+        })
+        .collect();
+    // Month calendar: Sunday-first display weeks (rules still count Monday-first weeks).
+    let mut calendar = Vec::new();
+    if m.days() > 0 {
+        let first = b.start;
+        let lead = first.weekday().to_sunday_zero_offset() as i64;
+        let mut week = Vec::new();
+        let total = ((lead + m.days() as i64 + 6) / 7) * 7;
+        for i in 0..total {
+            let date = first
+                .checked_add(jiff::Span::new().days(i - lead))
+                .unwrap_or(first);
+            let idx = b.day_of(date);
+            let entries = idx
+                .map(|d| {
+                    let mut v = Vec::new();
+                    for (e, s) in b.staff.iter().enumerate() {
+                        if member_filter.is_some_and(|u| u != s.user) {
+                            continue;
+                        }
+                        if let Some(x) = l
+                            .roster
+                            .get(e, d)
+                            .filter(|&x| shift_filter.is_none_or(|f| f == x))
+                            && let Some(t) = b.shift_types.get(x)
+                        {
+                            v.push((t.name.clone(), t.colour.clone(), s.name.clone()));
+                        }
+                    }
+                    v
+                })
+                .unwrap_or_default();
+            week.push(CalDay {
+                day: date.day(),
+                in_range: idx.is_some(),
+                weekend: date.weekday().to_monday_zero_offset() >= 5,
+                holiday: idx.and_then(|d| days[d].holiday.clone()),
+                today: idx.is_some_and(|d| days[d].today),
+                entries,
+            });
+            if week.len() == 7 {
+                calendar.push(std::mem::take(&mut week));
+            }
+        }
+    }
+    let mine = viewer
+        .and_then(|u| b.staff_index(u))
+        .map(|e| {
+            (0..m.days())
+                .filter_map(|d| {
+                    let t = b.shift_types.get(l.roster.get(e, d)?)?;
+                    Some((
+                        format!("{} ({})", days[d].date, days[d].wd),
+                        t.name.clone(),
+                        format!(
+                            "{}–{}",
+                            core::clock(t.start_minute),
+                            core::clock(t.start_minute + t.length_minutes)
+                        ),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    RosterView {
+        id: l.row.id,
+        group_id: l.row.group_id,
+        name: l.row.name.clone(),
+        range: format!("{} ~ {}", dto.starts_on, dto.ends_on),
+        status: l.row.status.clone(),
+        version: l.row.version,
+        published: l.row.published_at.is_some(),
+        share_url: dto.share_url.clone(),
+        days,
+        rows,
+        by_shift,
+        calendar,
+        mine,
+        shift_types: b
+            .shift_types
+            .iter()
+            .map(|t| (t.id, t.name.clone(), t.colour.clone()))
+            .collect(),
+        members: b.staff.iter().map(|s| (s.user, s.name.clone())).collect(),
+        cost: ev.map_or(0, |v| v.cost),
+        hard: ev.map_or(0, |v| v.hard_violations),
+        feasible: ev.is_some_and(|v| v.feasible),
+        rules: ev
+            .map(|v| {
+                v.by_rule
+                    .iter()
+                    .map(|r| RuleRow {
+                        label: r.label.clone(),
+                        hard: r.hard,
+                        cost: r.cost,
+                        units: r.hard_units,
+                        link: r.link.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        issues: dto
+            .issues
+            .iter()
+            .map(|i| IssueRow {
+                message: i.message.clone(),
+                links: i.links.clone(),
+            })
+            .collect(),
+        progress: serde_json::to_string(&dto.progress).unwrap_or_else(|_| "[]".into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rosters/view.html")]
+pub struct ViewPage<'a> {
+    pub ctx: &'a PageCtx,
+    pub a: Option<Access>,
+    pub manager: bool,
+    pub v: RosterView,
+    pub public: bool,
+    pub filter_member: String,
+    pub filter_shift: String,
+    pub notice: Option<String>,
+    pub swaps: Vec<SwapRow>,
+    /// The roster's other members (swap partners for the viewer).
+    pub others: Vec<(Uuid, String)>,
+}
+
+/// A swap request as the page lists it, with what the viewer may do about it.
+pub struct SwapRow {
+    pub id: Uuid,
+    pub who: String,
+    pub date: String,
+    pub target: String,
+    pub target_date: String,
+    pub status: String,
+    pub can_accept: bool,
+    pub can_decide: bool,
+    pub can_cancel: bool,
+}
+
+fn swap_rows(
+    l: &Loaded,
+    swaps: Vec<moim_store::rosters::Swap>,
+    viewer: Uuid,
+    manager: bool,
+) -> Vec<SwapRow> {
+    let name = |u: Uuid| {
+        l.built
+            .staff
+            .iter()
+            .find(|s| s.user == u)
+            .map_or_else(|| "?".to_owned(), |s| s.name.clone())
+    };
+    swaps
+        .into_iter()
+        .map(|s| SwapRow {
+            id: s.id,
+            who: name(s.requester),
+            date: l.built.date(s.day as usize).to_string(),
+            target: s.target.map(name).unwrap_or_default(),
+            target_date: s
+                .target_day
+                .map(|d| l.built.date(d as usize).to_string())
+                .unwrap_or_default(),
+            can_accept: s.status == "pending"
+                && s.requester != viewer
+                && s.target.is_none_or(|t| t == viewer),
+            can_decide: manager && s.status == "accepted",
+            can_cancel: s.requester == viewer
+                && matches!(s.status.as_str(), "pending" | "accepted"),
+            status: s.status,
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+struct ViewQuery {
+    #[serde(default)]
+    member: String,
+    #[serde(default)]
+    shift: String,
+    notice: Option<String>,
+}
+
+async fn view(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+    Query(q): Query<ViewQuery>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let (a, role, l) = ok_or_page!(ctx, flows::load_for_member(&state, id, rid, uid).await);
+    let en = ctx.lang() == moim_core::accounts::Locale::En;
+    let filter = Filter {
+        member: q.member.clone(),
+        shift: q.shift.clone(),
+    };
+    let v = roster_view(&l, Some(uid), en, &filter, role.can_manage());
+    let notice = ctx.notice(
+        q.notice,
+        &[
+            "rosters.notice.stale",
+            "rosters.notice.nothing_to_undo",
+            "rosters.notice.published",
+            "rosters.notice.swap_refused",
+        ],
+    );
+    let swaps = ok_or_page!(ctx, moim_store::rosters::list_swaps(&state.db, rid).await);
+    let swaps = swap_rows(&l, swaps, uid, role.can_manage());
+    render(
+        StatusCode::OK,
+        &ViewPage {
+            ctx: &ctx,
+            a: Some(a),
+            manager: role.can_manage(),
+            v,
+            public: false,
+            filter_member: q.member,
+            filter_shift: q.shift,
+            notice,
+            swaps,
+            others: l
+                .built
+                .staff
+                .iter()
+                .filter(|s| s.user != uid)
+                .map(|s| (s.user, s.name.clone()))
+                .collect(),
+        },
+    )
+}
+
+async fn shared(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+) -> Response {
+    let l = ok_or_page!(ctx, flows::shared(&state, &token).await);
+    let en = ctx.lang() == moim_core::accounts::Locale::En;
+    let mut v = roster_view(&l, None, en, &Filter::default(), false);
+    v.share_url = Some(format!("/api/v1/shared/rosters/{token}/calendar.ics"));
+    render(
+        StatusCode::OK,
+        &ViewPage {
+            ctx: &ctx,
+            a: None,
+            manager: false,
+            v,
+            public: true,
+            filter_member: String::new(),
+            filter_shift: String::new(),
+            notice: None,
+            swaps: vec![],
+            others: vec![],
+        },
+    )
+}
+
+async fn events(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    ok_or_page!(ctx, flows::load_for_member(&state, id, rid, uid).await);
+    crate::api::rosters::progress_stream(state, id, rid).into_response()
+}
+
+#[derive(Deserialize)]
+struct CellForm {
+    #[serde(default)]
+    user_id: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    shift_type_id: String,
+    #[serde(default)]
+    locked: Option<String>,
+    #[serde(default)]
+    version: String,
+}
+
+fn back(ctx: &PageCtx, id: Uuid, rid: Uuid, r: Result<(), crate::error::ApiError>) -> Response {
+    match r {
+        Ok(()) => redirect(ctx, &format!("/groups/{id}/rosters/{rid}")),
+        Err(e) if e.code == "stale_version" => redirect(
+            ctx,
+            &format!("/groups/{id}/rosters/{rid}?notice=rosters.notice.stale"),
+        ),
+        Err(e) if e.code == "nothing_to_undo" => redirect(
+            ctx,
+            &format!("/groups/{id}/rosters/{rid}?notice=rosters.notice.nothing_to_undo"),
+        ),
+        Err(e) => page_error(ctx, e),
+    }
+}
+
+async fn edit_cell(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+    Form(f): Form<CellForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let r = async {
+        use crate::error::ApiError;
+        let edit = flows::CellEdit {
+            user: f
+                .user_id
+                .parse()
+                .map_err(|_| ApiError::field("user_id", "required"))?,
+            date: f
+                .date
+                .trim()
+                .parse()
+                .map_err(|_| ApiError::field("date", "invalid_date"))?,
+            shift_type: uuid_opt(&f.shift_type_id),
+            locked: Some(f.locked.is_some()),
+            version: f
+                .version
+                .trim()
+                .parse()
+                .map_err(|_| ApiError::field("version", "required"))?,
+        };
+        flows::edit_cell(&state, id, rid, uid, &edit)
+            .await
+            .map(|_| ())
+    }
+    .await;
+    back(&ctx, id, rid, r)
+}
+
+#[derive(Deserialize)]
+struct SwapForm {
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    target_user_id: String,
+    #[serde(default)]
+    target_date: String,
+}
+
+async fn request_swap(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+    Form(f): Form<SwapForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let r = async {
+        use crate::error::ApiError;
+        let input = flows::SwapInput {
+            date: f
+                .date
+                .trim()
+                .parse()
+                .map_err(|_| ApiError::field("date", "invalid_date"))?,
+            target: uuid_opt(&f.target_user_id),
+            target_date: match f.target_date.trim() {
+                "" => None,
+                d => Some(
+                    d.parse()
+                        .map_err(|_| ApiError::field("target_date", "invalid_date"))?,
+                ),
+            },
+        };
+        flows::request_swap(&state, id, rid, uid, &input)
+            .await
+            .map(|_| ())
+    }
+    .await;
+    swap_back(&ctx, id, rid, r)
+}
+
+fn swap_back(
+    ctx: &PageCtx,
+    id: Uuid,
+    rid: Uuid,
+    r: Result<(), crate::error::ApiError>,
+) -> Response {
+    match r {
+        Err(e)
+            if e.status == StatusCode::CONFLICT || e.status == StatusCode::UNPROCESSABLE_ENTITY =>
+        {
+            redirect(
+                ctx,
+                &format!("/groups/{id}/rosters/{rid}?notice=rosters.notice.swap_refused#swaps"),
+            )
+        }
+        r => back(ctx, id, rid, r),
+    }
+}
+
+async fn swap_action(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid, sid, action)): Path<(Uuid, Uuid, Uuid, String)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let r = match action.as_str() {
+        "accept" => flows::accept_swap(&state, id, rid, sid, uid)
+            .await
+            .map(|_| ()),
+        "approve" => flows::decide_swap(&state, id, rid, sid, uid, true)
+            .await
+            .map(|_| ()),
+        "decline" => flows::decide_swap(&state, id, rid, sid, uid, false)
+            .await
+            .map(|_| ()),
+        "cancel" => flows::cancel_swap(&state, id, rid, sid, uid).await,
+        _ => Err(crate::error::ApiError::not_found("not_found")),
+    };
+    swap_back(&ctx, id, rid, r)
+}
+
+#[derive(Deserialize)]
+struct VersionForm {
+    #[serde(default)]
+    version: String,
+}
+
+async fn undo(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+    Form(f): Form<VersionForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let v = f.version.trim().parse().unwrap_or(-1);
+    back(
+        &ctx,
+        id,
+        rid,
+        flows::undo(&state, id, rid, uid, v).await.map(|_| ()),
+    )
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+    Form(f): Form<VersionForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let v = f.version.trim().parse().unwrap_or(-1);
+    back(&ctx, id, rid, flows::publish(&state, id, rid, uid, v).await)
+}
+
+async fn share(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    back(
+        &ctx,
+        id,
+        rid,
+        flows::share(&state, id, rid, uid).await.map(|_| ()),
+    )
+}
+
+async fn unshare(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    back(&ctx, id, rid, flows::unshare(&state, id, rid, uid).await)
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let r = flows::cancel(&state, id, rid, uid).await;
+    // Already finished is fine: the page shows the result.
+    back(
+        &ctx,
+        id,
+        rid,
+        r.or_else(|e| {
+            if e.code == "not_generating" {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }),
+    )
+}
+
+async fn regenerate(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+    Form(f): Form<VersionForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let v = f.version.trim().parse().unwrap_or(-1);
+    back(
+        &ctx,
+        id,
+        rid,
+        flows::regenerate(&state, id, rid, uid, v, None).await,
+    )
+}
+
+pub const STRINGS: crate::i18n::Strings = &[
+    ("rosters.title", "근무표", "Rosters"),
+    ("rosters.setup", "근무 설정", "Roster setup"),
+    ("rosters.new", "새 근무표 만들기", "New roster"),
+    ("rosters.name", "이름", "Name"),
+    ("rosters.starts_on", "시작일", "First day"),
+    ("rosters.ends_on", "종료일", "Last day"),
+    ("rosters.time_limit", "생성 시간(초)", "Search time (s)"),
+    ("rosters.generate", "자동 생성", "Generate"),
+    ("rosters.none", "아직 근무표가 없어요.", "No rosters yet."),
+    ("rosters.status.generating", "생성 중", "Generating"),
+    ("rosters.status.ready", "완성", "Ready"),
+    ("rosters.status.failed", "생성 불가", "Impossible"),
+    ("rosters.published", "게시됨", "Published"),
+    ("rosters.draft", "초안", "Draft"),
+    ("rosters.everyone", "모든 인원", "Everyone"),
+    ("rosters.shift_types", "근무 유형", "Shift types"),
+    ("rosters.shift_name", "근무 이름", "Shift name"),
+    ("rosters.start", "시작", "Start"),
+    ("rosters.end", "종료", "End"),
+    ("rosters.colour", "색", "Colour"),
+    ("rosters.headcount", "하루 인원", "People per day"),
+    ("rosters.who", "근무 가능", "Who may work it"),
+    ("rosters.add", "추가", "Add"),
+    ("rosters.conditions", "근무 조건", "Conditions"),
+    (
+        "rosters.week_rule",
+        "주 단위 조건은 월요일에 시작하는 주로 셉니다. 주말은 토요일과 일요일입니다.",
+        "Weekly rules count weeks starting on Monday. A weekend is Saturday and Sunday.",
+    ),
+    ("rosters.hard", "반드시", "Must"),
+    ("rosters.soft", "가능하면", "Preferably"),
+    ("rosters.weight", "가중치", "Weight"),
+    ("rosters.kind", "조건 종류", "Kind of rule"),
+    ("rosters.kind.shift_count", "근무 횟수", "Number of shifts"),
+    ("rosters.kind.hours", "근무 시간", "Hours worked"),
+    (
+        "rosters.kind.max_consecutive_work",
+        "최대 연속 근무일",
+        "Most days in a row",
+    ),
+    (
+        "rosters.kind.min_consecutive_work",
+        "최소 연속 근무일",
+        "Fewest days in a row",
+    ),
+    (
+        "rosters.kind.min_consecutive_days_off",
+        "최소 연속 휴무일",
+        "Fewest days off in a row",
+    ),
+    (
+        "rosters.kind.forbidden_succession",
+        "다음 날 금지 근무",
+        "Not the day after",
+    ),
+    ("rosters.kind.min_rest", "최소 휴식 시간", "Minimum rest"),
+    (
+        "rosters.kind.max_weekends",
+        "최대 주말 근무",
+        "Most weekends",
+    ),
+    ("rosters.kind.fairness", "공평하게 나누기", "Spread evenly"),
+    ("rosters.shift_a", "근무 유형 (앞)", "Shift type (first)"),
+    (
+        "rosters.shift_b",
+        "근무 유형 (다음 날)",
+        "Shift type (next day)",
+    ),
+    ("rosters.any_shift", "모든 근무", "Any shift"),
+    ("rosters.period", "기간", "Period"),
+    ("rosters.period.week", "주", "Week"),
+    ("rosters.period.month", "월", "Month"),
+    ("rosters.period.roster", "근무표 전체", "Whole roster"),
+    ("rosters.min", "최소", "At least"),
+    ("rosters.max", "최대", "At most"),
+    (
+        "rosters.value",
+        "값 (일/시간/횟수)",
+        "Value (days/hours/count)",
+    ),
+    ("rosters.measure", "무엇을", "What"),
+    ("rosters.measure.shifts", "근무 횟수", "Shifts"),
+    ("rosters.measure.hours", "근무 시간", "Hours"),
+    ("rosters.measure.weekends", "주말 근무", "Weekends"),
+    ("rosters.applies_to", "대상", "Applies to"),
+    (
+        "rosters.leave",
+        "휴가·근무 불가일",
+        "Leave and unavailable days",
+    ),
+    (
+        "rosters.leave_dates",
+        "날짜 (쉼표로 구분)",
+        "Dates (comma separated)",
+    ),
+    ("rosters.member", "멤버", "Member"),
+    ("rosters.save", "저장", "Save"),
+    ("rosters.view.members", "멤버별", "By member"),
+    ("rosters.view.shifts", "근무별", "By shift"),
+    ("rosters.view.calendar", "달력", "Calendar"),
+    ("rosters.view.mine", "내 근무", "My shifts"),
+    ("rosters.filter", "필터", "Filter"),
+    ("rosters.all", "전체", "All"),
+    (
+        "rosters.progress",
+        "생성 중… 가장 좋은 비용",
+        "Generating… best cost",
+    ),
+    ("rosters.cancel", "중지", "Stop"),
+    ("rosters.cost", "비용", "Cost"),
+    (
+        "rosters.hard_violations",
+        "지켜지지 않은 필수 조건",
+        "Broken must-rules",
+    ),
+    (
+        "rosters.feasible",
+        "모든 필수 조건을 지킵니다",
+        "Every must-rule holds",
+    ),
+    ("rosters.by_rule", "조건별", "By rule"),
+    (
+        "rosters.fairness",
+        "공평성 (근무·야간·주말)",
+        "Fairness (shifts, nights, weekends)",
+    ),
+    ("rosters.shifts", "근무", "Shifts"),
+    ("rosters.nights", "야간", "Nights"),
+    ("rosters.weekends", "주말", "Weekends"),
+    (
+        "rosters.impossible",
+        "조건을 모두 지킬 수 없습니다. 아래 설정을 바꿔 보세요.",
+        "The rules cannot all hold. Change one of these settings.",
+    ),
+    ("rosters.change_setting", "설정 바꾸기", "Change setting"),
+    ("rosters.edit", "칸 수정", "Edit a cell"),
+    ("rosters.day_off", "휴무", "Off"),
+    ("rosters.lock", "고정", "Lock"),
+    ("rosters.apply", "적용", "Apply"),
+    ("rosters.undo", "되돌리기", "Undo"),
+    ("rosters.publish", "게시하기", "Publish"),
+    (
+        "rosters.regenerate",
+        "다시 생성 (고정·게시 유지)",
+        "Regenerate (keeps locked and published)",
+    ),
+    ("rosters.share", "공유 링크 만들기", "Create share link"),
+    ("rosters.unshare", "공유 중지", "Revoke link"),
+    ("rosters.share_link", "공유 링크", "Share link"),
+    (
+        "rosters.copy_text",
+        "카톡용 텍스트 복사",
+        "Copy as text for KakaoTalk",
+    ),
+    ("rosters.copied", "복사했어요", "Copied"),
+    ("rosters.print", "인쇄", "Print"),
+    ("rosters.ical", "캘린더 (iCal)", "Calendar (iCal)"),
+    ("rosters.my_ical", "내 근무 캘린더", "My shifts calendar"),
+    (
+        "rosters.changed",
+        "게시 후 변경됨",
+        "Changed since publishing",
+    ),
+    ("rosters.locked", "고정됨", "Locked"),
+    ("rosters.today", "오늘", "Today"),
+    ("rosters.holiday", "공휴일", "Public holiday"),
+    (
+        "rosters.notice.stale",
+        "다른 사람이 먼저 수정했어요. 새로 불러왔으니 다시 시도하세요.",
+        "Someone changed it first. Reloaded; try again.",
+    ),
+    (
+        "rosters.notice.nothing_to_undo",
+        "되돌릴 수정이 없어요.",
+        "Nothing to undo.",
+    ),
+    ("rosters.notice.published", "게시했어요.", "Published."),
+    ("rosters.swaps", "근무 교대", "Shift swaps"),
+    (
+        "rosters.swap_offer",
+        "내 근무 넘기기/바꾸기",
+        "Offer or swap my shift",
+    ),
+    ("rosters.swap_my_date", "내 근무 날짜", "Date of my shift"),
+    (
+        "rosters.swap_with",
+        "상대 (비우면 누구나)",
+        "With (empty = anyone)",
+    ),
+    (
+        "rosters.swap_their_date",
+        "상대 근무 날짜 (비우면 넘기기)",
+        "Their shift's date (empty = hand over)",
+    ),
+    ("rosters.swap_send", "요청하기", "Send request"),
+    ("rosters.swap_accept", "수락", "Accept"),
+    ("rosters.swap_approve", "승인", "Approve"),
+    ("rosters.swap_decline", "거절", "Decline"),
+    ("rosters.swap_cancel", "취소", "Withdraw"),
+    ("rosters.swap_status.pending", "대기 중", "Waiting"),
+    (
+        "rosters.swap_status.accepted",
+        "관리자 승인 대기",
+        "Awaiting a manager",
+    ),
+    ("rosters.swap_status.applied", "반영됨", "Applied"),
+    ("rosters.swap_status.declined", "거절됨", "Declined"),
+    ("rosters.swap_status.cancelled", "취소됨", "Withdrawn"),
+    (
+        "rosters.notice.swap_refused",
+        "교대할 수 없어요: 내 근무가 아니거나, 이미 처리되었거나, 근무 조건을 어기게 돼요.",
+        "That swap is not possible: not your shift, already handled, or it would break a rule.",
+    ),
+    (
+        "rosters.public_note",
+        "읽기 전용 공유 페이지",
+        "Read-only shared page",
+    ),
+    (
+        "notify.roster.published.title",
+        "근무표가 게시되었어요",
+        "A roster was published",
+    ),
+    (
+        "notify.roster.published.body",
+        "{name} 근무표를 확인하세요.",
+        "Check the roster {name}.",
+    ),
+    (
+        "notify.roster.swap_requested.title",
+        "근무 교대 요청",
+        "Shift swap request",
+    ),
+    (
+        "notify.roster.swap_requested.body",
+        "{name}님이 근무 교대를 요청했어요.",
+        "{name} asked to swap a shift.",
+    ),
+    (
+        "notify.roster.swap_applied.title",
+        "근무 교대 완료",
+        "Shift swap done",
+    ),
+    (
+        "notify.roster.swap_applied.body",
+        "{name} 근무표에 교대가 반영되었어요.",
+        "A swap was applied to {name}.",
+    ),
+];

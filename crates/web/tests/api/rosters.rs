@@ -1,0 +1,913 @@
+//! Rosters through the API on both backends: setup, background generation, hand edits with
+//! rule checks, undo, publish, share links, swaps, exports read back by independent parsers.
+
+use super::invite_code;
+use moim_testkit::{Client, TestApp, json};
+use serde_json::Value;
+
+async fn me(c: &Client) -> String {
+    c.get("/api/v1/me").await.json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A group with an owner and `n` members who joined by invite; returns (group, owner, members).
+async fn team(app: &TestApp, n: usize, time_zone: &str) -> (String, Client, Vec<Client>) {
+    let owner = app.user("boss@x.io", "수간호사").await;
+    let r = owner
+        .post(
+            "/api/v1/groups",
+            json!({"name": "7병동", "category": "work", "capacity": 60, "time_zone": time_zone}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let g = r.json["id"].as_str().unwrap().to_owned();
+    let code = invite_code(&owner, &g).await;
+    let mut members = Vec::new();
+    for i in 0..n {
+        let c = app.user(&format!("m{i}@x.io"), &format!("간호사{i}")).await;
+        let j = c
+            .post(&format!("/api/v1/invites/{code}/join"), json!({}))
+            .await;
+        assert_eq!(j.json["outcome"], "joined", "{}", j.text);
+        members.push(c);
+    }
+    (g, owner, members)
+}
+
+async fn add_shift(owner: &Client, g: &str, name: &str, start: &str, end: &str, n: u32) -> String {
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/roster-setup/shift-types"),
+            json!({"name": name, "start": start, "end": end, "headcount": n, "colour": "#aa3355"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.json["shift_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Waits for the background generation to finish and returns the roster.
+async fn wait_ready(c: &Client, g: &str, r: &str) -> Value {
+    for _ in 0..200 {
+        let v = c.get(&format!("/api/v1/groups/{g}/rosters/{r}")).await;
+        assert_eq!(v.status, 200, "{}", v.text);
+        if v.json["status"] != "generating" {
+            return v.json;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("generation did not finish");
+}
+
+fn shift_of(roster: &Value, user: &str, date: &str) -> Option<String> {
+    roster["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["user_id"] == user && c["date"] == date)
+        .and_then(|c| c["shift_type_id"].as_str().map(str::to_owned))
+}
+
+fn count_on(roster: &Value, date: &str, shift: &str) -> usize {
+    roster["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["date"] == date && c["shift_type_id"] == shift)
+        .count()
+}
+
+#[tokio::test]
+async fn a_manager_sets_up_generates_edits_and_publishes_while_members_only_read() {
+    let app = super::app().await;
+    let (g, owner, members) = team(&app, 5, "Asia/Seoul").await;
+    let outsider = app.user("out@x.io", "outsider").await;
+    let m0 = me(&members[0]).await;
+    // Members cannot change the setup; outsiders do not even see it.
+    let body = json!({"name": "주간", "start": "07:00", "end": "15:00", "headcount": 2});
+    let r = members[0]
+        .post(
+            &format!("/api/v1/groups/{g}/roster-setup/shift-types"),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(r.code(), "manager_only");
+    assert_eq!(
+        outsider
+            .get(&format!("/api/v1/groups/{g}/roster-setup"))
+            .await
+            .status,
+        404
+    );
+    // Bad input is a field error, not a 500.
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/roster-setup/shift-types"),
+            json!({"name": "x", "start": "25:00", "end": "07:00", "headcount": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json["errors"][0]["field"], "start");
+    let day = add_shift(&owner, &g, "주간", "07:00", "15:00", 2).await;
+    let night = add_shift(&owner, &g, "야간", "23:00", "07:00", 1).await;
+    // A hard condition with its generated sentence.
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/roster-setup/conditions"),
+            json!({"hard": true, "rule": {"kind": "forbidden_succession", "from": night, "to": day}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let c = &r.json["conditions"][0];
+    assert_eq!(
+        c["sentence_ko"],
+        "모든 인원은(는) 야간 근무 다음 날 주간 근무를 하지 않습니다 (반드시 지킴)"
+    );
+    assert!(
+        c["sentence_en"]
+            .as_str()
+            .unwrap()
+            .contains("never works 주간 the day after 야간")
+    );
+    // A condition naming an unknown shift type is refused.
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/roster-setup/conditions"),
+            json!({"hard": true, "rule": {"kind": "forbidden_succession", "from": night, "to": m0}}),
+        )
+        .await;
+    assert_eq!(
+        r.json["errors"][0]["code"], "unknown_shift_type",
+        "{}",
+        r.text
+    );
+    // A member enters their own leave, but not someone else's.
+    let r = members[0]
+        .put(
+            &format!("/api/v1/groups/{g}/roster-setup/leave"),
+            json!({"user_id": m0, "dates": ["2026-03-03", "2026-03-04"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let m1 = me(&members[1]).await;
+    let r = members[0]
+        .put(
+            &format!("/api/v1/groups/{g}/roster-setup/leave"),
+            json!({"user_id": m1, "dates": ["2026-03-05"]}),
+        )
+        .await;
+    assert_eq!(r.code(), "manager_only");
+    // Only managers generate.
+    let new = json!({"name": "3월 1주", "starts_on": "2026-03-02", "ends_on": "2026-03-08", "time_limit_secs": 1});
+    assert_eq!(
+        members[0]
+            .post(&format!("/api/v1/groups/{g}/rosters"), new.clone())
+            .await
+            .code(),
+        "manager_only"
+    );
+    let r = owner
+        .post(&format!("/api/v1/groups/{g}/rosters"), new)
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.json["status"], "generating");
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    // Progress over SSE ends with a `done` event.
+    let sse = owner
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}/events"))
+        .await;
+    assert_eq!(sse.status, 200);
+    assert!(
+        sse.header("content-type")
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    assert!(sse.text.contains("event: done"), "{}", sse.text);
+    let roster = wait_ready(&owner, &g, &rid).await;
+    assert_eq!(roster["status"], "ready", "{roster}");
+    let ev = &roster["evaluation"];
+    assert_eq!(ev["feasible"], true, "{ev}");
+    assert!(!roster["progress"].as_array().unwrap().is_empty());
+    // Headcount holds every day, leave is honoured, and the hard condition holds.
+    let days: Vec<String> = roster["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(days.len(), 7);
+    assert_eq!(roster["days"][0]["weekday"], 0, "2 March 2026 is a Monday");
+    assert_eq!(roster["days"][5]["weekend"], true);
+    for d in &days {
+        assert_eq!(count_on(&roster, d, &day), 2, "{d}");
+        assert_eq!(count_on(&roster, d, &night), 1, "{d}");
+    }
+    assert_eq!(shift_of(&roster, &m0, "2026-03-03"), None);
+    assert_eq!(shift_of(&roster, &m0, "2026-03-04"), None);
+    let by_member = ev["by_member"].as_array().unwrap();
+    assert_eq!(by_member.len(), 6);
+    let total: i64 = by_member
+        .iter()
+        .map(|m| m["shifts"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 21);
+    // Members read the roster but cannot edit it; outsiders see nothing.
+    let version = roster["version"].as_i64().unwrap();
+    assert_eq!(
+        members[1]
+            .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        outsider
+            .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+            .await
+            .status,
+        404
+    );
+    let edit =
+        json!({"user_id": m0, "date": "2026-03-03", "shift_type_id": day, "version": version});
+    assert_eq!(
+        members[1]
+            .put(
+                &format!("/api/v1/groups/{g}/rosters/{rid}/cells"),
+                edit.clone()
+            )
+            .await
+            .code(),
+        "manager_only"
+    );
+    // The manager puts m0 on a leave day: the cell is flagged with the reason at once.
+    let r = owner
+        .put(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/cells"),
+            edit.clone(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["evaluation"]["feasible"], false);
+    let cell = r.json["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["user_id"] == m0.as_str() && c["date"] == "2026-03-03")
+        .unwrap()
+        .clone();
+    assert!(!cell["problems"].as_array().unwrap().is_empty(), "{cell}");
+    // A stale version is refused instead of overwriting.
+    let r2 = owner
+        .put(&format!("/api/v1/groups/{g}/rosters/{rid}/cells"), edit)
+        .await;
+    assert_eq!(r2.status, 409);
+    assert_eq!(r2.code(), "stale_version");
+    // Undo restores the previous assignment.
+    let v = r.json["version"].as_i64().unwrap();
+    let u = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/undo"),
+            json!({"version": v}),
+        )
+        .await;
+    assert_eq!(u.status, 200, "{}", u.text);
+    assert_eq!(u.json["evaluation"]["feasible"], true);
+    assert_eq!(shift_of(&u.json, &m0, "2026-03-03"), None);
+    // Lock a cell, publish, then a later change shows as a change.
+    let v = u.json["version"].as_i64().unwrap();
+    let m2 = me(&members[2]).await;
+    let current = shift_of(&u.json, &m2, "2026-03-06");
+    let r = owner
+        .put(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/cells"),
+            json!({"user_id": m2, "date": "2026-03-06", "shift_type_id": current, "locked": true, "version": v}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json["version"].as_i64().unwrap();
+    assert_eq!(
+        members[0]
+            .post(
+                &format!("/api/v1/groups/{g}/rosters/{rid}/publish"),
+                json!({"version": v})
+            )
+            .await
+            .code(),
+        "manager_only"
+    );
+    let p = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/publish"),
+            json!({"version": v}),
+        )
+        .await;
+    assert_eq!(p.status, 204, "{}", p.text);
+    let after = owner
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+        .await
+        .json;
+    assert!(after["published_at"].is_string());
+    // Members are notified in the app; the manager who published is not.
+    let n = members[1].get("/api/v1/notifications").await;
+    let item = n.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "roster.published")
+        .unwrap_or_else(|| panic!("no roster.published notice: {}", n.text))
+        .clone();
+    assert_eq!(item["link"], format!("/groups/{g}/rosters/{rid}"));
+    assert!(item["body"].as_str().unwrap().contains("3월 1주"), "{item}");
+    let mine = owner.get("/api/v1/notifications").await;
+    assert!(!mine.text.contains("roster.published"), "{}", mine.text);
+    let v = after["version"].as_i64().unwrap();
+    let before = shift_of(&after, &m2, "2026-03-07");
+    let other = if before.as_deref() == Some(day.as_str()) {
+        None
+    } else {
+        Some(day.clone())
+    };
+    let r = owner
+        .put(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/cells"),
+            json!({"user_id": m2, "date": "2026-03-07", "shift_type_id": other, "version": v}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let seen = members[2]
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+        .await
+        .json;
+    let changed = seen["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["user_id"] == m2.as_str() && c["date"] == "2026-03-07")
+        .unwrap();
+    assert_eq!(changed["changed"], true, "{changed}");
+    let locked = seen["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["user_id"] == m2.as_str() && c["date"] == "2026-03-06")
+        .unwrap();
+    assert_eq!(locked["locked"], true);
+    // Share: a logged-out client reads it through the link; revoking kills the link.
+    assert_eq!(
+        members[0]
+            .post(
+                &format!("/api/v1/groups/{g}/rosters/{rid}/share"),
+                json!({})
+            )
+            .await
+            .code(),
+        "manager_only"
+    );
+    let s = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/share"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s.status, 200, "{}", s.text);
+    let token = s.json["token"].as_str().unwrap().to_owned();
+    assert!(token.len() >= 40);
+    let anon = app.client();
+    let pub_r = anon.get(&format!("/api/v1/shared/rosters/{token}")).await;
+    assert_eq!(pub_r.status, 200, "{}", pub_r.text);
+    assert_eq!(pub_r.json["name"], "3월 1주");
+    assert!(pub_r.json["share_url"].is_null());
+    // The roster id itself opens nothing for an outsider.
+    assert_eq!(
+        anon.get(&format!("/api/v1/shared/rosters/{rid}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        owner
+            .delete(&format!("/api/v1/groups/{g}/rosters/{rid}/share"))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        anon.get(&format!("/api/v1/shared/rosters/{token}"))
+            .await
+            .status,
+        404
+    );
+    // Copy as text for KakaoTalk lists every day with names.
+    let t = members[0]
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}/text"))
+        .await;
+    assert!(
+        t.json["text"].as_str().unwrap().contains("3/2(월)"),
+        "{}",
+        t.text
+    );
+    // CSV has a row per member and a column per day.
+    let csv = members[0]
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}/export.csv"))
+        .await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.text.lines().count(), 7);
+    assert!(csv.text.lines().next().unwrap().ends_with("2026-03-08"));
+}
+
+#[tokio::test]
+async fn impossible_rules_are_explained_with_links_to_the_settings() {
+    let app = super::app().await;
+    let (g, owner, _members) = team(&app, 2, "Asia/Seoul").await;
+    let shift = add_shift(&owner, &g, "당직", "18:00", "08:00", 4).await;
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "x", "starts_on": "2026-04-01", "ends_on": "2026-04-03", "time_limit_secs": 1}),
+        )
+        .await;
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    let roster = wait_ready(&owner, &g, &rid).await;
+    assert_eq!(roster["status"], "failed", "{roster}");
+    let issues = roster["issues"].as_array().unwrap();
+    assert!(!issues.is_empty());
+    let links: Vec<&str> = issues
+        .iter()
+        .flat_map(|i| {
+            i["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|l| l.as_str())
+        })
+        .collect();
+    assert!(
+        links
+            .iter()
+            .any(|l| l.ends_with(&format!("#shift-{shift}"))),
+        "{links:?}"
+    );
+    // Bad ranges are field errors.
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "x", "starts_on": "2026-04-05", "ends_on": "2026-04-01"}),
+        )
+        .await;
+    assert_eq!(r.json["errors"][0]["field"], "ends_on", "{}", r.text);
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "x", "starts_on": "2026-13-01", "ends_on": "2027-04-01"}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    super::assert_clean(&r);
+}
+
+async fn published_roster(app: &TestApp, tz: &str) -> (String, String, Client, Vec<Client>, Value) {
+    let (g, owner, members) = team(app, 3, tz).await;
+    let _day = add_shift(&owner, &g, "Day", "07:00", "15:00", 1).await;
+    let _night = add_shift(&owner, &g, "Night", "22:00", "06:00", 1).await;
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "March", "starts_on": "2026-03-26", "ends_on": "2026-04-01", "time_limit_secs": 1}),
+        )
+        .await;
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    let roster = wait_ready(&owner, &g, &rid).await;
+    assert_eq!(roster["status"], "ready");
+    let v = roster["version"].as_i64().unwrap();
+    let p = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/publish"),
+            json!({"version": v}),
+        )
+        .await;
+    assert_eq!(p.status, 204);
+    let roster = owner
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+        .await
+        .json;
+    (g, rid, owner, members, roster)
+}
+
+fn python_has(module: &str) -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[tokio::test]
+async fn the_ical_feed_parses_with_python_icalendar_and_keeps_local_times_across_dst() {
+    if !python_has("icalendar") {
+        eprintln!(
+            "SKIPPED: python3 with the `icalendar` package is missing (pip install icalendar)"
+        );
+        return;
+    }
+    let app = super::app().await;
+    // Europe/Berlin moves to summer time on 29 March 2026.
+    let (g, rid, owner, _members, roster) = published_roster(&app, "Europe/Berlin").await;
+    let s = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/share"),
+            json!({}),
+        )
+        .await;
+    let cal_url = s.json["calendar_url"].as_str().unwrap().to_owned();
+    let ics = app.client().get(&cal_url).await;
+    assert_eq!(ics.status, 200);
+    assert!(
+        ics.header("content-type")
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let dir = std::env::temp_dir().join(format!("moim-ics-{}", uuid::Uuid::now_v7()));
+    std::fs::write(&dir, &ics.text).unwrap();
+    let script = r#"
+import sys, icalendar
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())
+for ev in cal.walk('VEVENT'):
+    s = ev.decoded('DTSTART'); e = ev.decoded('DTEND')
+    print(str(ev.get('SUMMARY')), s.strftime('%Y-%m-%d %H:%M'), s.utcoffset().total_seconds() / 3600, e.strftime('%Y-%m-%d %H:%M'), str(s.tzinfo))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // 7 days × (1 day + 1 night) shifts.
+    assert_eq!(lines.len(), 14, "{text}");
+    let expect = |date: &str, name: &str, start: &str, offset: &str, end: &str| {
+        assert!(
+            lines.iter().any(|l| l.starts_with(name)
+                && l.contains(&format!("{date} {start} {offset} "))
+                && l.contains(end)
+                && l.ends_with("Europe/Berlin")),
+            "{name} on {date} at {start} (UTC+{offset}) until {end}: {text}"
+        );
+    };
+    // Before the change: UTC+1; after: UTC+2; same wall-clock times.
+    expect("2026-03-27", "Day", "07:00", "1.0", "2026-03-27 15:00");
+    expect("2026-03-30", "Day", "07:00", "2.0", "2026-03-30 15:00");
+    // The night into the change ends at 06:00 local the next morning.
+    expect("2026-03-28", "Night", "22:00", "1.0", "2026-03-29 06:00");
+    let _ = roster;
+}
+
+#[tokio::test]
+async fn the_xlsx_export_reads_back_with_openpyxl_as_the_same_assignments() {
+    if !python_has("openpyxl") {
+        eprintln!("SKIPPED: python3 with the `openpyxl` package is missing (pip install openpyxl)");
+        return;
+    }
+    let app = super::app().await;
+    let (g, rid, _owner, members, roster) = published_roster(&app, "Asia/Seoul").await;
+    let x = members[0]
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}/export.xlsx"))
+        .await;
+    assert_eq!(x.status, 200);
+    let path = std::env::temp_dir().join(format!("moim-{}.xlsx", uuid::Uuid::now_v7()));
+    std::fs::write(&path, &x.bytes).unwrap();
+    let script = r#"
+import sys, openpyxl
+ws = openpyxl.load_workbook(sys.argv[1]).active
+rows = list(ws.iter_rows(values_only=True))
+head = rows[0]
+for r in rows[1:]:
+    for i, v in enumerate(r[1:], start=1):
+        if v:
+            print(r[0], head[i], v)
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut got: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    got.sort();
+    let name_of = |id: &str, list: &str, key: &str, val: &str| -> String {
+        roster[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x[key] == id)
+            .unwrap()[val]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let mut want: Vec<String> = roster["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| {
+            let s = c["shift_type_id"].as_str()?;
+            Some(format!(
+                "{} {} {}",
+                name_of(c["user_id"].as_str().unwrap(), "members", "user_id", "name"),
+                c["date"].as_str().unwrap(),
+                name_of(s, "shift_types", "id", "name")
+            ))
+        })
+        .collect();
+    want.sort();
+    assert_eq!(got.len(), 14);
+    assert_eq!(got, want);
+}
+
+#[tokio::test]
+async fn swaps_touch_only_the_requesters_own_shifts_and_are_rule_checked() {
+    let app = super::app().await;
+    let (g, rid, owner, members, roster) = published_roster(&app, "Asia/Seoul").await;
+    let ids = [
+        me(&members[0]).await,
+        me(&members[1]).await,
+        me(&members[2]).await,
+    ];
+    let owner_id = me(&owner).await;
+    let days: Vec<String> = roster["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap().to_owned())
+        .collect();
+    // Find a day where member 0 works and one where they do not.
+    let works = days
+        .iter()
+        .find(|d| shift_of(&roster, &ids[0], d).is_some())
+        .unwrap()
+        .clone();
+    let free = days
+        .iter()
+        .find(|d| shift_of(&roster, &ids[0], d).is_none())
+        .unwrap()
+        .clone();
+    let url = format!("/api/v1/groups/{g}/rosters/{rid}/swaps");
+    // Offering a day you do not work is refused: only your own shifts.
+    let r = members[0].post(&url, json!({"date": free})).await;
+    assert_eq!(r.json["errors"][0]["code"], "not_your_shift", "{}", r.text);
+    // Hand over to someone who is free that day.
+    let taker = (1..3)
+        .chain(std::iter::once(99))
+        .find(|&i| i == 99 || shift_of(&roster, &ids[i], &works).is_none());
+    let (taker_client, taker_id) = match taker {
+        Some(99) | None => (&owner, owner_id.clone()),
+        Some(i) => (&members[i], ids[i].clone()),
+    };
+    let r = members[0]
+        .post(&url, json!({"date": works, "target_user_id": taker_id}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let sid = r.json["id"].as_str().unwrap().to_owned();
+    // Nobody else can accept it, and the requester cannot accept their own.
+    let bystander = (0..3).find(|&i| ids[i] != taker_id && i != 0);
+    if let Some(b) = bystander {
+        assert_eq!(
+            members[b]
+                .post(&format!("{url}/{sid}/accept"), json!({}))
+                .await
+                .code(),
+            "not_your_swap"
+        );
+    }
+    assert_eq!(
+        members[0]
+            .post(&format!("{url}/{sid}/accept"), json!({}))
+            .await
+            .code(),
+        "not_your_swap"
+    );
+    let a = taker_client
+        .post(&format!("{url}/{sid}/accept"), json!({}))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.json["status"], "applied");
+    let after = owner
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+        .await
+        .json;
+    assert_eq!(shift_of(&after, &ids[0], &works), None);
+    assert_eq!(
+        shift_of(&after, &taker_id, &works),
+        shift_of(&roster, &ids[0], &works)
+    );
+    // Accepting twice does nothing more.
+    assert_eq!(
+        taker_client
+            .post(&format!("{url}/{sid}/accept"), json!({}))
+            .await
+            .status,
+        409
+    );
+    // With approval required, an accepted swap waits for a manager.
+    let r = owner
+        .patch(
+            &format!("/api/v1/groups/{g}/roster-setup"),
+            json!({"swap_needs_approval": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let back = taker_client
+        .post(&url, json!({"date": works, "target_user_id": ids[0]}))
+        .await;
+    assert_eq!(back.status, 201, "{}", back.text);
+    let sid2 = back.json["id"].as_str().unwrap().to_owned();
+    let a = members[0]
+        .post(&format!("{url}/{sid2}/accept"), json!({}))
+        .await;
+    assert_eq!(a.json["status"], "accepted", "{}", a.text);
+    assert_eq!(
+        members[0]
+            .post(&format!("{url}/{sid2}/approve"), json!({}))
+            .await
+            .code(),
+        "manager_only"
+    );
+    let ap = owner
+        .post(&format!("{url}/{sid2}/approve"), json!({}))
+        .await;
+    assert_eq!(ap.json["status"], "applied", "{}", ap.text);
+    let again = owner
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+        .await
+        .json;
+    assert_eq!(
+        shift_of(&again, &ids[0], &works),
+        shift_of(&roster, &ids[0], &works)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_edits_of_one_version_cannot_both_win() {
+    let app = super::app().await;
+    let (g, rid, owner, members, roster) = published_roster(&app, "Asia/Seoul").await;
+    let v = roster["version"].as_i64().unwrap();
+    let ids = [me(&members[0]).await, me(&members[1]).await];
+    let url = format!("/api/v1/groups/{g}/rosters/{rid}/cells");
+    let a = owner.put(
+        &url,
+        json!({"user_id": ids[0], "date": "2026-03-26", "shift_type_id": null, "version": v}),
+    );
+    let b = owner.put(
+        &url,
+        json!({"user_id": ids[1], "date": "2026-03-27", "shift_type_id": null, "version": v}),
+    );
+    let (a, b) = tokio::join!(a, b);
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} / {}", a.text, b.text);
+}
+
+#[tokio::test]
+async fn regenerating_keeps_locked_and_published_cells_and_a_long_run_can_be_cancelled() {
+    let app = super::app().await;
+    let (g, rid, owner, members, roster) = published_roster(&app, "Asia/Seoul").await;
+    let m0 = me(&members[0]).await;
+    // Lock a day off for member 0 on a day they work.
+    let days: Vec<String> = roster["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap().to_owned())
+        .collect();
+    let v = roster["version"].as_i64().unwrap();
+    let r = owner
+        .put(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/cells"),
+            json!({"user_id": m0, "date": days[6], "shift_type_id": null, "locked": true, "version": v}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json["version"].as_i64().unwrap();
+    let edited = r.json.clone();
+    assert_eq!(
+        members[0]
+            .post(
+                &format!("/api/v1/groups/{g}/rosters/{rid}/regenerate"),
+                json!({"version": v})
+            )
+            .await
+            .code(),
+        "manager_only"
+    );
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/regenerate"),
+            json!({"version": v, "time_limit_secs": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let again = wait_ready(&owner, &g, &rid).await;
+    assert_eq!(again["status"], "ready");
+    // The locked day off stays off; every published shift other than that one stays.
+    assert_eq!(shift_of(&again, &m0, &days[6]), None);
+    for c in roster["cells"].as_array().unwrap() {
+        let (u, d) = (c["user_id"].as_str().unwrap(), c["date"].as_str().unwrap());
+        if u == m0 && d == days[6] {
+            continue;
+        }
+        if let Some(s) = c["shift_type_id"].as_str() {
+            assert_eq!(shift_of(&again, u, d).as_deref(), Some(s), "{u} {d}");
+        }
+    }
+    let _ = edited;
+
+    // A long generation stops on request and keeps its best roster so far.
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/roster-setup/conditions"),
+            json!({"hard": false, "weight": 5, "rule": {"kind": "hours", "period": "roster", "min": 500}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "long", "starts_on": "2026-05-01", "ends_on": "2026-05-31", "time_limit_secs": 30}),
+        )
+        .await;
+    let long = r.json["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let started = std::time::Instant::now();
+    let c = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{long}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(c.status, 202, "{}", c.text);
+    let done = wait_ready(&owner, &g, &long).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "cancel took effect"
+    );
+    assert_eq!(done["status"], "ready");
+    assert_eq!(
+        done["evaluation"]["feasible"], true,
+        "{}",
+        done["evaluation"]
+    );
+    assert_eq!(
+        owner
+            .post(
+                &format!("/api/v1/groups/{g}/rosters/{long}/cancel"),
+                json!({})
+            )
+            .await
+            .code(),
+        "not_generating"
+    );
+}
+
+#[tokio::test]
+async fn a_generation_lost_to_a_restart_does_not_hang_forever() {
+    let app = super::app().await;
+    let (g, rid, owner, _members, _roster) = published_roster(&app, "Asia/Seoul").await;
+    // As if the process died mid-run: still `generating`, last progress long ago.
+    let id: uuid::Uuid = rid.parse().unwrap();
+    moim_store::dispatch!(&app.db, pool => {
+        moim_store::sqlx::query("UPDATE rosters SET status = 'generating', updated_at = 0 WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    let r = owner
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+        .await;
+    assert_eq!(r.json["status"], "ready", "{}", r.text);
+    assert_eq!(r.json["evaluation"]["feasible"], true);
+}
