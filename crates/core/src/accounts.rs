@@ -249,11 +249,19 @@ pub fn parse_text(
     Ok(s.to_owned())
 }
 
-/// An optional http(s) URL (avatar and image links until uploads exist).
+/// An optional http(s) URL, or the path of one of our own uploads (`/media/<sha256>/<variant>`).
 pub fn parse_url(field: &'static str, raw: &str) -> Result<Option<String>, FieldError> {
     let s = raw.trim();
     if s.is_empty() {
         return Ok(None);
+    }
+    if let Some(rest) = s.strip_prefix("/media/")
+        && let Some((hash, variant)) = rest.split_once('/')
+        && hash.len() == 64
+        && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        && matches!(variant, "w384" | "w758" | "full")
+    {
+        return Ok(Some(s.to_owned()));
     }
     let ok = (s.starts_with("https://") || s.starts_with("http://"))
         && s.len() <= 500

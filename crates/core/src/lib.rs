@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod groups;
 pub mod rosters;
+pub mod meetups;
 pub mod secrets;
 pub mod time;
 

@@ -82,6 +82,14 @@ pub struct Common {
     /// Comma-separated e-mail addresses whose (verified) accounts may use the admin API.
     #[arg(long, env = "MOIM_ADMIN_EMAILS", default_value = "", global = true)]
     pub admin_emails: String,
+    /// Hours between hosting a meetup and its start, at the least.
+    #[arg(
+        long,
+        env = "MOIM_MEETUP_MIN_LEAD_HOURS",
+        default_value_t = 6,
+        global = true
+    )]
+    pub meetup_min_lead_hours: u64,
     /// Run the job runner inside `moim serve` (turn off when dedicated `moim worker`s run jobs).
     #[arg(long, env = "MOIM_JOBS_IN_PROCESS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub jobs_in_process: bool,
@@ -166,6 +174,7 @@ impl Common {
         c.jwt_secret = self.jwt_secret.clone();
         c.trust_forwarded_for = self.trust_proxy;
         c.admin_emails = moim_web::config::parse_admin_emails(&self.admin_emails);
+        c.meetup_min_lead = std::time::Duration::from_secs(self.meetup_min_lead_hours * 3600);
         c.redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
         c
     }

@@ -27,6 +27,8 @@ pub mod accounts;
 pub mod groups;
 pub mod jobs;
 pub mod limits;
+pub mod media;
+pub mod meetups;
 pub mod notifications;
 pub mod rosters;
 pub mod schema;
@@ -212,6 +214,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0002_jobs.sql",
     "0003_notifications.sql",
     "0004_rosters.sql",
+    "0005_meetups.sql",
 ];
 
 impl Db {

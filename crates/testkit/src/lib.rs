@@ -219,6 +219,42 @@ impl TestApp {
         c.with_bearer(&token)
     }
 
+    /// A verified user created directly in the store, with a bearer token: for tests that need
+    /// many users at once (sign-up over HTTP is rate limited per address).
+    pub async fn quick_user(&self, nickname: &str) -> (Client, uuid::Uuid) {
+        let email = format!("{}@quick.test", uuid::Uuid::now_v7().simple());
+        let id = moim_store::accounts::create_user(
+            &self.db,
+            &moim_store::accounts::NewUser {
+                email: &email,
+                password_hash: "x",
+                nickname,
+                nickname_key: &format!(
+                    "{}-{}",
+                    nickname.to_lowercase(),
+                    uuid::Uuid::now_v7().simple()
+                ),
+                locale: "ko",
+                time_zone: "Asia/Seoul",
+            },
+        )
+        .await
+        .expect("create user");
+        moim_store::accounts::mark_verified(&self.db, id)
+            .await
+            .expect("verify");
+        let user = moim_store::accounts::user_by_id(&self.db, id)
+            .await
+            .expect("load user")
+            .expect("user");
+        let token = self
+            .state
+            .tokens
+            .issue(&user, std::time::Duration::from_secs(3600))
+            .expect("token");
+        (self.client().with_bearer(&token), id)
+    }
+
     /// Serves the app on 127.0.0.1 with a random port, for browser tests and load tests.
     pub async fn serve(&self) -> std::net::SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -507,6 +543,37 @@ impl Client {
             .uri(path)
             .header(header::CONTENT_TYPE, content_type)
             .body(Body::from(body.to_owned()))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// A `multipart/form-data` upload of one file part.
+    pub async fn upload(
+        &self,
+        method: Method,
+        path: &str,
+        field: &str,
+        filename: &str,
+        bytes: &[u8],
+    ) -> Reply {
+        let boundary = "----moimtestboundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
             .expect("request");
         self.send(req).await
     }

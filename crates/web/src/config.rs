@@ -26,6 +26,8 @@ pub struct WebConfig {
     /// Lower-cased e-mail addresses of the operators allowed to use `/api/v1/admin/*`
     /// (`MOIM_ADMIN_EMAILS`); only their verified accounts qualify. There is no admin role yet.
     pub admin_emails: Vec<String>,
+    /// How long before its start a meetup must be hosted (`MOIM_MEETUP_MIN_LEAD_HOURS`, 6 h).
+    pub meetup_min_lead: Duration,
     /// `redis://...` (`MOIM_REDIS_URL`): real-time wake-ups go through Redis pub/sub instead of
     /// PostgreSQL `LISTEN/NOTIFY`.
     pub redis_url: Option<String>,
@@ -87,6 +89,7 @@ impl WebConfig {
             trust_forwarded_for: false,
             limits: Limits::default(),
             admin_emails: Vec::new(),
+            meetup_min_lead: Duration::from_secs(6 * 3600),
             redis_url: None,
             notify_email_delay: Duration::from_secs(60),
         }

@@ -15,6 +15,7 @@ const TABLES: &[Strings] = &[
     STRINGS,
     crate::pages::notify::STRINGS,
     crate::pages::rosters::STRINGS,
+    crate::pages::meetups::STRINGS,
 ];
 
 const STRINGS: Strings = &[

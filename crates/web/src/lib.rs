@@ -26,6 +26,7 @@ pub mod error;
 pub mod flows;
 pub mod i18n;
 pub mod mail;
+pub mod media;
 pub mod ops;
 pub mod pages;
 pub mod realtime;
@@ -46,6 +47,7 @@ pub struct App {
     pub mailer: mail::Mailer,
     pub tokens: auth::TokenKeys,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    pub media: media::MediaStore,
     /// Wakes the real-time streams of users who got notifications, across instances.
     pub hub: Arc<realtime::Hub>,
 }
@@ -74,6 +76,7 @@ impl AppState {
         let tokens = auth::TokenKeys::new(secret.as_bytes());
         let mailer = mail::Mailer::new(&config)?;
         let metrics = ops::metrics_handle();
+        let media = media::MediaStore::local(&config.data_dir.join("media"))?;
         let hub = Arc::new(realtime::Hub::start(&db, config.redis_url.as_deref()).await?);
         Ok(Self(Arc::new(App {
             db,
@@ -81,6 +84,7 @@ impl AppState {
             mailer,
             tokens,
             metrics,
+            media,
             hub,
         })))
     }
@@ -94,6 +98,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::router())
         .merge(api_router)
         .merge(api::docs_router(openapi))
+        .merge(api::media::files_router())
         .merge(ops::router())
         .merge(assets::router())
         .fallback(error::fallback)

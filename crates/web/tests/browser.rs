@@ -985,4 +985,164 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
     v.shot("shared").await;
     v.close().await;
     a.close().await;
+/// Moves a meetup's start (the browser cannot wait for the clock).
+async fn move_start(app: &TestApp, id: &str, starts_at: i64) {
+    let id: uuid::Uuid = id.parse().expect("meetup id");
+    let sql = "UPDATE meetups SET starts_at = $1 WHERE id = $2";
+    match &app.db {
+        moim_store::Db::Sqlite(p) => {
+            moim_store::sqlx::query(sql)
+                .bind(starts_at)
+                .bind(id)
+                .execute(p)
+                .await
+                .expect("move start");
+        }
+        moim_store::Db::Postgres(p) => {
+            moim_store::sqlx::query(sql)
+                .bind(starts_at)
+                .bind(id)
+                .execute(p)
+                .await
+                .expect("move start");
+        }
+    }
+}
+
+/// Host a meetup with a photo and a route; a second person finds it with filters and applies;
+/// the host takes attendance; the participant rates the host; the host's manner score moves.
+async fn host_find_apply_attend_rate(driver: &Driver, vp: Viewport) {
+    let app = TestApp::new().await;
+    let addr = app.serve().await;
+    let base = format!("http://{addr}");
+    let run = &uuid::Uuid::now_v7().simple().to_string()[24..];
+    let host_nick = format!("host{}", &run[..4]);
+    let guest_nick = format!("guest{}", &run[..4]);
+    let title = format!("한강 러닝 {}", &run[..4]);
+
+    // A photo on disk for the file picker.
+    let photo = std::env::temp_dir().join(format!("moim-photo-{run}.jpg"));
+    let img = image::RgbImage::from_fn(900, 600, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    img.save(&photo).expect("write photo");
+
+    let h = Browser::open(driver, &base, vp, "host").await;
+    h.goto("/signup").await;
+    sign_up_and_verify(&h, &app, &format!("host-{run}@example.com"), &host_nick).await;
+    h.goto("/meetups/new").await;
+    h.fill("#title", &title).await;
+    let start = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(48))
+        .expect("time")
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Seoul").expect("zone"));
+    h.js(&format!(
+        "document.getElementById('date').value = '{}'; document.getElementById('time').value = '{}'; document.getElementById('theme').value = 'river';",
+        start.date(),
+        start.strftime("%H:%M")
+    ))
+    .await;
+    h.fill("#address", "서울 마포구 망원한강공원").await;
+    h.fill(
+        "#route",
+        "37.5550,126.8950\n37.5600,126.9000\n37.5650,126.9050",
+    )
+    .await;
+    h.fill("#capacity", "5").await;
+    let picker = h.find("#photo").await;
+    picker
+        .send_keys(&photo.display().to_string())
+        .await
+        .expect("choose a photo");
+    h.find("[data-testid=photo-done]").await;
+    h.shot("meetup-new").await;
+    h.click("[data-testid=host-submit]").await;
+    let here = h
+        .wait_path("the new meetup", |p| {
+            p.strip_prefix("/meetups/")
+                .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
+        })
+        .await;
+    let meetup_path = here.path.clone();
+    let meetup_id = meetup_path.trim_start_matches("/meetups/").to_owned();
+    assert_eq!(
+        h.texts("[data-testid=route-points] li").await.len(),
+        3,
+        "{}",
+        h.describe().await
+    );
+    h.find("img.meetup-photo").await;
+    h.shot("meetup-detail").await;
+
+    // A second person finds it with filters and applies.
+    let g = Browser::open(driver, &base, vp, "guest").await;
+    g.goto("/signup").await;
+    sign_up_and_verify(&g, &app, &format!("guest-{run}@example.com"), &guest_nick).await;
+    g.goto("/meetups?theme=park").await;
+    g.find("section.empty").await;
+    g.goto("/meetups").await;
+    g.click("details > summary").await;
+    g.click("[data-testid=theme-river]").await;
+    g.click("input[name=region][value='1']").await;
+    g.click("input[name=distance][value='1']").await;
+    g.click("[data-testid=apply-filters]").await;
+    g.wait_path("the filtered list", |p| p == "/meetups").await;
+    let card = g.text("[data-testid=meetup-card] h2").await;
+    assert_eq!(card, title, "{}", g.describe().await);
+    g.shot("meetups-filtered").await;
+    g.click("[data-testid=meetup-card]").await;
+    g.wait_path("the meetup", |p| p == meetup_path).await;
+    g.click("[data-testid=apply]").await;
+    g.find("[data-testid=my-status]").await;
+    assert_eq!(g.text("[data-testid=count]").await, "2 / 5");
+
+    // The host takes attendance from 30 minutes before the start.
+    move_start(
+        &app,
+        &meetup_id,
+        moim_core::time::now_millis() + 20 * 60 * 1000,
+    )
+    .await;
+    h.goto(&meetup_path).await;
+    h.click(&format!("[data-testid=present-{guest_nick}]"))
+        .await;
+    h.shot("attendance").await;
+    h.click("[data-testid=attendance-submit]").await;
+    h.find("[data-testid=notice]").await;
+    h.goto("/meetups/mine").await;
+    assert_eq!(h.text("[data-testid=manner-score]").await, "50");
+
+    // After the start the participant rates the host.
+    move_start(
+        &app,
+        &meetup_id,
+        moim_core::time::now_millis() - 60 * 60 * 1000,
+    )
+    .await;
+    g.goto(&meetup_path).await;
+    g.click("[data-testid=reason-2]").await;
+    g.shot("rating").await;
+    g.click("[data-testid=rating-submit]").await;
+    g.find("[data-testid=notice]").await;
+    h.goto("/meetups/mine").await;
+    assert_eq!(
+        h.text("[data-testid=manner-score]").await,
+        "51",
+        "{}",
+        h.describe().await
+    );
+    h.shot("manner").await;
+    g.close().await;
+    h.close().await;
+    let _ = std::fs::remove_file(&photo);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_find_apply_attend_and_rate_in_a_real_browser() {
+    let Some(driver) = Driver::start("host_find_apply_attend_and_rate_in_a_real_browser") else {
+        return;
+    };
+    for vp in [DESKTOP, PHONE] {
+        host_find_apply_attend_rate(&driver, vp).await;
+    }
 }

@@ -7,6 +7,8 @@
 pub mod accounts;
 pub mod admin;
 pub mod groups;
+pub mod media;
+pub mod meetups;
 pub mod notify;
 pub mod rosters;
 
@@ -31,6 +33,8 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "me", description = "The signed-in user's account and profile"),
         (name = "groups", description = "Groups, members, invites"),
         (name = "rosters", description = "Duty rosters: setup, generation, edits, publishing, swaps, sharing"),
+        (name = "media", description = "Image uploads and their resized variants"),
+        (name = "meetups", description = "Meetups: hosting, applying, waitlist, attendance, host ratings"),
         (name = "notifications", description = "My notifications, unread count and channel preferences"),
         (name = "admin", description = "Operators (MOIM_ADMIN_EMAILS): the job queue"),
     )
@@ -56,7 +60,9 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(groups::router())
             .merge(rosters::router())
             .merge(admin::router())
-            .merge(notify::router()),
+            .merge(notify::router())
+            .merge(media::router())
+            .merge(meetups::router()),
     )
 }
 

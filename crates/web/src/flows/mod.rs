@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod groups;
+pub mod meetups;
 pub mod notify;
 pub mod rosters;
 

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod groups;
 pub mod home;
+pub mod meetups;
 pub mod notify;
 pub mod rosters;
 
@@ -32,6 +33,7 @@ pub fn router() -> axum::Router<AppState> {
         .merge(groups::router())
         .merge(rosters::router())
         .merge(notify::router())
+        .merge(meetups::router())
 }
 
 /// What every page needs: language, viewer, CSRF token, current path.

@@ -6,6 +6,8 @@
 mod accounts;
 mod errors;
 mod groups;
+mod media;
+mod meetups;
 mod notify;
 mod notify_live;
 mod openapi;

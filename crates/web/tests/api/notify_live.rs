@@ -240,7 +240,12 @@ async fn a_notification_made_on_one_instance_reaches_a_stream_on_another_through
 
 #[tokio::test]
 async fn a_notification_made_on_one_instance_reaches_a_stream_on_another_through_redis() {
-    let url = std::env::var("MOIM_TEST_REDIS_URL").unwrap_or("redis://127.0.0.1:6379".into());
+    // Redis is optional for the README's test command (a fresh machine has none); `.ci/run`
+    // starts it and sets the variable.
+    let Ok(url) = std::env::var("MOIM_TEST_REDIS_URL") else {
+        eprintln!("SKIPPED: set MOIM_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379) to run the Redis fan-out test");
+        return;
+    };
     let t = TestApp::with_config(|c| c.redis_url = Some(url.clone())).await;
     assert_eq!(t.state.hub.backend(), "redis");
     let b = t.sibling(|_| {}).await;

@@ -1,0 +1,566 @@
+//! Meetups, participants, attendance, host ratings and list filters.
+//!
+//! Capacity is the database's job: a place is taken by `UPDATE meetups SET participant_count =
+//! participant_count + 1 WHERE id = $1 AND participant_count < capacity` inside the applying
+//! transaction (a CHECK constraint backs it), and the participants' primary key makes a double
+//! application impossible. Every write transaction starts by touching the meetup row, which
+//! serialises writers of one meetup on PostgreSQL (row lock) as `BEGIN IMMEDIATE` does on SQLite,
+//! so a cancellation promotes exactly one waitlisted person.
+//!
+//! The list query is one fixed SQL text: every filter is a bound parameter that is either
+//! "off" (NULL, 0 or empty) or compared with a column, so no request value ever becomes SQL.
+
+use crate::{Db, Error, Result, WritePool as _, dispatch};
+use moim_core::time::Millis;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Meetup {
+    pub id: Uuid,
+    pub host_id: Uuid,
+    pub group_id: Option<Uuid>,
+    pub is_public: bool,
+    pub title: String,
+    pub description: String,
+    pub starts_at: i64,
+    pub time_zone: String,
+    pub start_hour: i64,
+    pub address: String,
+    pub region: i64,
+    pub lat: f64,
+    pub lng: f64,
+    pub route: String,
+    pub distance_m: i64,
+    pub pace: String,
+    pub level: String,
+    pub theme: String,
+    pub capacity: i64,
+    pub participant_count: i64,
+    pub waitlist: bool,
+    pub approval: bool,
+    pub images: String,
+    pub parking: String,
+    pub baggage: String,
+    pub chat_link: String,
+    pub attendance_at: Option<i64>,
+    pub cancelled_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The host's nickname (joined in every read, so lists need no query per row).
+    pub host_nickname: String,
+}
+
+const COLUMNS: &str = "m.id, m.host_id, m.group_id, m.is_public, m.title, m.description, \
+    m.starts_at, m.time_zone, m.start_hour, m.address, m.region, m.lat, m.lng, m.route, \
+    m.distance_m, m.pace, m.level, m.theme, m.capacity, m.participant_count, m.waitlist, \
+    m.approval, m.images, m.parking, m.baggage, m.chat_link, m.attendance_at, m.cancelled_at, \
+    m.created_at, m.updated_at, u.nickname AS host_nickname";
+
+/// Everything the host chooses when hosting.
+#[derive(Debug, Clone)]
+pub struct MeetupFields {
+    pub group_id: Option<Uuid>,
+    pub is_public: bool,
+    pub title: String,
+    pub description: String,
+    pub starts_at: i64,
+    pub time_zone: String,
+    pub start_hour: i64,
+    pub address: String,
+    pub region: i64,
+    pub lat: f64,
+    pub lng: f64,
+    pub route: String,
+    pub distance_m: i64,
+    pub pace: String,
+    pub level: String,
+    pub theme: String,
+    pub capacity: i64,
+    pub waitlist: bool,
+    pub approval: bool,
+    pub images: String,
+    pub parking: String,
+    pub baggage: String,
+    pub chat_link: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Participant {
+    pub user_id: Uuid,
+    pub nickname: String,
+    pub avatar_url: Option<String>,
+    /// joined, waitlisted or pending
+    pub status: String,
+    pub applied_at: i64,
+    pub attended: Option<bool>,
+}
+
+pub async fn create(db: &Db, host: Uuid, f: &MeetupFields, now: Millis) -> Result<Meetup> {
+    let id = Uuid::now_v7();
+    dispatch!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO meetups (id, host_id, group_id, is_public, title, description, starts_at, \
+             time_zone, start_hour, address, region, lat, lng, route, distance_m, pace, level, theme, \
+             capacity, participant_count, waitlist, approval, images, parking, baggage, chat_link, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+             $14, $15, $16, $17, $18, $19, 1, $20, $21, $22, $23, $24, $25, $26, $26)")
+            .bind(id).bind(host).bind(f.group_id).bind(f.is_public).bind(&f.title)
+            .bind(&f.description).bind(f.starts_at).bind(&f.time_zone).bind(f.start_hour)
+            .bind(&f.address).bind(f.region).bind(f.lat).bind(f.lng).bind(&f.route)
+            .bind(f.distance_m).bind(&f.pace).bind(&f.level).bind(&f.theme).bind(f.capacity)
+            .bind(f.waitlist).bind(f.approval).bind(&f.images).bind(&f.parking).bind(&f.baggage)
+            .bind(&f.chat_link).bind(now)
+            .execute(&mut *tx).await?;
+        // The host holds the first place from the start.
+        sqlx::query("INSERT INTO meetup_participants (meetup_id, user_id, status, applied_at) VALUES ($1, $2, 'joined', $3)")
+            .bind(id).bind(host).bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    get(db, id).await?.ok_or(Error::NotFound)
+}
+
+pub async fn get(db: &Db, id: Uuid) -> Result<Option<Meetup>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM meetups m JOIN users u ON u.id = m.host_id WHERE m.id = $1");
+    let sql = sqlx::AssertSqlSafe(sql);
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Meetup>(sql).bind(id).fetch_optional(pool).await?))
+}
+
+/// The viewer's participation row, if any.
+pub async fn participation(db: &Db, id: Uuid, user: Uuid) -> Result<Option<Participant>> {
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Participant>(
+        "SELECT p.user_id, u.nickname, u.avatar_url, p.status, p.applied_at, p.attended \
+         FROM meetup_participants p JOIN users u ON u.id = p.user_id WHERE p.meetup_id = $1 AND p.user_id = $2")
+        .bind(id).bind(user).fetch_optional(pool).await?))
+}
+
+/// Everyone with a row, in application order (joined first).
+pub async fn participants(db: &Db, id: Uuid) -> Result<Vec<Participant>> {
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Participant>(
+        "SELECT p.user_id, u.nickname, u.avatar_url, p.status, p.applied_at, p.attended \
+         FROM meetup_participants p JOIN users u ON u.id = p.user_id WHERE p.meetup_id = $1 \
+         ORDER BY CASE p.status WHEN 'joined' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, p.applied_at, p.user_id")
+        .bind(id).fetch_all(pool).await?))
+}
+
+/// Edits a meetup that has not started. A capacity below the current participant count is
+/// refused (`Conflict("capacity")`); a started or cancelled meetup is `Conflict("started")`.
+pub async fn update(db: &Db, id: Uuid, f: &MeetupFields, now: Millis) -> Result<()> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE meetups SET is_public = $2, title = $3, description = $4, starts_at = $5, time_zone = $6, \
+         start_hour = $7, pace = $8, level = $9, theme = $10, capacity = $11, waitlist = $12, \
+         approval = $13, images = $14, parking = $15, baggage = $16, chat_link = $17, updated_at = $18 \
+         WHERE id = $1 AND starts_at > $18 AND cancelled_at IS NULL AND participant_count <= $11")
+        .bind(id).bind(f.is_public).bind(&f.title).bind(&f.description).bind(f.starts_at)
+        .bind(&f.time_zone).bind(f.start_hour).bind(&f.pace).bind(&f.level).bind(&f.theme)
+        .bind(f.capacity).bind(f.waitlist).bind(f.approval).bind(&f.images).bind(&f.parking)
+        .bind(&f.baggage).bind(&f.chat_link).bind(now)
+        .execute(pool).await?.rows_affected());
+    if n == 0 {
+        let m = get(db, id).await?.ok_or(Error::NotFound)?;
+        if m.starts_at <= now || m.cancelled_at.is_some() {
+            return Err(Error::Conflict("started"));
+        }
+        return Err(Error::Conflict("capacity"));
+    }
+    Ok(())
+}
+
+/// Cancels a meetup before its start; returns false when it had started or was cancelled.
+pub async fn cancel(db: &Db, id: Uuid, now: Millis) -> Result<bool> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE meetups SET cancelled_at = $2, updated_at = $2 WHERE id = $1 AND cancelled_at IS NULL AND starts_at > $2")
+        .bind(id).bind(now).execute(pool).await?.rows_affected());
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    Joined,
+    Waitlisted,
+    Pending,
+    /// Full and no waitlist.
+    Full,
+    /// Already has a row (joined, waitlisted or pending).
+    Already,
+    /// Started or cancelled.
+    Closed,
+}
+
+impl ApplyOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Joined => "joined",
+            Self::Waitlisted => "waitlisted",
+            Self::Pending => "pending",
+            Self::Full => "full",
+            Self::Already => "already",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+/// Applies for a place. Open until the start.
+pub async fn apply(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<ApplyOutcome> {
+    dispatch!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        // Lock the meetup row (a no-op write) so concurrent writers of this meetup queue up.
+        let row: Option<(bool, bool)> = sqlx::query_as(
+            "UPDATE meetups SET updated_at = updated_at WHERE id = $1 AND cancelled_at IS NULL AND starts_at > $2 \
+             RETURNING waitlist, approval")
+            .bind(id).bind(now).fetch_optional(&mut *tx).await?;
+        let Some((waitlist, approval)) = row else {
+            return Ok(ApplyOutcome::Closed);
+        };
+        let exists: Option<(String,)> = sqlx::query_as(
+            "SELECT status FROM meetup_participants WHERE meetup_id = $1 AND user_id = $2")
+            .bind(id).bind(user).fetch_optional(&mut *tx).await?;
+        if exists.is_some() {
+            return Ok(ApplyOutcome::Already);
+        }
+        let status = if approval {
+            "pending"
+        } else {
+            let took = sqlx::query(
+                "UPDATE meetups SET participant_count = participant_count + 1 WHERE id = $1 AND participant_count < capacity")
+                .bind(id).execute(&mut *tx).await?.rows_affected();
+            if took == 1 {
+                "joined"
+            } else if waitlist {
+                "waitlisted"
+            } else {
+                return Ok(ApplyOutcome::Full);
+            }
+        };
+        sqlx::query("INSERT INTO meetup_participants (meetup_id, user_id, status, applied_at) VALUES ($1, $2, $3, $4)")
+            .bind(id).bind(user).bind(status).bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(match status {
+            "joined" => ApplyOutcome::Joined,
+            "waitlisted" => ApplyOutcome::Waitlisted,
+            _ => ApplyOutcome::Pending,
+        })
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaveOutcome {
+    /// Left; carries the waitlisted person promoted into the freed place, if any.
+    Left {
+        promoted: Option<Uuid>,
+    },
+    NotIn,
+    Closed,
+}
+
+/// Gives up a place (or a waitlist / pending row). The freed place goes to the first
+/// waitlisted person, once, in the same transaction. The host is refused by the caller.
+pub async fn leave(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<LeaveOutcome> {
+    dispatch!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let open: Option<(i64,)> = sqlx::query_as(
+            "UPDATE meetups SET updated_at = updated_at WHERE id = $1 AND cancelled_at IS NULL AND starts_at > $2 RETURNING capacity")
+            .bind(id).bind(now).fetch_optional(&mut *tx).await?;
+        if open.is_none() {
+            return Ok(LeaveOutcome::Closed);
+        }
+        let gone: Option<(String,)> = sqlx::query_as(
+            "DELETE FROM meetup_participants WHERE meetup_id = $1 AND user_id = $2 RETURNING status")
+            .bind(id).bind(user).fetch_optional(&mut *tx).await?;
+        let Some((status,)) = gone else {
+            return Ok(LeaveOutcome::NotIn);
+        };
+        let mut promoted = None;
+        if status == "joined" {
+            sqlx::query("UPDATE meetups SET participant_count = participant_count - 1 WHERE id = $1")
+                .bind(id).execute(&mut *tx).await?;
+            let next: Option<(Uuid,)> = sqlx::query_as(
+                "SELECT user_id FROM meetup_participants WHERE meetup_id = $1 AND status = 'waitlisted' \
+                 ORDER BY applied_at, user_id LIMIT 1")
+                .bind(id).fetch_optional(&mut *tx).await?;
+            if let Some((next,)) = next {
+                let took = sqlx::query(
+                    "UPDATE meetups SET participant_count = participant_count + 1 WHERE id = $1 AND participant_count < capacity")
+                    .bind(id).execute(&mut *tx).await?.rows_affected();
+                if took == 1 {
+                    sqlx::query("UPDATE meetup_participants SET status = 'joined' WHERE meetup_id = $1 AND user_id = $2 AND status = 'waitlisted'")
+                        .bind(id).bind(next).execute(&mut *tx).await?;
+                    promoted = Some(next);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(LeaveOutcome::Left { promoted })
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApproveOutcome {
+    Joined,
+    Full,
+    NotPending,
+    Closed,
+}
+
+/// The host accepts a pending application, if a place is free.
+pub async fn approve(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<ApproveOutcome> {
+    dispatch!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let open: Option<(i64,)> = sqlx::query_as(
+            "UPDATE meetups SET updated_at = updated_at WHERE id = $1 AND cancelled_at IS NULL AND starts_at > $2 RETURNING capacity")
+            .bind(id).bind(now).fetch_optional(&mut *tx).await?;
+        if open.is_none() {
+            return Ok(ApproveOutcome::Closed);
+        }
+        let pending: Option<(String,)> = sqlx::query_as(
+            "SELECT status FROM meetup_participants WHERE meetup_id = $1 AND user_id = $2 AND status = 'pending'")
+            .bind(id).bind(user).fetch_optional(&mut *tx).await?;
+        if pending.is_none() {
+            return Ok(ApproveOutcome::NotPending);
+        }
+        let took = sqlx::query(
+            "UPDATE meetups SET participant_count = participant_count + 1 WHERE id = $1 AND participant_count < capacity")
+            .bind(id).execute(&mut *tx).await?.rows_affected();
+        if took == 0 {
+            return Ok(ApproveOutcome::Full);
+        }
+        sqlx::query("UPDATE meetup_participants SET status = 'joined' WHERE meetup_id = $1 AND user_id = $2")
+            .bind(id).bind(user).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(ApproveOutcome::Joined)
+    })
+}
+
+/// Submits the attendance sheet once: every joined participant except the host is marked
+/// present when listed, absent otherwise. Returns false when it had been submitted already.
+pub async fn submit_attendance(
+    db: &Db,
+    id: Uuid,
+    host: Uuid,
+    present: &[Uuid],
+    now: Millis,
+) -> Result<bool> {
+    dispatch!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let first = sqlx::query("UPDATE meetups SET attendance_at = $2 WHERE id = $1 AND attendance_at IS NULL")
+            .bind(id).bind(now).execute(&mut *tx).await?.rows_affected();
+        if first == 0 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE meetup_participants SET attended = FALSE WHERE meetup_id = $1 AND status = 'joined' AND user_id <> $2")
+            .bind(id).bind(host).execute(&mut *tx).await?;
+        for u in present {
+            sqlx::query("UPDATE meetup_participants SET attended = TRUE WHERE meetup_id = $1 AND user_id = $2 AND status = 'joined' AND user_id <> $3")
+                .bind(id).bind(u).bind(host).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// Records a participant's rating of the host; a second rating is `Conflict("rating")`.
+pub async fn rate(
+    db: &Db,
+    id: Uuid,
+    rater: Uuid,
+    host: Uuid,
+    reason: i64,
+    now: Millis,
+) -> Result<()> {
+    dispatch!(db, pool => sqlx::query(
+        "INSERT INTO meetup_ratings (meetup_id, rater_id, host_id, reason, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id).bind(rater).bind(host).bind(reason).bind(now)
+        .execute(pool).await
+        .map_err(|e| crate::unique_violation(e, &[("meetup_ratings_pkey", "meetup_ratings.meetup_id", "rating")]))?.rows_affected());
+    Ok(())
+}
+
+/// A user's manner record: meetups attended, and how often hosts were rated with each reason.
+#[derive(Debug, Clone, Default)]
+pub struct Manner {
+    pub attended: i64,
+    /// Index 0 is reason 1.
+    pub reasons: [i64; 10],
+}
+
+pub async fn manner(db: &Db, user: Uuid) -> Result<Manner> {
+    let mut m = Manner::default();
+    let (attended,): (i64,) = dispatch!(db, pool => sqlx::query_as(
+        "SELECT COUNT(*) FROM meetup_participants WHERE user_id = $1 AND attended = TRUE")
+        .bind(user).fetch_one(pool).await?);
+    m.attended = attended;
+    let rows: Vec<(i64, i64)> = dispatch!(db, pool => sqlx::query_as(
+        "SELECT reason, COUNT(*) FROM meetup_ratings WHERE host_id = $1 GROUP BY reason")
+        .bind(user).fetch_all(pool).await?);
+    for (reason, n) in rows {
+        if let Some(slot) = usize::try_from(reason - 1)
+            .ok()
+            .and_then(|i| m.reasons.get_mut(i))
+        {
+            *slot = n;
+        }
+    }
+    Ok(m)
+}
+
+/// The filters of the meetup list. Each is off when `None` / empty / 0.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub viewer: Option<Uuid>,
+    pub now: Millis,
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    /// Bit k set = time slot k+1 (00–04 is bit 0).
+    pub slots: i64,
+    pub min_distance_m: Option<i64>,
+    pub max_distance_m: Option<i64>,
+    /// `,city,park,` — themes already checked against the allow-list.
+    pub themes: String,
+    /// Bit r set = region r.
+    pub regions: i64,
+    /// `,beginner,` — levels already checked against the allow-list.
+    pub levels: String,
+    /// Near a point: (lat, lng, radius in km).
+    pub near: Option<(f64, f64, f64)>,
+    pub include_closed: bool,
+    pub group: Option<Uuid>,
+    pub host: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Soonest,
+    Newest,
+    Nearest,
+}
+
+/// A position in a list: the sort key and id of the last row (for nearest, `key` is an offset).
+#[derive(Debug, Clone, Copy)]
+pub struct ListCursor {
+    pub key: i64,
+    pub id: Uuid,
+}
+
+/// One page of the filtered list (`limit` rows; fetch `limit + 1` to know whether more follow).
+pub async fn list(
+    db: &Db,
+    f: &Filter,
+    sort: Sort,
+    after: Option<ListCursor>,
+    limit: i64,
+) -> Result<Vec<Meetup>> {
+    // Near-point: an equirectangular distance in degrees², exact enough below a few hundred km
+    // and plain arithmetic on both backends. The cosine of the latitude is computed here.
+    let (near_on, lat0, lng0, kx, r2) = match f.near {
+        Some((lat, lng, km)) => {
+            let deg = km / 111.32;
+            (true, lat, lng, lat.to_radians().cos(), deg * deg)
+        }
+        None => (false, 0.0, 0.0, 1.0, 0.0),
+    };
+    let viewer = f.viewer.unwrap_or(Uuid::nil());
+    let closed_from = f.now + moim_core::meetups::LIST_CLOSES;
+    let dist_expr = "((m.lat - $14) * (m.lat - $14) + (m.lng - $15) * $16 * (m.lng - $15) * $16)";
+    let order = match sort {
+        Sort::Soonest => {
+            "AND ($19 = FALSE OR (m.starts_at, m.id) > ($20, $21)) ORDER BY m.starts_at, m.id LIMIT $22"
+        }
+        Sort::Newest => {
+            "AND ($19 = FALSE OR (m.created_at, m.id) < ($20, $21)) ORDER BY m.created_at DESC, m.id DESC LIMIT $22"
+        }
+        Sort::Nearest => "AND ($19 = FALSE OR $21 = $21) ORDER BY DIST, m.id LIMIT $22 OFFSET $20",
+    };
+    // Every fragment below is a constant of this function; request values only ever arrive
+    // through the numbered parameters.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM meetups m JOIN users u ON u.id = m.host_id \
+         WHERE m.cancelled_at IS NULL \
+         AND (m.is_public = TRUE OR EXISTS (SELECT 1 FROM memberships ms WHERE ms.group_id = m.group_id \
+              AND ms.user_id = $1 AND ms.status = 'active') OR m.host_id = $1) \
+         AND ($2 = TRUE OR (m.starts_at >= $3 AND (m.participant_count < m.capacity OR m.waitlist = TRUE))) \
+         AND ($4 = FALSE OR m.starts_at >= $5) \
+         AND ($6 = FALSE OR m.starts_at < $7) \
+         AND ($8 = 0 OR ((CAST(1 AS BIGINT) << CAST(m.start_hour / 4 AS INTEGER)) & $8) <> 0) \
+         AND m.distance_m >= $9 AND ($10 = FALSE OR m.distance_m < $11) \
+         AND ($12 = '' OR $12 LIKE '%,' || m.theme || ',%') \
+         AND ($13 = 0 OR ((CAST(1 AS BIGINT) << CAST(m.region AS INTEGER)) & $13) <> 0) \
+         AND ($17 = FALSE OR {dist_expr} <= $18) \
+         AND ($23 = '' OR $23 LIKE '%,' || m.level || ',%') \
+         AND ($24 = FALSE OR m.group_id = $25) \
+         AND ($26 = FALSE OR m.host_id = $27) \
+         {order}",
+        order = order.replace("DIST", dist_expr),
+    );
+    let sql = sqlx::AssertSqlSafe(sql);
+    let (has_after, key, after_id) = match after {
+        Some(c) => (true, c.key, c.id),
+        None => (false, 0, Uuid::nil()),
+    };
+    let offset_key = if sort == Sort::Nearest {
+        key.max(0)
+    } else {
+        key
+    };
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Meetup>(sql)
+        .bind(viewer)                                   // $1
+        .bind(f.include_closed)                         // $2
+        .bind(closed_from)                              // $3
+        .bind(f.from.is_some()).bind(f.from.unwrap_or(0)) // $4 $5
+        .bind(f.to.is_some()).bind(f.to.unwrap_or(0))   // $6 $7
+        .bind(f.slots)                                  // $8
+        .bind(f.min_distance_m.unwrap_or(0))            // $9
+        .bind(f.max_distance_m.is_some()).bind(f.max_distance_m.unwrap_or(0)) // $10 $11
+        .bind(&f.themes)                                // $12
+        .bind(f.regions)                                // $13
+        .bind(lat0).bind(lng0).bind(kx)                 // $14 $15 $16
+        .bind(near_on).bind(r2)                         // $17 $18
+        .bind(has_after).bind(offset_key).bind(after_id) // $19 $20 $21
+        .bind(limit)                                    // $22
+        .bind(&f.levels)                                // $23
+        .bind(f.group.is_some()).bind(f.group.unwrap_or(Uuid::nil())) // $24 $25
+        .bind(f.host.is_some()).bind(f.host.unwrap_or(Uuid::nil()))   // $26 $27
+        .fetch_all(pool).await?))
+}
+
+/// Meetups a user has a place in (not hosted), newest start first; `attended_only` keeps
+/// those the host marked them present at.
+pub async fn joined_by(
+    db: &Db,
+    user: Uuid,
+    attended_only: bool,
+    limit: i64,
+) -> Result<Vec<Meetup>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM meetups m JOIN users u ON u.id = m.host_id \
+         JOIN meetup_participants p ON p.meetup_id = m.id AND p.user_id = $1 AND p.status = 'joined' \
+         WHERE m.host_id <> $1 AND m.cancelled_at IS NULL AND ($2 = FALSE OR p.attended = TRUE) \
+         ORDER BY m.starts_at DESC, m.id DESC LIMIT $3"
+    );
+    let sql = sqlx::AssertSqlSafe(sql);
+    Ok(
+        dispatch!(db, pool => sqlx::query_as::<_, Meetup>(sql).bind(user).bind(attended_only).bind(limit).fetch_all(pool).await?),
+    )
+}
+
+pub async fn set_preferences(
+    db: &Db,
+    user: Uuid,
+    region: i64,
+    band: i64,
+    now: Millis,
+) -> Result<()> {
+    dispatch!(db, pool => sqlx::query(
+        "INSERT INTO meetup_preferences (user_id, region, distance_band, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id) DO UPDATE SET region = $2, distance_band = $3, updated_at = $4")
+        .bind(user).bind(region).bind(band).bind(now).execute(pool).await?.rows_affected());
+    Ok(())
+}
+
+/// (region, distance band), both 0 when never set.
+pub async fn preferences(db: &Db, user: Uuid) -> Result<(i64, i64)> {
+    let row: Option<(i64, i64)> = dispatch!(db, pool => sqlx::query_as(
+        "SELECT region, distance_band FROM meetup_preferences WHERE user_id = $1")
+        .bind(user).fetch_optional(pool).await?);
+    Ok(row.unwrap_or((0, 0)))
+}

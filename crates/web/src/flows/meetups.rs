@@ -1,0 +1,506 @@
+//! Meetup use cases. Every action starts from [`access`]: the meetup is loaded with the viewer's
+//! participation (and, for a meetup inside a group, the viewer's membership) and every decision
+//! is taken from that, never from ids the client sends about who is acting.
+
+use super::{Validator, checked};
+use crate::AppState;
+use crate::error::ApiError;
+use moim_core::FieldError;
+use moim_core::accounts::parse_text;
+use moim_core::meetups::{self as rules};
+use moim_core::time::{Millis, now_millis};
+use moim_store::meetups::{
+    self as store, ApplyOutcome, ApproveOutcome, LeaveOutcome, Meetup, MeetupFields, Participant,
+};
+use uuid::Uuid;
+
+/// Sends one notice of `kind` about `m` to each of `to` through the notification seam. The
+/// meetup change has committed already, so a delivery failure is logged, not returned.
+async fn tell(
+    state: &AppState,
+    m: &Meetup,
+    kind: &'static str,
+    to: Vec<Uuid>,
+    actor: Option<Uuid>,
+) {
+    let notices = to
+        .into_iter()
+        .map(|recipient| super::notify::Notice {
+            recipient,
+            kind,
+            params: vec![("title", m.title.clone())],
+            link: format!("/meetups/{}", m.id),
+            group: m.group_id,
+            actor,
+        })
+        .collect();
+    if let Err(e) = super::notify::notify(state, notices).await {
+        tracing::warn!(code = e.code, meetup = %m.id, kind, "meetup notification not stored");
+    }
+}
+
+/// Everyone holding a place (the host included).
+async fn joined(state: &AppState, id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    Ok(store::participants(&state.db, id)
+        .await?
+        .into_iter()
+        .filter(|p| p.status == "joined")
+        .map(|p| p.user_id)
+        .collect())
+}
+
+/// Raw meetup input, shared by the JSON body and the HTML form.
+#[derive(Debug, Default, Clone)]
+pub struct MeetupInput {
+    pub group_id: Option<Uuid>,
+    pub is_public: bool,
+    pub title: String,
+    pub description: String,
+    /// `YYYY-MM-DD`, local to `time_zone`.
+    pub date: String,
+    /// `HH:MM`, local.
+    pub time: String,
+    pub time_zone: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub route: Vec<(f64, f64)>,
+    pub pace: String,
+    pub level: String,
+    pub theme: String,
+    pub capacity: Option<i64>,
+    pub waitlist: bool,
+    pub approval: bool,
+    /// Media URLs (`/media/<hash>/<variant>`) or hashes, at most 3.
+    pub images: Vec<String>,
+    pub parking: String,
+    pub baggage: String,
+    pub chat_link: String,
+}
+
+/// The start instant and local hour of a civil date and time in a zone.
+fn start_of(date: &str, time: &str, tz: &str) -> Result<(Millis, i64), FieldError> {
+    let d: jiff::civil::Date = date
+        .trim()
+        .parse()
+        .map_err(|_| FieldError::new("date", "invalid_date"))?;
+    let t: jiff::civil::Time = time
+        .trim()
+        .parse()
+        .map_err(|_| FieldError::new("time", "invalid_time"))?;
+    let zone = jiff::tz::TimeZone::get(tz).map_err(|_| FieldError::new("time_zone", "invalid"))?;
+    let z = d
+        .to_datetime(t)
+        .to_zoned(zone)
+        .map_err(|_| FieldError::new("date", "invalid_date"))?;
+    Ok((z.timestamp().as_millisecond(), i64::from(t.hour())))
+}
+
+fn parse_images(raw: &[String]) -> Result<Vec<String>, FieldError> {
+    if raw.len() > rules::IMAGES_MAX {
+        return Err(FieldError::new("images", "too_many"));
+    }
+    raw.iter()
+        .map(|s| {
+            let s = s.trim();
+            let hash = crate::media::hash_of_url(s).unwrap_or(s);
+            if crate::media::is_hash(hash) {
+                Ok(hash.to_owned())
+            } else {
+                Err(FieldError::new("images", "invalid_image"))
+            }
+        })
+        .collect()
+}
+
+impl MeetupInput {
+    pub fn from_meetup(m: &Meetup) -> Self {
+        let local =
+            moim_core::time::timestamp(m.starts_at).to_zoned(moim_core::time::zone(&m.time_zone));
+        Self {
+            group_id: m.group_id,
+            is_public: m.is_public,
+            title: m.title.clone(),
+            description: m.description.clone(),
+            date: local.date().to_string(),
+            time: local.strftime("%H:%M").to_string(),
+            time_zone: m.time_zone.clone(),
+            address: m.address.clone(),
+            lat: Some(m.lat),
+            lng: Some(m.lng),
+            route: route_points(&m.route),
+            pace: m.pace.clone(),
+            level: m.level.clone(),
+            theme: m.theme.clone(),
+            capacity: Some(m.capacity),
+            waitlist: m.waitlist,
+            approval: m.approval,
+            images: image_hashes(m).map(str::to_owned).collect(),
+            parking: m.parking.clone(),
+            baggage: m.baggage.clone(),
+            chat_link: m.chat_link.clone(),
+        }
+    }
+
+    /// Parses every field, collecting all errors. `min_start` is the earliest allowed start.
+    pub fn parse(&self, min_start: Option<Millis>) -> Result<MeetupFields, ApiError> {
+        let mut v = Validator::default();
+        let title = v.check(rules::parse_title(&self.title));
+        let description = v.check(parse_text(
+            "description",
+            &self.description,
+            rules::DESCRIPTION_MAX,
+            false,
+        ));
+        let tz = if self.time_zone.trim().is_empty() {
+            moim_core::accounts::DEFAULT_TIME_ZONE.to_owned()
+        } else {
+            v.check(moim_core::accounts::parse_time_zone(&self.time_zone))
+                .unwrap_or_default()
+        };
+        let start = v.check(start_of(&self.date, &self.time, &tz));
+        if let (Some((at, _)), Some(min)) = (start, min_start)
+            && at < min
+        {
+            v.push(FieldError::new("date", "too_soon"));
+        }
+        let address = v.check(parse_text(
+            "address",
+            &self.address,
+            rules::ADDRESS_MAX,
+            true,
+        ));
+        if self.route.len() > rules::ROUTE_MAX_POINTS {
+            v.push(FieldError::new("route", "too_many_points"));
+        }
+        for (lat, lng) in &self.route {
+            if rules::check_point("route", *lat, *lng).is_err() {
+                v.push(FieldError::new("route", "invalid_coordinates"));
+                break;
+            }
+        }
+        let point = match (self.lat, self.lng) {
+            (Some(lat), Some(lng)) => {
+                v.check(rules::check_point("lat", lat, lng).map(|_| (lat, lng)))
+            }
+            _ => match self.route.first() {
+                Some(p) => Some(*p),
+                None => {
+                    v.push(FieldError::new("lat", "required"));
+                    None
+                }
+            },
+        };
+        let pace = v.check(rules::parse_pace(&self.pace));
+        let level = if self.level.trim().is_empty() {
+            Some("any")
+        } else {
+            v.check(rules::parse_choice("level", &self.level, rules::LEVELS))
+        };
+        let theme = v.check(rules::parse_choice("theme", &self.theme, rules::THEMES));
+        let capacity = match self.capacity {
+            Some(c) => v.check(rules::parse_capacity(c)),
+            None => {
+                v.push(FieldError::new("capacity", "required"));
+                None
+            }
+        };
+        let images = v.check(parse_images(&self.images));
+        let parking = v.check(parse_text("parking", &self.parking, rules::NOTE_MAX, false));
+        let baggage = v.check(parse_text("baggage", &self.baggage, rules::NOTE_MAX, false));
+        let chat_link = v.check(moim_core::accounts::parse_url("chat_link", &self.chat_link));
+        v.finish()?;
+        let (starts_at, start_hour) = checked(start)?;
+        let (lat, lng) = checked(point)?;
+        let address = checked(address)?;
+        let route_json =
+            serde_json::to_string(&self.route.iter().map(|(a, b)| [*a, *b]).collect::<Vec<_>>())
+                .map_err(ApiError::internal)?;
+        Ok(MeetupFields {
+            group_id: self.group_id,
+            is_public: self.is_public,
+            title: checked(title)?,
+            description: checked(description)?,
+            starts_at,
+            time_zone: tz,
+            start_hour,
+            region: rules::region_of(&address),
+            address,
+            lat,
+            lng,
+            route: route_json,
+            distance_m: rules::route_length_m(&self.route),
+            pace: checked(pace)?,
+            level: checked(level)?.to_owned(),
+            theme: checked(theme)?.to_owned(),
+            capacity: checked(capacity)?,
+            waitlist: self.waitlist,
+            approval: self.approval,
+            images: checked(images)?.join(","),
+            parking: checked(parking)?,
+            baggage: checked(baggage)?,
+            chat_link: checked(chat_link)?.unwrap_or_default(),
+        })
+    }
+}
+
+/// The route stored as JSON `[[lat, lng], ...]`.
+pub fn route_points(json: &str) -> Vec<(f64, f64)> {
+    serde_json::from_str::<Vec<[f64; 2]>>(json)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|[a, b]| (a, b))
+        .collect()
+}
+
+pub fn image_hashes(m: &Meetup) -> impl Iterator<Item = &str> {
+    m.images.split(',').filter(|s| !s.is_empty())
+}
+
+/// A meetup as seen by one viewer.
+pub struct Access {
+    pub meetup: Meetup,
+    pub me: Option<Participant>,
+    pub viewer: Option<Uuid>,
+}
+
+impl Access {
+    pub fn is_host(&self) -> bool {
+        self.viewer == Some(self.meetup.host_id)
+    }
+    pub fn host(self) -> Result<Self, ApiError> {
+        if self.is_host() {
+            Ok(self)
+        } else {
+            Err(ApiError::forbidden("host_only"))
+        }
+    }
+    pub fn started(&self, now: Millis) -> bool {
+        self.meetup.starts_at <= now
+    }
+}
+
+/// Loads a meetup for a viewer (None = signed out). A members-only meetup of a group is a 404
+/// for anyone but its active members.
+pub async fn access(state: &AppState, id: Uuid, viewer: Option<Uuid>) -> Result<Access, ApiError> {
+    let meetup = store::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("meetup_not_found"))?;
+    if !meetup.is_public && viewer != Some(meetup.host_id) {
+        let member = match (meetup.group_id, viewer) {
+            (Some(g), Some(u)) => moim_store::groups::group_for(&state.db, g, u)
+                .await?
+                .and_then(|(_, m)| m)
+                .is_some_and(|m| m.is_active()),
+            _ => false,
+        };
+        if !member {
+            return Err(ApiError::not_found("meetup_not_found"));
+        }
+    }
+    let me = match viewer {
+        Some(u) => store::participation(&state.db, id, u).await?,
+        None => None,
+    };
+    Ok(Access { meetup, me, viewer })
+}
+
+fn min_start(state: &AppState, now: Millis) -> Millis {
+    now + i64::try_from(state.config.meetup_min_lead.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
+/// Checks the referenced uploads exist.
+async fn check_images(state: &AppState, f: &MeetupFields) -> Result<(), ApiError> {
+    for h in f.images.split(',').filter(|s| !s.is_empty()) {
+        if moim_store::media::get(&state.db, h).await?.is_none() {
+            return Err(ApiError::field("images", "unknown_image"));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(state: &AppState, host: Uuid, input: &MeetupInput) -> Result<Meetup, ApiError> {
+    let now = now_millis();
+    let mut f = input.parse(Some(min_start(state, now)))?;
+    if let Some(g) = f.group_id {
+        // Hosting inside a group is for its active members.
+        let (a, _) = super::groups::access(state, g, host).await?.member()?;
+        f.group_id = Some(a.group.id);
+    } else {
+        // A standalone meetup is always public.
+        f.is_public = true;
+    }
+    check_images(state, &f).await?;
+    Ok(store::create(&state.db, host, &f, now).await?)
+}
+
+/// Edits before the start (host only). A moved start must again respect the lead time;
+/// group, place and route are fixed once hosted.
+pub async fn update(
+    state: &AppState,
+    id: Uuid,
+    viewer: Uuid,
+    input: &MeetupInput,
+) -> Result<Meetup, ApiError> {
+    let now = now_millis();
+    let a = access(state, id, Some(viewer)).await?.host()?;
+    if a.started(now) || a.meetup.cancelled_at.is_some() {
+        return Err(ApiError::conflict("meetup_started"));
+    }
+    let mut f = input.parse(None)?;
+    if f.starts_at != a.meetup.starts_at && f.starts_at < min_start(state, now) {
+        return Err(ApiError::field("date", "too_soon"));
+    }
+    if a.meetup.group_id.is_none() {
+        f.is_public = true;
+    }
+    check_images(state, &f).await?;
+    match store::update(&state.db, id, &f, now).await {
+        Ok(()) => {}
+        Err(moim_store::Error::Conflict("capacity")) => {
+            return Err(ApiError::field("capacity", "below_participants"));
+        }
+        Err(moim_store::Error::Conflict(_)) => return Err(ApiError::conflict("meetup_started")),
+        Err(e) => return Err(e.into()),
+    }
+    let m = store::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("meetup_not_found"))?;
+    tell(
+        state,
+        &m,
+        "meetup.updated",
+        joined(state, id).await?,
+        Some(viewer),
+    )
+    .await;
+    Ok(m)
+}
+
+pub async fn cancel(state: &AppState, id: Uuid, viewer: Uuid) -> Result<(), ApiError> {
+    let a = access(state, id, Some(viewer)).await?.host()?;
+    if !store::cancel(&state.db, a.meetup.id, now_millis()).await? {
+        return Err(ApiError::conflict("meetup_started"));
+    }
+    let to = joined(state, id).await?;
+    tell(state, &a.meetup, "meetup.cancelled", to, Some(viewer)).await;
+    super::notify::cancel_reminders(state, &format!("meetup:{id}")).await?;
+    Ok(())
+}
+
+pub async fn apply(state: &AppState, id: Uuid, viewer: Uuid) -> Result<ApplyOutcome, ApiError> {
+    let a = access(state, id, Some(viewer)).await?;
+    let out = store::apply(&state.db, a.meetup.id, viewer, now_millis()).await?;
+    match out {
+        ApplyOutcome::Closed => Err(ApiError::conflict("meetup_closed")
+            .detail("applying and cancelling close at the start")),
+        ApplyOutcome::Full => Err(ApiError::conflict("meetup_full")),
+        ApplyOutcome::Already => Err(ApiError::conflict("already_applied")),
+        other => {
+            let kind = if other == ApplyOutcome::Pending {
+                "meetup.pending"
+            } else {
+                "meetup.applied"
+            };
+            tell(state, &a.meetup, kind, vec![a.meetup.host_id], Some(viewer)).await;
+            Ok(other)
+        }
+    }
+}
+
+pub async fn leave(state: &AppState, id: Uuid, viewer: Uuid) -> Result<Option<Uuid>, ApiError> {
+    let a = access(state, id, Some(viewer)).await?;
+    if a.is_host() {
+        return Err(ApiError::conflict("host_cannot_leave"));
+    }
+    match store::leave(&state.db, a.meetup.id, viewer, now_millis()).await? {
+        LeaveOutcome::Closed => Err(ApiError::conflict("meetup_closed")
+            .detail("applying and cancelling close at the start")),
+        LeaveOutcome::NotIn => Err(ApiError::conflict("not_applied")),
+        LeaveOutcome::Left { promoted } => {
+            if let Some(p) = promoted {
+                tell(state, &a.meetup, "meetup.promoted", vec![p], Some(viewer)).await;
+            }
+            Ok(promoted)
+        }
+    }
+}
+
+pub async fn approve(state: &AppState, id: Uuid, viewer: Uuid, user: Uuid) -> Result<(), ApiError> {
+    let a = access(state, id, Some(viewer)).await?.host()?;
+    match store::approve(&state.db, a.meetup.id, user, now_millis()).await? {
+        ApproveOutcome::Joined => Ok(()),
+        ApproveOutcome::Full => Err(ApiError::conflict("meetup_full")),
+        ApproveOutcome::NotPending => Err(ApiError::not_found("application_not_found")),
+        ApproveOutcome::Closed => Err(ApiError::conflict("meetup_closed")),
+    }
+}
+
+/// The host's attendance sheet: from 30 min before the start, submitted once.
+pub async fn submit_attendance(
+    state: &AppState,
+    id: Uuid,
+    viewer: Uuid,
+    present: &[Uuid],
+) -> Result<(), ApiError> {
+    let now = now_millis();
+    let a = access(state, id, Some(viewer)).await?.host()?;
+    if a.meetup.cancelled_at.is_some() {
+        return Err(ApiError::conflict("meetup_cancelled"));
+    }
+    if now < a.meetup.starts_at - rules::ATTENDANCE_OPENS {
+        return Err(ApiError::conflict("attendance_not_open")
+            .detail("attendance opens 30 minutes before the start"));
+    }
+    if !store::submit_attendance(&state.db, a.meetup.id, viewer, present, now).await? {
+        return Err(ApiError::conflict("attendance_submitted"));
+    }
+    Ok(())
+}
+
+/// A participant who attended rates the host once, from the start until 7 days after.
+pub async fn rate_host(
+    state: &AppState,
+    id: Uuid,
+    viewer: Uuid,
+    reason: i64,
+) -> Result<(), ApiError> {
+    let now = now_millis();
+    rules::rating_delta(reason)?;
+    let a = access(state, id, Some(viewer)).await?;
+    if a.is_host() {
+        return Err(ApiError::forbidden("host_cannot_rate"));
+    }
+    let attended =
+        a.me.as_ref()
+            .is_some_and(|p| p.status == "joined" && p.attended == Some(true));
+    if !attended {
+        return Err(ApiError::forbidden("not_an_attendee"));
+    }
+    if now < a.meetup.starts_at {
+        return Err(ApiError::conflict("rating_not_open"));
+    }
+    if now > a.meetup.starts_at + rules::RATING_WINDOW {
+        return Err(ApiError::conflict("rating_closed"));
+    }
+    match store::rate(
+        &state.db,
+        a.meetup.id,
+        viewer,
+        a.meetup.host_id,
+        reason,
+        now,
+    )
+    .await
+    {
+        Err(moim_store::Error::Conflict(_)) => Err(ApiError::conflict("already_rated")),
+        other => Ok(other?),
+    }
+}
+
+/// The manner score: 50, +1 per meetup attended, ±1 per host rating received.
+pub fn manner_score(m: &store::Manner) -> i64 {
+    let good: i64 = m.reasons[..5].iter().sum();
+    let bad: i64 = m.reasons[5..].iter().sum();
+    rules::MANNER_BASE + m.attended + good - bad
+}

@@ -1,0 +1,165 @@
+//! Media as a shared facility: uploads are processed by `moim_media` on a blocking thread and
+//! their variants written to an [`object_store`] (local disk under the data dir by default).
+//!
+//! Objects are content-addressed: `<sha256 of the upload>/<variant>`, served at
+//! `/media/<hash>/<variant>` with a year-long `immutable` cache header, since the bytes behind a
+//! URL can never change. Meetups, courses, avatars and group images all store these URLs.
+
+use crate::error::ApiError;
+use axum::http::StatusCode;
+use bytes::Bytes;
+use moim_media::{Limits, MediaError};
+use object_store::{GetOptions, ObjectStore, PutOptions, PutPayload, path::Path};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// List and detail widths; `full` is capped at [`FULL_MAX`] on the long side.
+pub const WIDTHS: &[u32] = &[384, 758];
+pub const FULL_MAX: u32 = 2048;
+
+/// Where media objects live.
+#[derive(Clone, Debug)]
+pub struct MediaStore {
+    store: Arc<dyn ObjectStore>,
+    pub limits: Limits,
+}
+
+/// One stored upload.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub hash: String,
+    pub width: u32,
+    pub height: u32,
+    pub variants: Vec<String>,
+}
+
+impl Stored {
+    pub fn url(&self, variant: &str) -> String {
+        url(&self.hash, variant)
+    }
+}
+
+/// The URL of a variant of an upload.
+pub fn url(hash: &str, variant: &str) -> String {
+    format!("/media/{hash}/{variant}")
+}
+
+/// A media hash as it appears in URLs: 64 lowercase hex characters.
+pub fn is_hash(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The hash inside one of our media URLs (`/media/<hash>/<variant>`), if it is one.
+pub fn hash_of_url(u: &str) -> Option<&str> {
+    let rest = u.strip_prefix("/media/")?;
+    let (hash, _) = rest.split_once('/').unwrap_or((rest, ""));
+    is_hash(hash).then_some(hash)
+}
+
+impl MediaStore {
+    /// Local disk under `dir` (created when missing).
+    pub fn local(dir: &std::path::Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
+        Ok(Self::new(Arc::new(fs)))
+    }
+
+    /// Any object store (an S3-compatible one when configured by the binary).
+    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+        Self {
+            store,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Checks and processes an upload off the async runtime, writes its variants and records it.
+    pub async fn upload(
+        &self,
+        db: &moim_store::Db,
+        owner: Uuid,
+        bytes: Bytes,
+    ) -> Result<Stored, ApiError> {
+        let limits = self.limits;
+        let (hash, processed) = tokio::task::spawn_blocking(move || {
+            let hash = hex::encode(Sha256::digest(&bytes));
+            moim_media::process(&bytes, &limits, WIDTHS, FULL_MAX).map(|p| (hash, p))
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(media_error)?;
+        // The pipeline returns one rendition per requested width, smallest first, then the full
+        // view; a small picture is never upscaled, so its renditions are named here by the width
+        // they stand for (`w758` of a 200 px picture is that picture at 200 px).
+        let mut wanted: Vec<u32> = WIDTHS.to_vec();
+        wanted.sort_unstable();
+        let mut names: Vec<String> = wanted.iter().map(|w| format!("w{w}")).collect();
+        names.push("full".into());
+        let mut processed = processed;
+        for (v, n) in processed.variants.iter_mut().zip(names) {
+            v.name = n;
+        }
+        if moim_store::media::get(db, &hash).await?.is_none() {
+            for v in &processed.variants {
+                let path = Path::from(format!("{hash}/{}", v.name));
+                self.store
+                    .put_opts(
+                        &path,
+                        PutPayload::from(v.bytes.clone()),
+                        PutOptions::default(),
+                    )
+                    .await
+                    .map_err(ApiError::internal)?;
+            }
+            let names: Vec<&str> = processed.variants.iter().map(|v| v.name.as_str()).collect();
+            let types: Vec<&str> = processed.variants.iter().map(|v| v.content_type).collect();
+            moim_store::media::insert(
+                db,
+                &moim_store::media::Media {
+                    hash: hash.clone(),
+                    owner_id: Some(owner),
+                    source_format: processed.source_format.mime().to_owned(),
+                    width: i64::from(processed.width),
+                    height: i64::from(processed.height),
+                    variants: names.join(","),
+                    content_types: types.join(","),
+                    created_at: 0,
+                },
+            )
+            .await?;
+        }
+        Ok(Stored {
+            hash,
+            width: processed.width,
+            height: processed.height,
+            variants: processed.variants.into_iter().map(|v| v.name).collect(),
+        })
+    }
+
+    /// The bytes of a stored variant.
+    pub async fn read(&self, hash: &str, variant: &str) -> Result<Option<Bytes>, ApiError> {
+        let path = Path::from(format!("{hash}/{variant}"));
+        match self.store.get_opts(&path, GetOptions::default()).await {
+            Ok(r) => Ok(Some(r.bytes().await.map_err(ApiError::internal)?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(ApiError::internal(e)),
+        }
+    }
+}
+
+/// A pipeline refusal as problem details on the `file` field.
+pub fn media_error(e: MediaError) -> ApiError {
+    let status = match e {
+        MediaError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let mut err = ApiError::new(status, e.code()).detail(e.to_string());
+    err.errors = vec![crate::error::FieldIssue {
+        field: "file".into(),
+        code: e.code().into(),
+        message: e.to_string(),
+    }];
+    err
+}

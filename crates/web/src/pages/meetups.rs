@@ -1,0 +1,863 @@
+//! Meetup pages: find (filters + infinite scroll), detail (share card, iCal, apply/cancel,
+//! attendance for the host, rating for attendees), host a meetup, and my meetups.
+
+use super::{FormErrors, PageCtx, page_error, redirect, render, require_user};
+use crate::AppState;
+use crate::api::meetups::{ListQuery, MeetupDto, list_page, meetup_dto};
+use crate::flows::meetups::{self as flows, MeetupInput};
+use askama::Template;
+use axum::extract::{Path, Query, RawForm, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use moim_core::meetups as rules;
+use moim_store::meetups as store;
+use serde::Deserialize;
+use uuid::Uuid;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/meetups", get(list).post(create))
+        .route("/meetups/new", get(new_form))
+        .route("/meetups/mine", get(mine))
+        .route("/meetups/{id}", get(detail))
+        .route("/meetups/{id}/calendar.ics", get(ics))
+        .route("/meetups/{id}/apply", post(apply))
+        .route("/meetups/{id}/leave", post(leave))
+        .route("/meetups/{id}/attendance", post(attendance))
+        .route("/meetups/{id}/rating", post(rating))
+}
+
+macro_rules! user_or_return {
+    ($ctx:expr) => {
+        match require_user(&$ctx) {
+            Ok(u) => u.id,
+            Err(r) => return r,
+        }
+    };
+}
+
+macro_rules! ok_or_page {
+    ($ctx:expr, $e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(err) => return page_error(&$ctx, err.into()),
+        }
+    };
+}
+
+// --- find -----------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "meetups/list.html")]
+struct ListPage<'a> {
+    ctx: &'a PageCtx,
+    items: Vec<MeetupDto>,
+    next: Option<String>,
+    q: ListQuery,
+    /// The query string without the cursor, for the next page's URL.
+    base: String,
+    error: Option<String>,
+    themes: &'static [&'static str],
+    levels: &'static [&'static str],
+}
+
+#[derive(Template)]
+#[template(path = "meetups/_cards.html")]
+struct Cards<'a> {
+    ctx: &'a PageCtx,
+    items: Vec<MeetupDto>,
+    next: Option<String>,
+    base: String,
+}
+
+impl ListPage<'_> {
+    fn field(&self, name: &str) -> &Option<String> {
+        match name {
+            "from" => &self.q.from,
+            "to" => &self.q.to,
+            "time" => &self.q.time,
+            "distance" => &self.q.distance,
+            "theme" => &self.q.theme,
+            "region" => &self.q.region,
+            "level" => &self.q.level,
+            "near_lat" => &self.q.near_lat,
+            "near_lng" => &self.q.near_lng,
+            "within_km" => &self.q.within_km,
+            "include_closed" => &self.q.include_closed,
+            "sort" => &self.q.sort,
+            _ => &self.q.for_me,
+        }
+    }
+    /// Whether a multi-select filter has `v` checked.
+    fn on(&self, name: &str, v: &str) -> bool {
+        self.field(name)
+            .as_deref()
+            .is_some_and(|s| s.split(',').any(|p| p.trim() == v))
+    }
+    /// The raw value of a single-value filter.
+    fn value(&self, name: &str) -> &str {
+        self.field(name).as_deref().unwrap_or("")
+    }
+}
+
+/// A participant row as the detail page shows it.
+struct PView {
+    user_id: Uuid,
+    nickname: String,
+    status: String,
+    is_host: bool,
+    /// "", "yes" or "no" (before / after the sheet was submitted).
+    attended: &'static str,
+}
+
+/// Multi-select checkboxes arrive as repeated keys (`theme=park&theme=river`); the API takes
+/// them comma-separated.
+fn list_query(raw: &str) -> ListQuery {
+    let mut q = ListQuery::default();
+    let push = |slot: &mut Option<String>, v: &str| {
+        let s = slot.get_or_insert_with(String::new);
+        if !s.is_empty() {
+            s.push(',');
+        }
+        s.push_str(v);
+    };
+    for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
+        let v = v.as_ref();
+        match k.as_ref() {
+            "from" => q.from = Some(v.into()),
+            "to" => q.to = Some(v.into()),
+            "time" => push(&mut q.time, v),
+            "distance" => push(&mut q.distance, v),
+            "theme" => push(&mut q.theme, v),
+            "region" => push(&mut q.region, v),
+            "level" => push(&mut q.level, v),
+            "near_lat" => q.near_lat = Some(v.into()),
+            "near_lng" => q.near_lng = Some(v.into()),
+            "within_km" => q.within_km = Some(v.into()),
+            "include_closed" => q.include_closed = Some(v.into()),
+            "sort" => q.sort = Some(v.into()),
+            "for_me" => q.for_me = Some(v.into()),
+            "cursor" => q.cursor = Some(v.into()),
+            _ => {}
+        }
+    }
+    q
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Response {
+    let raw = raw.unwrap_or_default();
+    let q = list_query(&raw);
+    let base: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form_urlencoded::parse(raw.as_bytes()).filter(|(k, _)| k != "cursor"))
+        .finish();
+    let viewer = ctx.user.as_ref().map(|u| u.id);
+    let (items, next, error) = match list_page(&state, &q, viewer).await {
+        Ok((rows, next)) => (
+            rows.iter().map(|m| meetup_dto(m, None)).collect(),
+            next,
+            None,
+        ),
+        Err(e) if e.status.is_client_error() => {
+            let msg = match e.errors.first() {
+                Some(f) => crate::i18n::field_message(ctx.lang(), &f.field, &f.code),
+                None => crate::i18n::error_message(ctx.lang(), e.code),
+            };
+            (Vec::new(), None, Some(msg))
+        }
+        Err(e) => return page_error(&ctx, e),
+    };
+    if ctx.htmx && q.cursor.is_some() {
+        return render(
+            StatusCode::OK,
+            &Cards {
+                ctx: &ctx,
+                items,
+                next,
+                base,
+            },
+        );
+    }
+    render(
+        StatusCode::OK,
+        &ListPage {
+            ctx: &ctx,
+            items,
+            next,
+            q,
+            base,
+            error,
+            themes: rules::THEMES,
+            levels: rules::LEVELS,
+        },
+    )
+}
+
+// --- detail ---------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "meetups/detail.html")]
+struct DetailPage<'a> {
+    ctx: &'a PageCtx,
+    m: MeetupDto,
+    is_host: bool,
+    participants: Vec<PView>,
+    can_apply: bool,
+    attendance_open: bool,
+    can_rate: bool,
+    share_url: String,
+    image: Option<String>,
+    notice: Option<String>,
+    reasons: Vec<(i64, String)>,
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+const NOTICES: &[&str] = &[
+    "meetups.notice.joined",
+    "meetups.notice.waitlisted",
+    "meetups.notice.pending",
+    "meetups.notice.left",
+    "meetups.notice.attendance",
+    "meetups.notice.rated",
+    "meetups.notice.created",
+];
+
+async fn detail(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let Ok(id) = id.parse::<Uuid>() else {
+        return super::error_page(&ctx, StatusCode::NOT_FOUND);
+    };
+    let viewer = ctx.user.as_ref().map(|u| u.id);
+    let a = ok_or_page!(ctx, flows::access(&state, id, viewer).await);
+    let participants = ok_or_page!(ctx, store::participants(&state.db, id).await);
+    let now = moim_core::time::now_millis();
+    let m = meetup_dto(&a.meetup, a.me.as_ref().map(|p| p.status.clone()));
+    let attended = a.me.as_ref().is_some_and(|p| p.attended == Some(true));
+    let started = a.meetup.starts_at <= now;
+    let image = m.images.first().map(|i| state.config.url(&i.medium));
+    let reasons = (1..=10)
+        .map(|r| (r, ctx.t.s(&format!("meetups.reason.{r}")).to_owned()))
+        .collect();
+    render(
+        StatusCode::OK,
+        &DetailPage {
+            is_host: a.is_host(),
+            can_apply: !started && a.meetup.cancelled_at.is_none(),
+            attendance_open: a.is_host()
+                && a.meetup.attendance_at.is_none()
+                && now >= a.meetup.starts_at - rules::ATTENDANCE_OPENS,
+            can_rate: !a.is_host()
+                && attended
+                && started
+                && now <= a.meetup.starts_at + rules::RATING_WINDOW,
+            share_url: state.config.url(&format!("/meetups/{id}")),
+            image,
+            notice: ctx.notice(q.notice, NOTICES),
+            participants: participants
+                .into_iter()
+                .map(|p| PView {
+                    is_host: p.user_id == a.meetup.host_id,
+                    user_id: p.user_id,
+                    nickname: p.nickname,
+                    status: p.status,
+                    attended: match p.attended {
+                        Some(true) => "yes",
+                        Some(false) => "no",
+                        None => "",
+                    },
+                })
+                .collect(),
+            reasons,
+            m,
+            ctx: &ctx,
+        },
+    )
+}
+
+/// iCalendar (RFC 5545) for one meetup: add it to Google or Apple Calendar.
+async fn ics(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> Response {
+    let viewer = ctx.user.as_ref().map(|u| u.id);
+    let a = ok_or_page!(ctx, flows::access(&state, id, viewer).await);
+    let m = &a.meetup;
+    let fmt = |ms: i64| {
+        moim_core::time::timestamp(ms)
+            .strftime("%Y%m%dT%H%M%SZ")
+            .to_string()
+    };
+    // Two hours by default: a meetup has a start but no end.
+    let body = [
+        "BEGIN:VCALENDAR".to_owned(),
+        "VERSION:2.0".into(),
+        "PRODID:-//moim//meetups//EN".into(),
+        "BEGIN:VEVENT".into(),
+        format!("UID:meetup-{}@moim", m.id),
+        format!("DTSTAMP:{}", fmt(m.updated_at)),
+        format!("DTSTART:{}", fmt(m.starts_at)),
+        format!("DTEND:{}", fmt(m.starts_at + 2 * moim_core::time::HOUR)),
+        fold(&format!("SUMMARY:{}", ics_text(&m.title))),
+        fold(&format!("DESCRIPTION:{}", ics_text(&m.description))),
+        fold(&format!("LOCATION:{}", ics_text(&m.address))),
+        format!("GEO:{:.6};{:.6}", m.lat, m.lng),
+        fold(&format!(
+            "URL:{}",
+            state.config.url(&format!("/meetups/{}", m.id))
+        )),
+        if m.cancelled_at.is_some() {
+            "STATUS:CANCELLED".into()
+        } else {
+            "STATUS:CONFIRMED".into()
+        },
+        "END:VEVENT".into(),
+        "END:VCALENDAR".into(),
+    ]
+    .join("\r\n")
+        + "\r\n";
+    let mut res = body.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/calendar; charset=utf-8"),
+    );
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"meetup.ics\""),
+    );
+    res
+}
+
+/// RFC 5545 TEXT escaping.
+pub fn ics_text(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace("\r\n", "\\n")
+        .replace('\n', "\\n")
+}
+
+/// Folds a content line at 75 octets without splitting a UTF-8 character.
+pub fn fold(line: &str) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for c in line.chars() {
+        let w = c.len_utf8();
+        if n + w > 75 {
+            out.push_str("\r\n ");
+            n = 1;
+        }
+        out.push(c);
+        n += w;
+    }
+    out
+}
+
+// --- actions --------------------------------------------------------------------------------
+
+async fn apply(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> Response {
+    let uid = user_or_return!(ctx);
+    let out = ok_or_page!(ctx, flows::apply(&state, id, uid).await);
+    redirect(
+        &ctx,
+        &format!("/meetups/{id}?notice=meetups.notice.{}", out.as_str()),
+    )
+}
+
+async fn leave(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> Response {
+    let uid = user_or_return!(ctx);
+    ok_or_page!(ctx, flows::leave(&state, id, uid).await);
+    redirect(&ctx, &format!("/meetups/{id}?notice=meetups.notice.left"))
+}
+
+async fn attendance(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    RawForm(raw): RawForm,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let present: Vec<Uuid> = form_urlencoded::parse(&raw)
+        .filter(|(k, _)| k == "present")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    ok_or_page!(
+        ctx,
+        flows::submit_attendance(&state, id, uid, &present).await
+    );
+    redirect(
+        &ctx,
+        &format!("/meetups/{id}?notice=meetups.notice.attendance"),
+    )
+}
+
+#[derive(Deserialize)]
+struct RatingForm {
+    reason: String,
+}
+
+async fn rating(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    axum::Form(f): axum::Form<RatingForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let reason = f.reason.trim().parse::<i64>().unwrap_or(0);
+    ok_or_page!(ctx, flows::rate_host(&state, id, uid, reason).await);
+    redirect(&ctx, &format!("/meetups/{id}?notice=meetups.notice.rated"))
+}
+
+// --- host -----------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "meetups/form.html")]
+struct FormPage<'a> {
+    ctx: &'a PageCtx,
+    v: MeetupInput,
+    route_text: String,
+    capacity_text: String,
+    errors: FormErrors,
+    themes: &'static [&'static str],
+    levels: &'static [&'static str],
+}
+
+async fn new_form(ctx: PageCtx) -> Response {
+    user_or_return!(ctx);
+    render(
+        StatusCode::OK,
+        &FormPage {
+            ctx: &ctx,
+            v: MeetupInput {
+                capacity: Some(10),
+                ..MeetupInput::default()
+            },
+            route_text: String::new(),
+            capacity_text: "10".into(),
+            errors: FormErrors::default(),
+            themes: rules::THEMES,
+            levels: rules::LEVELS,
+        },
+    )
+}
+
+/// Route points typed or drawn as `lat,lng` per line.
+fn parse_route(text: &str) -> Option<Vec<(f64, f64)>> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (a, b) = l.split_once(',')?;
+            Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+async fn create(State(state): State<AppState>, ctx: PageCtx, RawForm(raw): RawForm) -> Response {
+    let uid = user_or_return!(ctx);
+    let mut v = MeetupInput::default();
+    let mut route_text = String::new();
+    let mut capacity_text = String::new();
+    let mut lat = String::new();
+    let mut lng = String::new();
+    for (k, val) in form_urlencoded::parse(&raw) {
+        let val = val.into_owned();
+        match k.as_ref() {
+            "title" => v.title = val,
+            "description" => v.description = val,
+            "date" => v.date = val,
+            "time" => v.time = val,
+            "address" => v.address = val,
+            "lat" => lat = val,
+            "lng" => lng = val,
+            "route" => route_text = val,
+            "pace" => v.pace = val,
+            "level" => v.level = val,
+            "theme" => v.theme = val,
+            "capacity" => capacity_text = val,
+            "waitlist" => v.waitlist = true,
+            "approval" => v.approval = true,
+            "image" if !val.trim().is_empty() => v.images.push(val),
+            "parking" => v.parking = val,
+            "baggage" => v.baggage = val,
+            "chat_link" => v.chat_link = val,
+            _ => {}
+        }
+    }
+    v.capacity = capacity_text.trim().parse().ok();
+    v.lat = lat.trim().parse().ok();
+    v.lng = lng.trim().parse().ok();
+    let route = parse_route(&route_text);
+    v.route = route.clone().unwrap_or_default();
+    let result = if route.is_none() {
+        Err(crate::error::ApiError::field(
+            "route",
+            "invalid_coordinates",
+        ))
+    } else {
+        flows::create(&state, uid, &v).await
+    };
+    match result {
+        Ok(m) => redirect(
+            &ctx,
+            &format!("/meetups/{}?notice=meetups.notice.created", m.id),
+        ),
+        Err(e) if e.status.is_client_error() => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &FormPage {
+                errors: FormErrors::from_api(&e, ctx.lang()),
+                ctx: &ctx,
+                v,
+                route_text,
+                capacity_text,
+                themes: rules::THEMES,
+                levels: rules::LEVELS,
+            },
+        ),
+        Err(e) => page_error(&ctx, e),
+    }
+}
+
+// --- mine -----------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "meetups/mine.html")]
+struct MinePage<'a> {
+    ctx: &'a PageCtx,
+    hosted: Vec<MeetupDto>,
+    joined: Vec<MeetupDto>,
+    attended: Vec<MeetupDto>,
+    score: i64,
+    reasons: Vec<(String, i64)>,
+}
+
+async fn mine(State(state): State<AppState>, ctx: PageCtx) -> Response {
+    let uid = user_or_return!(ctx);
+    let f = store::Filter {
+        viewer: Some(uid),
+        now: moim_core::time::now_millis(),
+        include_closed: true,
+        host: Some(uid),
+        ..store::Filter::default()
+    };
+    let hosted = ok_or_page!(
+        ctx,
+        store::list(&state.db, &f, store::Sort::Newest, None, 50).await
+    );
+    let joined = ok_or_page!(ctx, store::joined_by(&state.db, uid, false, 50).await);
+    let attended = ok_or_page!(ctx, store::joined_by(&state.db, uid, true, 50).await);
+    let manner = ok_or_page!(ctx, store::manner(&state.db, uid).await);
+    let dto = |v: Vec<store::Meetup>| -> Vec<MeetupDto> {
+        v.iter().map(|m| meetup_dto(m, None)).collect()
+    };
+    render(
+        StatusCode::OK,
+        &MinePage {
+            score: flows::manner_score(&manner),
+            reasons: manner
+                .reasons
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(i, n)| (ctx.t.s(&format!("meetups.reason.{}", i + 1)).to_owned(), *n))
+                .collect(),
+            hosted: dto(hosted),
+            joined: dto(joined),
+            attended: dto(attended),
+            ctx: &ctx,
+        },
+    )
+}
+
+pub const STRINGS: crate::i18n::Strings = &[
+    ("nav.meetups", "모임 찾기", "Meetups"),
+    (
+        "notify.meetup.updated.title",
+        "모임 정보가 바뀌었어요",
+        "A meetup changed",
+    ),
+    (
+        "notify.meetup.updated.body",
+        "[{title}] 일정이나 안내가 수정됐어요.",
+        "The host updated [{title}].",
+    ),
+    (
+        "notify.meetup.cancelled.title",
+        "모임이 취소됐어요",
+        "A meetup was cancelled",
+    ),
+    (
+        "notify.meetup.cancelled.body",
+        "[{title}] 모임이 취소됐어요.",
+        "[{title}] was cancelled.",
+    ),
+    (
+        "notify.meetup.applied.title",
+        "새 참가자",
+        "New participant",
+    ),
+    (
+        "notify.meetup.applied.body",
+        "[{title}]에 참가 신청이 들어왔어요.",
+        "Someone applied to [{title}].",
+    ),
+    (
+        "notify.meetup.pending.title",
+        "승인 요청",
+        "Application to approve",
+    ),
+    (
+        "notify.meetup.pending.body",
+        "[{title}] 참가 신청을 확인해 주세요.",
+        "Review a new application to [{title}].",
+    ),
+    (
+        "notify.meetup.promoted.title",
+        "참가가 확정됐어요",
+        "You're in",
+    ),
+    (
+        "notify.meetup.promoted.body",
+        "자리가 나서 [{title}] 참가가 확정됐어요.",
+        "A place opened up: you're in [{title}].",
+    ),
+    ("meetups.title", "모임 찾기", "Find meetups"),
+    ("meetups.host", "모임 열기", "Host a meetup"),
+    ("meetups.mine", "내 모임 활동", "My meetups"),
+    (
+        "meetups.empty",
+        "조건에 맞는 모임이 없어요.",
+        "No meetups match these filters.",
+    ),
+    ("meetups.filters", "필터", "Filters"),
+    ("meetups.apply_filters", "적용", "Apply"),
+    ("meetups.from", "시작일", "From"),
+    ("meetups.to", "종료일", "To"),
+    ("meetups.time", "시간대", "Time of day"),
+    ("meetups.distance", "거리", "Distance"),
+    ("meetups.region", "지역", "Region"),
+    ("meetups.theme", "테마", "Theme"),
+    ("meetups.level", "수준", "Level"),
+    (
+        "meetups.near",
+        "이 위치 근처 (위도, 경도)",
+        "Near (latitude, longitude)",
+    ),
+    ("meetups.within_km", "반경 km", "Within km"),
+    ("meetups.include_closed", "마감 포함", "Include closed"),
+    (
+        "meetups.for_me",
+        "내 선호 지역·거리",
+        "For me (my region and distance)",
+    ),
+    ("meetups.sort", "정렬", "Sort"),
+    ("meetups.sort.soonest", "가까운 일정순", "Soonest"),
+    ("meetups.sort.newest", "최신순", "Newest"),
+    ("meetups.sort.nearest", "가까운 거리순", "Nearest"),
+    ("meetups.more", "더 보기", "Load more"),
+    ("meetups.time.1", "00–04시", "00–04"),
+    ("meetups.time.2", "04–08시", "04–08"),
+    ("meetups.time.3", "08–12시", "08–12"),
+    ("meetups.time.4", "12–16시", "12–16"),
+    ("meetups.time.5", "16–20시", "16–20"),
+    ("meetups.time.6", "20–24시", "20–24"),
+    ("meetups.distance.1", "5km 미만", "Under 5 km"),
+    ("meetups.distance.2", "5–10km", "5–10 km"),
+    ("meetups.distance.3", "10–15km", "10–15 km"),
+    ("meetups.distance.4", "15km 이상", "15 km and more"),
+    ("meetups.region.1", "서울", "Seoul"),
+    ("meetups.region.2", "경기", "Gyeonggi"),
+    ("meetups.region.3", "인천", "Incheon"),
+    ("meetups.region.4", "강원", "Gangwon"),
+    (
+        "meetups.region.5",
+        "충청·대전·세종",
+        "Chungcheong, Daejeon, Sejong",
+    ),
+    ("meetups.region.6", "경북·대구", "Gyeongbuk, Daegu"),
+    (
+        "meetups.region.7",
+        "경남·부산·울산",
+        "Gyeongnam, Busan, Ulsan",
+    ),
+    ("meetups.region.8", "전라·광주", "Jeolla, Gwangju"),
+    ("meetups.region.9", "제주", "Jeju"),
+    ("meetups.theme.city", "도시", "City"),
+    ("meetups.theme.park", "공원", "Park"),
+    ("meetups.theme.track", "트랙", "Track"),
+    ("meetups.theme.river", "강변", "Riverside"),
+    ("meetups.theme.mountain", "산", "Mountain"),
+    ("meetups.theme.beach", "해변", "Beach"),
+    ("meetups.theme.study", "스터디", "Study"),
+    ("meetups.theme.games", "보드게임", "Games"),
+    ("meetups.theme.other", "기타", "Other"),
+    ("meetups.level.any", "누구나", "Anyone"),
+    ("meetups.level.beginner", "입문", "Beginner"),
+    ("meetups.level.intermediate", "중급", "Intermediate"),
+    ("meetups.level.advanced", "상급", "Advanced"),
+    ("meetups.status.open", "모집 중", "Open"),
+    ("meetups.status.closed", "모집 마감", "Closed"),
+    ("meetups.status.started", "시작됨", "Started"),
+    ("meetups.status.cancelled", "취소됨", "Cancelled"),
+    ("meetups.people", "명", "people"),
+    ("meetups.host_label", "모임장", "Host"),
+    ("meetups.when", "일시", "When"),
+    ("meetups.where", "장소", "Where"),
+    ("meetups.coordinates", "좌표", "Coordinates"),
+    ("meetups.route", "경로", "Route"),
+    (
+        "meetups.route_points",
+        "경로 좌표 (한 줄에 위도,경도)",
+        "Route points (one lat,lng per line)",
+    ),
+    ("meetups.pace", "페이스 (예: 6'00\")", "Pace (e.g. 6'00\")"),
+    (
+        "meetups.capacity",
+        "정원 (모임장 포함 2–20명)",
+        "Capacity (2–20 including you)",
+    ),
+    ("meetups.waitlist", "대기자 받기", "Keep a waitlist"),
+    ("meetups.approval", "승인 후 참가", "Approve applications"),
+    (
+        "meetups.images",
+        "사진 (업로드 URL, 최대 3장)",
+        "Photos (uploaded URLs, up to 3)",
+    ),
+    ("meetups.photo", "사진 올리기", "Add a photo"),
+    ("meetups.photo.uploading", "올리는 중…", "Uploading…"),
+    ("meetups.photo.done", "사진을 올렸어요.", "Photo added."),
+    (
+        "meetups.photo.failed",
+        "사진을 올리지 못했어요.",
+        "The photo could not be uploaded.",
+    ),
+    ("meetups.parking", "주차", "Parking"),
+    ("meetups.baggage", "짐 보관", "Baggage"),
+    ("meetups.chat_link", "오픈채팅 링크", "Open-chat link"),
+    ("meetups.description", "소개", "Description"),
+    (
+        "meetups.title_field",
+        "제목 (3–28자)",
+        "Title (3–28 characters)",
+    ),
+    ("meetups.date", "날짜", "Date"),
+    ("meetups.start_time", "시작 시간", "Start time"),
+    ("meetups.address", "주소", "Address"),
+    ("meetups.lat", "위도", "Latitude"),
+    ("meetups.lng", "경도", "Longitude"),
+    ("meetups.submit_host", "모임 열기", "Host it"),
+    ("meetups.apply", "참가 신청", "Apply"),
+    ("meetups.leave", "신청 취소", "Cancel my place"),
+    ("meetups.participants", "참가자", "Participants"),
+    ("meetups.waiting", "대기", "Waiting"),
+    ("meetups.pending", "승인 대기", "Awaiting approval"),
+    ("meetups.my.joined", "참가 확정", "You're in"),
+    ("meetups.my.waitlisted", "대기 중", "On the waitlist"),
+    ("meetups.my.pending", "승인 대기 중", "Awaiting approval"),
+    ("meetups.attendance", "출석 체크", "Attendance"),
+    (
+        "meetups.attendance_submit",
+        "출석 제출",
+        "Submit attendance",
+    ),
+    ("meetups.attended", "출석", "Attended"),
+    ("meetups.absent", "불참", "No-show"),
+    ("meetups.rate", "모임장 평가", "Rate the host"),
+    ("meetups.rate_submit", "평가 보내기", "Send rating"),
+    (
+        "meetups.calendar",
+        "캘린더에 추가 (iCal)",
+        "Add to calendar (iCal)",
+    ),
+    ("meetups.share", "공유 링크", "Share link"),
+    ("meetups.manner", "매너 점수", "Manner score"),
+    ("meetups.hosted", "내가 연 모임", "Hosted"),
+    ("meetups.joined", "참가한 모임", "Joined"),
+    ("meetups.attended_list", "출석한 모임", "Attended"),
+    ("meetups.none", "아직 없어요.", "Nothing yet."),
+    ("meetups.notice.joined", "참가가 확정됐어요.", "You're in."),
+    (
+        "meetups.notice.waitlisted",
+        "대기자로 등록됐어요. 자리가 나면 자동으로 참가돼요.",
+        "You're on the waitlist; a freed place goes to you automatically.",
+    ),
+    (
+        "meetups.notice.pending",
+        "신청했어요. 모임장이 승인하면 참가돼요.",
+        "Applied. You're in once the host approves.",
+    ),
+    (
+        "meetups.notice.left",
+        "신청을 취소했어요.",
+        "Your place is cancelled.",
+    ),
+    (
+        "meetups.notice.attendance",
+        "출석을 제출했어요.",
+        "Attendance submitted.",
+    ),
+    (
+        "meetups.notice.rated",
+        "평가해 주셔서 고마워요.",
+        "Thanks for rating.",
+    ),
+    (
+        "meetups.notice.created",
+        "모임을 열었어요.",
+        "Your meetup is live.",
+    ),
+    (
+        "meetups.reason.1",
+        "진행한 코스가 만족스러웠어요!",
+        "The route was great!",
+    ),
+    (
+        "meetups.reason.2",
+        "사람들을 잘 이끌어줬어요!",
+        "Led the group well!",
+    ),
+    (
+        "meetups.reason.3",
+        "궁금한 점에 대해 빠르게 답해줬어요!",
+        "Answered questions quickly!",
+    ),
+    (
+        "meetups.reason.4",
+        "짐을 보관해줘서 편했어요!",
+        "Kept our bags safe!",
+    ),
+    (
+        "meetups.reason.5",
+        "시간 약속을 잘 지켰어요!",
+        "Was on time!",
+    ),
+    (
+        "meetups.reason.6",
+        "진행한 코스가 아쉬웠어요.",
+        "The route was disappointing.",
+    ),
+    (
+        "meetups.reason.7",
+        "참가자에게 불친절했어요.",
+        "Was unfriendly to participants.",
+    ),
+    ("meetups.reason.8", "응답이 늦었어요.", "Answered slowly."),
+    (
+        "meetups.reason.9",
+        "변경사항을 안내해주지 않았어요.",
+        "Didn't announce changes.",
+    ),
+    (
+        "meetups.reason.10",
+        "시간 약속을 잘 안 지켰어요.",
+        "Wasn't on time.",
+    ),
+];

@@ -1,0 +1,846 @@
+//! Meetups over HTTP: hosting rules, applying with capacity enforced by the database (100
+//! concurrent applications), waitlist promotion, approval, attendance, host ratings, the manner
+//! score and the filtered list (with hostile input in every filter).
+
+use moim_testkit::{Client, TestApp, json};
+use serde_json::Value;
+
+/// A date and time `hours` from now in Asia/Seoul, as the API takes them.
+fn local_in(hours: i64) -> (String, String) {
+    let z = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs(hours * 3600))
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Seoul").unwrap());
+    (z.date().to_string(), z.strftime("%H:%M").to_string())
+}
+
+pub fn body(title: &str, hours: i64, capacity: i64) -> Value {
+    let (date, time) = local_in(hours);
+    json!({
+        "title": title, "description": "한강 따라 5km", "date": date, "time": time,
+        "address": "서울 마포구 망원한강공원", "route": [[37.5550, 126.8950], [37.5600, 126.9000], [37.5650, 126.9050]],
+        "pace": "6'00\"", "level": "beginner", "theme": "river", "capacity": capacity,
+        "parking": "공영주차장", "baggage": "편의점 앞", "chat_link": "https://open.kakao.com/o/abc"
+    })
+}
+
+pub async fn host(c: &Client, b: Value) -> String {
+    let r = c.post("/api/v1/meetups", b).await;
+    assert_eq!(r.status, 201, "host: {}", r.text);
+    r.json["id"].as_str().unwrap().to_owned()
+}
+
+/// Moves a meetup's start (tests cannot wait for the clock).
+pub async fn set_start(app: &TestApp, id: &str, starts_at: i64) {
+    let id: uuid::Uuid = id.parse().unwrap();
+    match &app.db {
+        moim_store::Db::Sqlite(p) => {
+            moim_store::sqlx::query("UPDATE meetups SET starts_at = $1 WHERE id = $2")
+                .bind(starts_at)
+                .bind(id)
+                .execute(p)
+                .await
+                .unwrap();
+        }
+        moim_store::Db::Postgres(p) => {
+            moim_store::sqlx::query("UPDATE meetups SET starts_at = $1 WHERE id = $2")
+                .bind(starts_at)
+                .bind(id)
+                .execute(p)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn hosting_rules_and_field_errors() {
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    // Too soon: under 6 hours.
+    let r = h.post("/api/v1/meetups", body("곧 시작", 5, 10)).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json["errors"][0]["field"], "date");
+    assert_eq!(r.json["errors"][0]["code"], "too_soon");
+    // Every bad field at once.
+    let mut b = body("ab", 24, 21);
+    b["theme"] = json!("moon");
+    b["pace"] = json!("fast");
+    b["parking"] = json!("p".repeat(41));
+    b["images"] = json!(["a", "b", "c", "d"]);
+    let r = h.post("/api/v1/meetups", b).await;
+    assert_eq!(r.status, 422);
+    let fields: Vec<&str> = r.json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for f in ["title", "capacity", "theme", "pace", "parking", "images"] {
+        assert!(fields.contains(&f), "{f} missing in {fields:?}");
+    }
+    // Images must be our own uploads.
+    let mut b = body("한강 저녁 러닝", 24, 10);
+    b["images"] = json!([format!("/media/{}/w758", "a".repeat(64))]);
+    let r = h.post("/api/v1/meetups", b.clone()).await;
+    assert_eq!(r.json["errors"][0]["code"], "unknown_image", "{}", r.text);
+    let up = super::media::upload_photo(&h).await;
+    b["images"] = json!([up["url_medium"]]);
+    let r = h.post("/api/v1/meetups", b).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let small = r.json["images"][0]["small"].as_str().unwrap().to_owned();
+    assert_eq!(h.get(&small).await.status, 200);
+    let r = h
+        .post("/api/v1/meetups", body("한강 저녁 러닝", 24, 10))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["participant_count"], 1);
+    assert_eq!(r.json["region"], 1);
+    assert_eq!(r.json["status"], "open");
+    let d = r.json["distance_m"].as_i64().unwrap();
+    assert!((1_300..1_500).contains(&d), "route length {d}");
+    assert_eq!(r.json["route"].as_array().unwrap().len(), 3);
+    let id = r.json["id"].as_str().unwrap();
+    // Only the host edits; the host cannot leave.
+    let (other, _) = app.quick_user("other").await;
+    let r = other
+        .patch(&format!("/api/v1/meetups/{id}"), body("남의 모임", 24, 10))
+        .await;
+    assert_eq!(r.code(), "host_only");
+    let r = h
+        .patch(
+            &format!("/api/v1/meetups/{id}"),
+            body("한강 밤 러닝", 30, 12),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["title"], "한강 밤 러닝");
+    assert_eq!(r.json["capacity"], 12);
+    let r = h
+        .delete(&format!("/api/v1/meetups/{id}/participation"))
+        .await;
+    assert_eq!(r.code(), "host_cannot_leave");
+    // After the start: no edits, no applying or cancelling.
+    set_start(&app, id, moim_core::time::now_millis() - 1000).await;
+    let r = h
+        .patch(&format!("/api/v1/meetups/{id}"), body("늦은 수정", 30, 12))
+        .await;
+    assert_eq!(r.code(), "meetup_started");
+    let r = other
+        .post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+        .await;
+    assert_eq!(r.code(), "meetup_closed");
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_applications_fill_exactly_nine_places() {
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    let id = host(&h, body("동시 신청 테스트", 24, 10)).await;
+    let mut users = Vec::new();
+    for i in 0..100 {
+        users.push(app.quick_user(&format!("runner{i}")).await.0);
+    }
+    let tasks: Vec<_> = users
+        .iter()
+        .cloned()
+        .map(|c| {
+            let path = format!("/api/v1/meetups/{id}/participation");
+            tokio::spawn(async move { c.post(&path, json!({})).await })
+        })
+        .collect();
+    let mut joined = 0;
+    let mut full = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        match (r.status.as_u16(), r.code()) {
+            (200, _) if r.json["outcome"] == "joined" => joined += 1,
+            (409, "meetup_full") => full += 1,
+            other => panic!("unexpected {other:?}: {}", r.text),
+        }
+    }
+    assert_eq!((joined, full), (9, 91), "on {}", app.backend());
+    let m = h.get(&format!("/api/v1/meetups/{id}")).await;
+    assert_eq!(m.json["participant_count"], 10);
+    let ps = h.get(&format!("/api/v1/meetups/{id}/participants")).await;
+    assert_eq!(
+        ps.json
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["status"] == "joined")
+            .count(),
+        10
+    );
+}
+
+#[tokio::test]
+async fn with_a_waitlist_the_rest_wait_and_each_cancellation_promotes_one() {
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    let mut b = body("대기열 테스트", 24, 10);
+    b["waitlist"] = json!(true);
+    let id = host(&h, b).await;
+    let mut users = Vec::new();
+    for i in 0..100 {
+        users.push(app.quick_user(&format!("w{i}")).await);
+    }
+    let tasks: Vec<_> = users
+        .iter()
+        .map(|(c, u)| {
+            let c = c.clone();
+            let u = *u;
+            let path = format!("/api/v1/meetups/{id}/participation");
+            tokio::spawn(async move { (u, c.post(&path, json!({})).await) })
+        })
+        .collect();
+    let mut joined = Vec::new();
+    let mut waiting = 0;
+    for t in tasks {
+        let (u, r) = t.await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.text);
+        match r.json["outcome"].as_str().unwrap() {
+            "joined" => joined.push(u),
+            "waitlisted" => waiting += 1,
+            o => panic!("unexpected {o}"),
+        }
+    }
+    assert_eq!((joined.len(), waiting), (9, 91), "on {}", app.backend());
+    // The first in line, as the server ordered them.
+    let ps = h.get(&format!("/api/v1/meetups/{id}/participants")).await;
+    let line: Vec<String> = ps
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] == "waitlisted")
+        .map(|p| p["user_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(line.len(), 91);
+    // Two joined people cancel at the same moment: exactly two promotions, in order.
+    let leavers: Vec<_> = users
+        .iter()
+        .filter(|(_, u)| joined[..2].contains(u))
+        .map(|(c, _)| c.clone())
+        .collect();
+    let tasks: Vec<_> = leavers
+        .into_iter()
+        .map(|c| {
+            let path = format!("/api/v1/meetups/{id}/participation");
+            tokio::spawn(async move { c.delete(&path).await })
+        })
+        .collect();
+    let mut promoted = Vec::new();
+    for t in tasks {
+        let r = t.await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.text);
+        promoted.push(r.json["promoted"].as_str().unwrap().to_owned());
+    }
+    promoted.sort();
+    let mut expect = line[..2].to_vec();
+    expect.sort();
+    assert_eq!(promoted, expect);
+    let m = h.get(&format!("/api/v1/meetups/{id}")).await;
+    assert_eq!(m.json["participant_count"], 10);
+    let ps = h.get(&format!("/api/v1/meetups/{id}/participants")).await;
+    let rows = ps.json.as_array().unwrap();
+    assert_eq!(rows.iter().filter(|p| p["status"] == "joined").count(), 10);
+    assert_eq!(
+        rows.iter().filter(|p| p["status"] == "waitlisted").count(),
+        89
+    );
+    // The promoted people are told so; the host heard about the applications.
+    for id in &expect {
+        let (c, _) = users.iter().find(|(_, u)| u.to_string() == *id).unwrap();
+        let n = c.get("/api/v1/notifications").await;
+        assert!(n.text.contains("meetup.promoted"), "{}", n.text);
+    }
+    let n = h.get("/api/v1/notifications?limit=100").await;
+    assert!(n.text.contains("meetup.applied"), "{}", n.text);
+    // A waitlisted person leaving promotes nobody.
+    let (third, _) = users
+        .iter()
+        .find(|(_, u)| u.to_string() == line[2])
+        .unwrap();
+    let r = third
+        .delete(&format!("/api/v1/meetups/{id}/participation"))
+        .await;
+    assert!(r.json["promoted"].is_null(), "{}", r.text);
+    assert_eq!(
+        h.get(&format!("/api/v1/meetups/{id}")).await.json["participant_count"],
+        10
+    );
+}
+
+#[tokio::test]
+async fn approval_mode_attendance_rating_and_manner_score() {
+    let app = TestApp::with_config(|c| c.meetup_min_lead = std::time::Duration::ZERO).await;
+    let (h, host_id) = app.quick_user("host").await;
+    let (a, a_id) = app.quick_user("alice").await;
+    let (b, b_id) = app.quick_user("bob").await;
+    let (c, c_id) = app.quick_user("carol").await;
+    let (d, d_id) = app.quick_user("dave").await;
+    let mut mb = body("승인제 모임", 2, 4);
+    mb["approval"] = json!(true);
+    let id = host(&h, mb).await;
+    for u in [&a, &b, &c, &d] {
+        let r = u
+            .post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+            .await;
+        assert_eq!(r.json["outcome"], "pending", "{}", r.text);
+    }
+    assert_eq!(
+        h.get(&format!("/api/v1/meetups/{id}")).await.json["participant_count"],
+        1
+    );
+    assert_eq!(
+        a.post(
+            &format!("/api/v1/meetups/{id}/participants/{b_id}/approve"),
+            json!({})
+        )
+        .await
+        .code(),
+        "host_only"
+    );
+    for u in [a_id, b_id, c_id] {
+        let r = h
+            .post(
+                &format!("/api/v1/meetups/{id}/participants/{u}/approve"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.text);
+    }
+    // Capacity 4 with the host: dave cannot be approved.
+    assert_eq!(
+        h.post(
+            &format!("/api/v1/meetups/{id}/participants/{d_id}/approve"),
+            json!({})
+        )
+        .await
+        .code(),
+        "meetup_full"
+    );
+
+    // Attendance opens 30 minutes before the start.
+    let r = h
+        .put(
+            &format!("/api/v1/meetups/{id}/attendance"),
+            json!({"present": [a_id]}),
+        )
+        .await;
+    assert_eq!(r.code(), "attendance_not_open");
+    let now = moim_core::time::now_millis();
+    set_start(&app, &id, now + 20 * 60 * 1000).await;
+    assert_eq!(
+        a.put(
+            &format!("/api/v1/meetups/{id}/attendance"),
+            json!({"present": [a_id]})
+        )
+        .await
+        .code(),
+        "host_only"
+    );
+    // Dave (pending) and the host are not on the sheet, whatever the host sends.
+    let r = h
+        .put(
+            &format!("/api/v1/meetups/{id}/attendance"),
+            json!({"present": [a_id, b_id, host_id, d_id]}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = h
+        .put(
+            &format!("/api/v1/meetups/{id}/attendance"),
+            json!({"present": [c_id]}),
+        )
+        .await;
+    assert_eq!(r.code(), "attendance_submitted");
+    let ps = h.get(&format!("/api/v1/meetups/{id}/participants")).await;
+    let by = |u: uuid::Uuid| {
+        ps.json
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["user_id"] == u.to_string())
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by(a_id)["attended"], true);
+    assert_eq!(by(b_id)["attended"], true);
+    assert_eq!(by(c_id)["attended"], false);
+    assert!(by(host_id)["attended"].is_null());
+    assert!(by(d_id)["attended"].is_null());
+    // Nobody rates before the start.
+    assert_eq!(
+        a.post(
+            &format!("/api/v1/meetups/{id}/rating"),
+            json!({"reason": 1})
+        )
+        .await
+        .code(),
+        "rating_not_open"
+    );
+
+    let before = h.get(&format!("/api/v1/users/{host_id}/manner")).await;
+    assert_eq!(before.json["score"], 50);
+    set_start(&app, &id, now - 60 * 60 * 1000).await;
+    assert_eq!(
+        h.post(
+            &format!("/api/v1/meetups/{id}/rating"),
+            json!({"reason": 1})
+        )
+        .await
+        .code(),
+        "host_cannot_rate"
+    );
+    assert_eq!(
+        c.post(
+            &format!("/api/v1/meetups/{id}/rating"),
+            json!({"reason": 1})
+        )
+        .await
+        .code(),
+        "not_an_attendee"
+    );
+    assert_eq!(
+        d.post(
+            &format!("/api/v1/meetups/{id}/rating"),
+            json!({"reason": 1})
+        )
+        .await
+        .code(),
+        "not_an_attendee"
+    );
+    let r = a
+        .post(
+            &format!("/api/v1/meetups/{id}/rating"),
+            json!({"reason": 11}),
+        )
+        .await;
+    assert_eq!(r.json["errors"][0]["field"], "reason");
+    let r = a
+        .post(
+            &format!("/api/v1/meetups/{id}/rating"),
+            json!({"reason": 2}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(
+        a.post(
+            &format!("/api/v1/meetups/{id}/rating"),
+            json!({"reason": 7})
+        )
+        .await
+        .code(),
+        "already_rated"
+    );
+    let after = h.get(&format!("/api/v1/users/{host_id}/manner")).await;
+    assert_eq!(after.json["score"], 51);
+    assert_eq!(after.json["reasons"][1], 1);
+    assert_eq!(after.json["good"], 1);
+    // Attending counts for the attendee; a no-show gets nothing.
+    assert_eq!(
+        a.get(&format!("/api/v1/users/{a_id}/manner")).await.json["score"],
+        51
+    );
+    assert_eq!(
+        a.get(&format!("/api/v1/users/{c_id}/manner")).await.json["score"],
+        50
+    );
+    // The rating window closes 7 days after the start.
+    set_start(&app, &id, now - 8 * 24 * 3600 * 1000).await;
+    assert_eq!(
+        b.post(
+            &format!("/api/v1/meetups/{id}/rating"),
+            json!({"reason": 6})
+        )
+        .await
+        .code(),
+        "rating_closed"
+    );
+    assert_eq!(
+        h.get(&format!("/api/v1/users/{host_id}/manner")).await.json["score"],
+        51
+    );
+    // The user's pages: hosted, joined, attended.
+    let hosted = a
+        .get(&format!("/api/v1/users/{host_id}/meetups?kind=hosted"))
+        .await;
+    assert_eq!(hosted.json.as_array().unwrap().len(), 1, "{}", hosted.text);
+    assert_eq!(
+        a.get(&format!("/api/v1/users/{a_id}/meetups?kind=attended"))
+            .await
+            .json
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        a.get(&format!("/api/v1/users/{c_id}/meetups?kind=joined"))
+            .await
+            .json
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        a.get(&format!("/api/v1/users/{c_id}/meetups?kind=attended"))
+            .await
+            .json
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        a.get(&format!("/api/v1/users/{d_id}/meetups?kind=joined"))
+            .await
+            .json
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn members_only_meetups_stay_inside_their_group() {
+    let app = super::app().await;
+    let owner = app.user("o@x.io", "owner").await;
+    let outsider = app.user("x@x.io", "outsider").await;
+    let g = super::make_group(&owner, "러닝 크루", 10, "invite").await;
+    let mut b = body("크루 전용 러닝", 24, 5);
+    b["group_id"] = json!(g);
+    b["is_public"] = json!(false);
+    let id = host(&owner, b.clone()).await;
+    assert_eq!(
+        outsider.get(&format!("/api/v1/meetups/{id}")).await.status,
+        404
+    );
+    assert_eq!(
+        app.client()
+            .get(&format!("/api/v1/meetups/{id}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        outsider
+            .post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+            .await
+            .status,
+        404
+    );
+    let list = outsider.get("/api/v1/meetups?include_closed=true").await;
+    assert_eq!(
+        list.json["items"].as_array().unwrap().len(),
+        0,
+        "{}",
+        list.text
+    );
+    let list = owner.get(&format!("/api/v1/meetups?group={g}")).await;
+    assert_eq!(
+        list.json["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        list.text
+    );
+    // Outsiders cannot host inside the group.
+    assert_eq!(outsider.post("/api/v1/meetups", b).await.status, 404);
+}
+
+#[tokio::test]
+async fn filters_combine_sort_and_page() {
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    // 06:00 and 19:00 local, river/park, Seoul/Busan, short and long routes.
+    let mk = |title: &str, hours: i64, theme: &str, addr: &str, route: Value, level: &str| {
+        let mut b = body(title, hours, 10);
+        b["theme"] = json!(theme);
+        b["address"] = json!(addr);
+        b["route"] = route;
+        b["level"] = json!(level);
+        b
+    };
+    let short = json!([[37.5550, 126.8950], [37.5650, 126.9050]]); // ~1.4 km
+    let long = json!([[37.50, 127.00], [37.62, 127.00]]); // ~13.3 km
+    let busan = json!([[35.1587, 129.1604], [35.1600, 129.1700]]);
+    let a = host(
+        &h,
+        mk(
+            "서울 강변 짧게",
+            30,
+            "river",
+            "서울 마포구",
+            short.clone(),
+            "beginner",
+        ),
+    )
+    .await;
+    let b = host(
+        &h,
+        mk(
+            "서울 공원 길게",
+            54,
+            "park",
+            "서울 강남구",
+            long,
+            "advanced",
+        ),
+    )
+    .await;
+    let c = host(
+        &h,
+        mk("부산 해변 러닝", 78, "beach", "부산 해운대구", busan, "any"),
+    )
+    .await;
+    let ids = |r: &moim_testkit::Reply| -> Vec<String> {
+        r.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = h.get("/api/v1/meetups").await;
+    assert_eq!(
+        ids(&all),
+        vec![a.clone(), b.clone(), c.clone()],
+        "soonest first: {}",
+        all.text
+    );
+    assert_eq!(
+        ids(&h.get("/api/v1/meetups?sort=newest").await),
+        vec![c.clone(), b.clone(), a.clone()]
+    );
+    assert_eq!(
+        ids(&h.get("/api/v1/meetups?region=1").await),
+        vec![a.clone(), b.clone()]
+    );
+    assert_eq!(ids(&h.get("/api/v1/meetups?region=7,1").await).len(), 3);
+    assert_eq!(
+        ids(&h.get("/api/v1/meetups?theme=park,beach").await),
+        vec![b.clone(), c.clone()]
+    );
+    assert_eq!(
+        ids(&h.get("/api/v1/meetups?distance=3").await),
+        vec![b.clone()]
+    );
+    assert_eq!(
+        ids(&h
+            .get("/api/v1/meetups?distance=1&region=1&theme=river&level=beginner")
+            .await),
+        vec![a.clone()]
+    );
+    // Near a point within N km, nearest first.
+    let near = h
+        .get("/api/v1/meetups?near_lat=35.16&near_lng=129.16&within_km=10")
+        .await;
+    assert_eq!(ids(&near), vec![c.clone()]);
+    let near = h
+        .get("/api/v1/meetups?near_lat=37.556&near_lng=126.896&within_km=50&sort=nearest")
+        .await;
+    assert_eq!(ids(&near), vec![a.clone(), b.clone()], "{}", near.text);
+    // 4 filters + near-point together.
+    let r = h.get("/api/v1/meetups?region=1&theme=river,park&distance=1,2&level=beginner,any&near_lat=37.556&near_lng=126.896&within_km=5").await;
+    assert_eq!(ids(&r), vec![a.clone()]);
+    // Time-of-day slots follow the local start hour.
+    let slot = all.json["items"][0]["time_slot"].as_i64().unwrap();
+    assert!(ids(&h.get(&format!("/api/v1/meetups?time={slot}")).await).contains(&a));
+    let other_slot = if slot == 1 { 2 } else { 1 };
+    assert!(!ids(&h.get(&format!("/api/v1/meetups?time={other_slot}")).await).contains(&a));
+    // Date range.
+    let (d_from, _) = local_in(54);
+    let r = h
+        .get(&format!("/api/v1/meetups?from={d_from}&to={d_from}"))
+        .await;
+    assert_eq!(ids(&r), vec![b.clone()]);
+    // Pages of one: the cursor walks the whole list once.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let r = h
+            .get(&format!("/api/v1/meetups?limit=1&cursor={cursor}"))
+            .await;
+        seen.extend(ids(&r));
+        match r.json["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![a.clone(), b.clone(), c.clone()]);
+    // Closed ones (under 4 h) appear only with include_closed.
+    set_start(&app, &a, moim_core::time::now_millis() + 3600 * 1000).await;
+    assert!(!ids(&h.get("/api/v1/meetups").await).contains(&a));
+    assert!(ids(&h.get("/api/v1/meetups?include_closed=true").await).contains(&a));
+    // For me: my region and distance band.
+    let r = h
+        .put(
+            "/api/v1/me/meetup-preferences",
+            json!({"region": 7, "distance_band": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        ids(&h.get("/api/v1/meetups?for_me=true").await),
+        vec![c.clone()]
+    );
+    assert_eq!(
+        app.client().get("/api/v1/meetups?for_me=true").await.status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn hostile_input_in_every_filter_is_refused_or_harmless() {
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    let id = host(&h, body("평범한 모임", 24, 10)).await;
+    let evil = [
+        "'",
+        "\"",
+        "' OR '1'='1",
+        "1; DROP TABLE meetups; --",
+        "/* x */",
+        "1) OR (1=1",
+        "river' --",
+        "%27%20OR%201=1",
+    ];
+    let params = [
+        "from",
+        "to",
+        "time",
+        "distance",
+        "theme",
+        "region",
+        "level",
+        "near_lat",
+        "near_lng",
+        "within_km",
+        "include_closed",
+        "sort",
+        "for_me",
+        "group",
+        "cursor",
+        "limit",
+    ];
+    for p in params {
+        for e in evil {
+            let q: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair(p, e)
+                .finish();
+            let r = h.get(&format!("/api/v1/meetups?{q}")).await;
+            super::assert_clean(&r);
+            assert!(
+                r.status.is_client_error(),
+                "{p}={e:?} gave {}: {}",
+                r.status,
+                r.text
+            );
+        }
+    }
+    // Still there, table intact.
+    let r = h.get("/api/v1/meetups").await;
+    assert_eq!(r.json["items"][0]["id"], id.as_str());
+}
+
+#[tokio::test]
+async fn pages_share_card_and_ical() {
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    let mut b = body("공유; 테스트, 모임", 24, 10);
+    b["description"] = json!("첫 줄\n둘째 줄 <b>굵게</b>");
+    let id = host(&h, b).await;
+    // Signed out, Korean by default: the detail page carries the Open Graph card, escaped.
+    let page = app.client().get(&format!("/meetups/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.text
+            .contains("<meta property=\"og:title\" content=\"공유; 테스트, 모임\">"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("og:url"));
+    assert!(!page.text.contains("<b>굵게</b>"), "user text is escaped");
+    assert!(page.text.contains("참가자"));
+    // English on request.
+    let c = app.client();
+    c.set_cookie("moim_lang", "en");
+    let en = c.get(&format!("/meetups/{id}")).await;
+    assert!(en.text.contains("Participants"), "{}", en.text);
+    // iCal: escaped text, UTC start, one event.
+    let ics = app
+        .client()
+        .get(&format!("/meetups/{id}/calendar.ics"))
+        .await;
+    assert_eq!(ics.status, 200);
+    assert!(
+        ics.header("content-type")
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    assert!(
+        ics.text.contains("SUMMARY:공유\\; 테스트\\, 모임\r\n"),
+        "{}",
+        ics.text
+    );
+    assert!(
+        ics.text.contains("DESCRIPTION:첫 줄\\n둘째 줄"),
+        "{}",
+        ics.text
+    );
+    assert!(
+        ics.text
+            .lines()
+            .any(|l| l.starts_with("DTSTART:") && l.ends_with('Z'))
+    );
+    assert_eq!(ics.text.matches("BEGIN:VEVENT").count(), 1);
+    // The list page and its htmx next-page fragment.
+    for i in 0..3 {
+        host(&h, body(&format!("목록 모임 {i}"), 30 + i, 10)).await;
+    }
+    let list = app.client().get("/meetups").await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.text.matches("data-testid=\"meetup-card\"").count(), 4);
+    let api = app.client().get("/api/v1/meetups?limit=2").await;
+    let cursor = api.json["next_cursor"].as_str().unwrap().to_owned();
+    let req = axum::http::Request::builder()
+        .uri(format!("/meetups?cursor={cursor}"))
+        .header("hx-request", "true")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let frag = app.client().send(req).await;
+    assert!(!frag.text.contains("<html"), "a fragment, not a page");
+    assert_eq!(
+        frag.text.matches("data-testid=\"meetup-card\"").count(),
+        2,
+        "{}",
+        frag.text
+    );
+    // Bad filters on the page: a readable message, not an error page.
+    let bad = app.client().get("/meetups?time=9").await;
+    assert_eq!(bad.status, 200);
+    assert!(bad.text.contains("role=\"alert\""));
+    // The host form re-renders with field messages next to the fields.
+    assert_eq!(h.get("/meetups/new").await.status, 200);
+    let r = h
+        .form(
+            "/meetups",
+            &[
+                ("title", "ab"),
+                ("date", "2020-01-01"),
+                ("time", "07:00"),
+                ("address", "서울"),
+                ("route", "37.5,127.0"),
+                ("theme", "river"),
+                ("capacity", "99"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("id=\"title-error\""), "{}", r.text);
+    assert!(r.text.contains("aria-invalid=\"true\""));
+}
