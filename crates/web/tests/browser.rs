@@ -985,6 +985,8 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
     v.shot("shared").await;
     v.close().await;
     a.close().await;
+}
+
 /// Moves a meetup's start (the browser cannot wait for the clock).
 async fn move_start(app: &TestApp, id: &str, starts_at: i64) {
     let id: uuid::Uuid = id.parse().expect("meetup id");
