@@ -1154,9 +1154,10 @@ async fn host_find_apply_attend_rate(driver: &Driver, vp: Viewport) {
     g.click("[data-testid=show-map]").await;
     g.find("#meetups-map path.leaflet-interactive").await;
     assert_eq!(
-        g.js("return document.getElementById('meetup-list').hidden")
+        g.js("return document.querySelector('[data-testid=meetup-card]').getClientRects().length")
             .await,
-        json!(true)
+        json!(0),
+        "the cards are out of sight while the map shows"
     );
     g.shot("meetups-map").await;
     g.click("[data-testid=show-list]").await;

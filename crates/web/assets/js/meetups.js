@@ -106,7 +106,9 @@
       dot(here, true).addTo(dmap).bindTooltip(detail.getAttribute("data-title") || "");
       if (route.length > 1) {
         var line = L.polyline(route, { color: "#2d6a4f", weight: 4 }).addTo(dmap);
-        dmap.fitBounds(line.getBounds().extend(here), { padding: [24, 24] });
+        dot(route[route.length - 1], false).addTo(dmap);
+        // Extra room at the bottom for the attribution (and the note when tiles fail).
+        dmap.fitBounds(line.getBounds().extend(here), { paddingTopLeft: [24, 24], paddingBottomRight: [24, 56] });
       } else {
         dmap.setView(here, 15);
       }
@@ -144,7 +146,7 @@
       var start = draw();
       var lat = parseFloat((document.getElementById("lat") || {}).value);
       var lng = parseFloat((document.getElementById("lng") || {}).value);
-      if (start.length > 1) emap.fitBounds(L.latLngBounds(start), { padding: [24, 24] });
+      if (start.length > 1) emap.fitBounds(L.latLngBounds(start), { paddingTopLeft: [24, 24], paddingBottomRight: [24, 56] });
       else if (start.length === 1) emap.setView(start[0], 15);
       else if (isFinite(lat) && isFinite(lng)) emap.setView([lat, lng], 15);
       else emap.setView(SEOUL, 13);
@@ -189,7 +191,7 @@
         dot(p, true).addTo(markers).bindPopup(a);
       }
       lmap.invalidateSize();
-      if (markers.getLayers().length) lmap.fitBounds(markers.getBounds(), { padding: [32, 32], maxZoom: 15 });
+      if (markers.getLayers().length) lmap.fitBounds(markers.getBounds(), { paddingTopLeft: [32, 32], paddingBottomRight: [32, 64], maxZoom: 15 });
       else lmap.setView(SEOUL, 11);
     };
     showList.addEventListener("click", function () { show(false); });
