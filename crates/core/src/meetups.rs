@@ -27,6 +27,33 @@ pub const THEMES: &[&str] = &[
 ];
 pub const LEVELS: &[&str] = &["any", "beginner", "intermediate", "advanced"];
 
+/// A meetup has a start but no end: it is taken to last this long (iCal, the after reminder).
+pub const ASSUMED_DURATION: Millis = 2 * HOUR;
+/// The "how was it?" reminder goes this long after the (assumed) end.
+pub const AFTER_END: Millis = HOUR;
+/// The "starting soon" reminder goes this long before the start (when attendance opens).
+pub const BEFORE_START: Millis = 30 * MINUTE;
+
+/// When the D-day reminder goes: 08:00 local time on the day of the start. A meetup starting
+/// before 09:00 would get it too late to be useful, so it gets it at 20:00 local time the
+/// evening before instead. Computed in the meetup's zone (DST-correct).
+pub fn d_day_at(starts_at: Millis, tz: &str) -> Millis {
+    let zone = crate::time::zone(tz);
+    let start = crate::time::timestamp(starts_at).to_zoned(zone.clone());
+    let at = |date: jiff::civil::Date, hour: i8| {
+        date.at(hour, 0, 0, 0)
+            .to_zoned(zone.clone())
+            .map(|z| z.timestamp().as_millisecond())
+            .unwrap_or(starts_at - 12 * HOUR)
+    };
+    let morning = at(start.date(), 8);
+    if morning > starts_at - HOUR {
+        at(start.date().yesterday().unwrap_or(start.date()), 20)
+    } else {
+        morning
+    }
+}
+
 /// Manner score every user starts with.
 pub const MANNER_BASE: i64 = 50;
 
@@ -209,6 +236,31 @@ mod tests {
         let d = route_length_m(&[(37.0, 127.0), (38.0, 127.0)]);
         assert!((111_000..111_400).contains(&d), "{d}");
         assert_eq!(route_length_m(&[(37.0, 127.0)]), 0);
+    }
+
+    #[test]
+    fn d_day_is_eight_in_the_morning_local_or_the_evening_before_an_early_start() {
+        let ms = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+        // 19:00 KST on 2026-05-02 → 08:00 KST (23:00 UTC the day before).
+        assert_eq!(
+            d_day_at(ms("2026-05-02T10:00:00Z"), "Asia/Seoul"),
+            ms("2026-05-01T23:00:00Z")
+        );
+        // 09:00 KST: still 08:00 that morning.
+        assert_eq!(
+            d_day_at(ms("2026-05-02T00:00:00Z"), "Asia/Seoul"),
+            ms("2026-05-01T23:00:00Z")
+        );
+        // 06:30 KST: 20:00 KST the evening before.
+        assert_eq!(
+            d_day_at(ms("2026-05-01T21:30:00Z"), "Asia/Seoul"),
+            ms("2026-05-01T11:00:00Z")
+        );
+        // Berlin across the spring DST change (2026-03-29): 08:00 CEST is 06:00 UTC.
+        assert_eq!(
+            d_day_at(ms("2026-03-29T16:00:00Z"), "Europe/Berlin"),
+            ms("2026-03-29T06:00:00Z")
+        );
     }
 
     #[test]

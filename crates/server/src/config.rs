@@ -90,6 +90,10 @@ pub struct Common {
         global = true
     )]
     pub meetup_min_lead_hours: u64,
+    /// Map tile URL template (Leaflet), e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`;
+    /// empty turns maps off. The CSP allows its host for images only.
+    #[arg(long, env = "MOIM_MAP_TILES", default_value = moim_web::config::DEFAULT_MAP_TILES, value_parser = moim_web::config::parse_map_tiles, global = true)]
+    pub map_tiles: String,
     /// Run the job runner inside `moim serve` (turn off when dedicated `moim worker`s run jobs).
     #[arg(long, env = "MOIM_JOBS_IN_PROCESS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub jobs_in_process: bool,
@@ -176,6 +180,7 @@ impl Common {
         c.admin_emails = moim_web::config::parse_admin_emails(&self.admin_emails);
         c.meetup_min_lead = std::time::Duration::from_secs(self.meetup_min_lead_hours * 3600);
         c.redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
+        c.map_tiles = self.map_tiles.clone();
         c
     }
 

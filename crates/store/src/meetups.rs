@@ -95,10 +95,40 @@ pub struct Participant {
     pub attended: Option<bool>,
 }
 
+/// How long a host waits between two meetups (the reference's anti-double-post rule).
+pub const HOSTING_COOLDOWN: Millis = 10_000;
+
+/// Hosts a meetup. A host who created one less than [`HOSTING_COOLDOWN`] ago gets
+/// `Conflict("too_fast")`: the insert is preceded, in the same transaction, by a conditional
+/// upsert of the host's `meetup_host_throttle` row that only succeeds when the previous create
+/// is old enough, so concurrent requests of one host create exactly one meetup (PostgreSQL
+/// makes the second upsert wait for the first transaction and re-checks the condition).
 pub async fn create(db: &Db, host: Uuid, f: &MeetupFields, now: Millis) -> Result<Meetup> {
+    create_with_cooldown(db, host, f, now, HOSTING_COOLDOWN).await
+}
+
+/// [`create`] with another cooldown (tests and seeding scripts that host many meetups as one
+/// user pass 0).
+pub async fn create_with_cooldown(
+    db: &Db,
+    host: Uuid,
+    f: &MeetupFields,
+    now: Millis,
+    cooldown: Millis,
+) -> Result<Meetup> {
     let id = Uuid::now_v7();
     dispatch!(db, pool => {
         let mut tx = pool.begin_write().await?;
+        let claimed: Option<(Uuid,)> = sqlx::query_as(
+            "INSERT INTO meetup_host_throttle (host_id, last_created_at) VALUES ($1, $2) \
+             ON CONFLICT (host_id) DO UPDATE SET last_created_at = excluded.last_created_at \
+             WHERE meetup_host_throttle.last_created_at <= excluded.last_created_at - $3 \
+             RETURNING host_id")
+            .bind(host).bind(now).bind(cooldown)
+            .fetch_optional(&mut *tx).await?;
+        if claimed.is_none() {
+            return Err(Error::Conflict("too_fast"));
+        }
         sqlx::query(
             "INSERT INTO meetups (id, host_id, group_id, is_public, title, description, starts_at, \
              time_zone, start_hour, address, region, lat, lng, route, distance_m, pace, level, theme, \
@@ -563,4 +593,28 @@ pub async fn preferences(db: &Db, user: Uuid) -> Result<(i64, i64)> {
         "SELECT region, distance_band FROM meetup_preferences WHERE user_id = $1")
         .bind(user).fetch_optional(pool).await?);
     Ok(row.unwrap_or((0, 0)))
+}
+
+/// Meetups the user holds a place in (hosted ones included) that have not started, soonest
+/// first: the profile's "upcoming". A meetup that started today is skipped and the rest still
+/// follow (the original stopped at it).
+pub async fn upcoming_for(db: &Db, user: Uuid, now: Millis, limit: i64) -> Result<Vec<Meetup>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM meetups m JOIN users u ON u.id = m.host_id \
+         JOIN meetup_participants p ON p.meetup_id = m.id AND p.user_id = $1 AND p.status = 'joined' \
+         WHERE m.cancelled_at IS NULL AND m.starts_at > $2 \
+         ORDER BY m.starts_at, m.id LIMIT $3"
+    );
+    let sql = sqlx::AssertSqlSafe(sql);
+    Ok(
+        dispatch!(db, pool => sqlx::query_as::<_, Meetup>(sql).bind(user).bind(now).bind(limit).fetch_all(pool).await?),
+    )
+}
+
+/// The people holding a place (the host included), for reminders and notices.
+pub async fn joined_ids(db: &Db, id: Uuid) -> Result<Vec<Uuid>> {
+    let rows: Vec<(Uuid,)> = dispatch!(db, pool => sqlx::query_as(
+        "SELECT user_id FROM meetup_participants WHERE meetup_id = $1 AND status = 'joined' ORDER BY applied_at, user_id")
+        .bind(id).fetch_all(pool).await?);
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }

@@ -34,6 +34,63 @@ pub struct WebConfig {
     /// How long an e-mail about a notification waits, so one read in the app meanwhile is not
     /// mailed too (checked just before sending).
     pub notify_email_delay: Duration,
+    /// Map tile URL template for Leaflet (`MOIM_MAP_TILES`, OpenStreetMap by default), checked
+    /// by [`parse_map_tiles`]; empty turns the maps off (pages show the address and the
+    /// coordinates). Its origin is the only outside host the CSP allows, and only for images.
+    pub map_tiles: String,
+    /// One host may host one meetup per this long (the reference's anti-double-post rule,
+    /// 10 s; enforced by the database). Tests that host many meetups as one user set 0.
+    pub meetup_host_cooldown: Duration,
+}
+
+/// OpenStreetMap's standard tiles (their usage policy asks for light use and attribution).
+pub const DEFAULT_MAP_TILES: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+
+/// Checks a tile URL template: `http(s)://host[:port]/...` with `{z}`, `{x}` and `{y}`, and a
+/// host of letters, digits, `.`, `-` and an optional `{s}` subdomain placeholder, so it can go
+/// into the CSP header as is. Empty is allowed (no maps).
+pub fn parse_map_tiles(raw: &str) -> Result<String, String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(String::new());
+    }
+    if tile_origin(t).is_none() || !["{z}", "{x}", "{y}"].iter().all(|p| t.contains(p)) {
+        return Err(format!(
+            "MOIM_MAP_TILES must look like https://tile.example.org/{{z}}/{{x}}/{{y}}.png, got {t:?}"
+        ));
+    }
+    if t.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "\"'<>\\;,".contains(c))
+    {
+        return Err(format!(
+            "MOIM_MAP_TILES contains characters a URL cannot: {t:?}"
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+/// The CSP source of a tile template: `https://tile.openstreetmap.org`, or
+/// `https://*.tile.example.org` for a `{s}` subdomain placeholder.
+pub fn tile_origin(template: &str) -> Option<String> {
+    let (scheme, rest) = template.split_once("://")?;
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    let host = rest.split('/').next().unwrap_or("");
+    let host = host.replace("{s}", "*");
+    let (name, port) = match host.split_once(':') {
+        Some((n, p)) => (n, Some(p)),
+        None => (host.as_str(), None),
+    };
+    let name_ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '*')
+        && !name.starts_with('.')
+        && name.matches('*').count() <= 1
+        && (!name.contains('*') || name.starts_with("*."));
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    (name_ok && port_ok).then(|| format!("{scheme}://{host}"))
 }
 
 /// Rate limits, as (allowed hits, window).
@@ -92,12 +149,16 @@ impl WebConfig {
             meetup_min_lead: Duration::from_secs(6 * 3600),
             redis_url: None,
             notify_email_delay: Duration::from_secs(60),
+            map_tiles: DEFAULT_MAP_TILES.into(),
+            meetup_host_cooldown: Duration::from_secs(10),
         }
     }
 
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Self {
             password_hashing: PasswordHashing::Fast,
+            // Tests host many meetups as one user; the cooldown's own test turns it back on.
+            meetup_host_cooldown: Duration::ZERO,
             ..Self::new("http://localhost".into(), data_dir)
         }
     }
@@ -116,6 +177,17 @@ impl WebConfig {
         self.admin_emails.contains(&email)
     }
 
+    /// The Content-Security-Policy: scripts, styles and connections from our origin only;
+    /// images from our origin plus the map tile host (nothing else from outside).
+    pub fn csp(&self) -> String {
+        let tiles = tile_origin(&self.map_tiles)
+            .map(|o| format!(" {o}"))
+            .unwrap_or_default();
+        format!(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:{tiles}; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        )
+    }
+
     /// `base_url` + `path`, for links in e-mails.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url.trim_end_matches('/'), path)
@@ -128,4 +200,41 @@ pub fn parse_admin_emails(s: &str) -> Vec<String> {
         .map(|e| e.trim().to_lowercase())
         .filter(|e| !e.is_empty())
         .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tile_tests {
+    use super::*;
+
+    #[test]
+    fn tile_templates_and_their_csp_origin() {
+        assert_eq!(
+            tile_origin(DEFAULT_MAP_TILES).as_deref(),
+            Some("https://tile.openstreetmap.org")
+        );
+        assert_eq!(
+            tile_origin("https://{s}.tiles.example.org:8443/{z}/{x}/{y}.png").as_deref(),
+            Some("https://*.tiles.example.org:8443")
+        );
+        assert!(parse_map_tiles("").unwrap().is_empty());
+        for bad in [
+            "ftp://x.org/{z}/{x}/{y}",
+            "https://x.org/tiles.png",
+            "https://x.org; script-src *//{z}/{x}/{y}",
+            "https://ex ample.org/{z}/{x}/{y}",
+            "https://a{s}b.org/{z}/{x}/{y}",
+            "https:///{z}/{x}/{y}",
+        ] {
+            assert!(parse_map_tiles(bad).is_err(), "{bad}");
+        }
+        let mut c = WebConfig::for_tests(PathBuf::from("/tmp"));
+        assert!(
+            c.csp()
+                .contains("img-src 'self' data: blob: https://tile.openstreetmap.org;")
+        );
+        assert!(!c.csp().contains("https:;"));
+        c.map_tiles = String::new();
+        assert!(c.csp().contains("img-src 'self' data: blob:;"));
+    }
 }

@@ -698,6 +698,10 @@ pub fn field_message(l: Locale, field: &str, code: &str) -> String {
             }
         }
         _ => {
+            // A module may name its own field codes as `field.<code>` in its STRINGS.
+            if let Some((k, e)) = TABLE.get(format!("field.{code}").as_str()) {
+                return (if ko { *k } else { *e }).to_owned();
+            }
             if ko {
                 "입력값을 확인해 주세요."
             } else {
@@ -804,6 +808,10 @@ pub fn error_message(l: Locale, code: &str) -> String {
             }
         }
         _ => {
+            // A module may name its own error codes as `error.<code>` in its STRINGS.
+            if let Some((k, e)) = TABLE.get(format!("error.{code}").as_str()) {
+                return (if ko { *k } else { *e }).to_owned();
+            }
             if ko {
                 "요청을 처리하지 못했어요."
             } else {

@@ -107,7 +107,10 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             csrf::middleware,
         ))
-        .layer(axum::middleware::from_fn(ops::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::security_headers,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(ops::make_span))

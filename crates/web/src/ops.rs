@@ -97,15 +97,17 @@ pub fn make_span(req: &Request) -> tracing::Span {
 
 /// Security headers on every response. Scripts only from our own origin (no inline scripts),
 /// no framing, no MIME sniffing, no referrer leaks of invite links.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// Images from outside come only from the configured map tile host (`WebConfig::csp`).
+pub async fn security_headers(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https: http:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        ),
-    );
+    if let Ok(v) = HeaderValue::from_str(&state.config.csp()) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

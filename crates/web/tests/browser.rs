@@ -1011,6 +1011,41 @@ async fn move_start(app: &TestApp, id: &str, starts_at: i64) {
     }
 }
 
+/// Clicks a Leaflet map at offsets (px) from its centre, the way a person adds route points.
+async fn draw_on_map(b: &Browser, css: &str, offsets: &[(f64, f64)]) {
+    use fantoccini::actions::{InputSource as _, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+    let map = b.find(css).await;
+    let arg = serde_json::to_value(&map).expect("element as a script argument");
+    b.client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})",
+            vec![arg],
+        )
+        .await
+        .expect("scroll into view");
+    for (i, (x, y)) in offsets.iter().enumerate() {
+        let clicks = MouseActions::new(format!("mouse{i}"))
+            .then(PointerAction::MoveToElement {
+                element: map.clone(),
+                duration: None,
+                x: *x,
+                y: *y,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        b.client
+            .perform_actions(clicks)
+            .await
+            .expect("click the map");
+        // Leaflet tells a click from a double click by waiting a moment.
+        tokio::time::sleep(Duration::from_millis(350)).await;
+    }
+}
+
 /// Host a meetup with a photo and a route; a second person finds it with filters and applies;
 /// the host takes attendance; the participant rates the host; the host's manner score moves.
 async fn host_find_apply_attend_rate(driver: &Driver, vp: Viewport) {
@@ -1045,11 +1080,23 @@ async fn host_find_apply_attend_rate(driver: &Driver, vp: Viewport) {
     ))
     .await;
     h.fill("#address", "서울 마포구 망원한강공원").await;
-    h.fill(
-        "#route",
-        "37.5550,126.8950\n37.5600,126.9000\n37.5650,126.9050",
+    // Draw the route: three clicks on the map (no tiles load offline; clicks still count).
+    draw_on_map(
+        &h,
+        "#route-map",
+        &[(-60.0, -30.0), (0.0, 0.0), (60.0, 30.0)],
     )
     .await;
+    let route_lines = h
+        .js("return document.getElementById('route').value.split('\\n').filter(function (l) { return l; }).length")
+        .await;
+    assert_eq!(route_lines, json!(3), "{}", h.describe().await);
+    let shown = h.text("[data-testid=route-distance]").await;
+    let km: f64 = shown
+        .trim_end_matches(" km")
+        .parse()
+        .unwrap_or_else(|_| panic!("distance shown as {shown:?}"));
+    assert!(km > 0.2 && km < 5.0, "a short drawn route, got {shown}");
     h.fill("#capacity", "5").await;
     let picker = h.find("#photo").await;
     picker
@@ -1074,6 +1121,17 @@ async fn host_find_apply_attend_rate(driver: &Driver, vp: Viewport) {
         h.describe().await
     );
     h.find("img.meetup-photo").await;
+    // The place and the route on the map (an SVG path per drawn shape).
+    h.find("#meetup-map path.leaflet-interactive").await;
+    // The server recomputed the distance from the points: the same as the form showed.
+    let heading = h.text("#route-h").await;
+    let server_km: f64 = heading
+        .trim_end_matches(" km")
+        .rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("distance in {heading:?}"));
+    assert!((server_km - km).abs() < 0.11, "{heading} vs {km}");
     h.shot("meetup-detail").await;
 
     // A second person finds it with filters and applies.
@@ -1092,11 +1150,36 @@ async fn host_find_apply_attend_rate(driver: &Driver, vp: Viewport) {
     let card = g.text("[data-testid=meetup-card] h2").await;
     assert_eq!(card, title, "{}", g.describe().await);
     g.shot("meetups-filtered").await;
+    // The same results on a map, and back to the list.
+    g.click("[data-testid=show-map]").await;
+    g.find("#meetups-map path.leaflet-interactive").await;
+    assert_eq!(
+        g.js("return document.querySelector('[data-testid=meetup-card]').getClientRects().length")
+            .await,
+        json!(0),
+        "the cards are out of sight while the map shows"
+    );
+    g.shot("meetups-map").await;
+    g.click("[data-testid=show-list]").await;
     g.click("[data-testid=meetup-card]").await;
     g.wait_path("the meetup", |p| p == meetup_path).await;
     g.click("[data-testid=apply]").await;
     g.find("[data-testid=my-status]").await;
     assert_eq!(g.text("[data-testid=count]").await, "2 / 5");
+
+    // The host makes room for one more on the edit page; the guest is told.
+    h.click("[data-testid=edit]").await;
+    h.wait_path("the edit form", |p| p.ends_with("/edit")).await;
+    h.fill("#capacity", "6").await;
+    h.click("[data-testid=host-submit]").await;
+    h.wait_path("the meetup", |p| p == meetup_path).await;
+    assert_eq!(h.text("[data-testid=count]").await, "2 / 6");
+    g.goto("/notifications").await;
+    assert!(
+        g.describe().await.contains("모임 정보가 바뀌었어요"),
+        "{}",
+        g.describe().await
+    );
 
     // The host takes attendance from 30 minutes before the start.
     move_start(
@@ -1126,6 +1209,17 @@ async fn host_find_apply_attend_rate(driver: &Driver, vp: Viewport) {
     g.shot("rating").await;
     g.click("[data-testid=rating-submit]").await;
     g.find("[data-testid=notice]").await;
+    // The guest sees the host's new score and the reason on the host's profile.
+    g.click("[data-testid=host-link]").await;
+    g.wait_path("the host's profile", |p| p.starts_with("/users/"))
+        .await;
+    assert_eq!(g.text("[data-testid=manner-score]").await, "51");
+    assert!(
+        g.text("[data-testid=reason-count-2]").await.ends_with('1'),
+        "{}",
+        g.describe().await
+    );
+    g.shot("host-profile").await;
     h.goto("/meetups/mine").await;
     assert_eq!(
         h.text("[data-testid=manner-score]").await,

@@ -248,9 +248,10 @@ impl From<MeetupBody> for MeetupInput {
 }
 
 /// Host a meetup; the host holds the first place. The start must be at least the configured
-/// lead time (6 h by default) away.
+/// lead time (6 h by default) away, and one host hosts at most one meetup per 10 seconds
+/// (429 `hosting_too_fast`). Reminders are scheduled for everyone who holds a place.
 #[utoipa::path(post, path = "/meetups", tag = "meetups", security(("bearer" = [])), request_body = MeetupBody,
-    responses((status = 201, body = MeetupDto), (status = 422, body = Problem)))]
+    responses((status = 201, body = MeetupDto), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn create_meetup(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -711,11 +712,12 @@ async fn list_meetups(
 
 #[derive(Deserialize, IntoParams)]
 pub struct UserMeetupsQuery {
-    /// hosted, joined or attended
+    /// hosted, joined, attended or upcoming
     pub kind: String,
 }
 
-/// A user's meetups: hosted, joined (not hosted) or attended.
+/// A user's meetups: hosted, joined (not hosted), attended, or upcoming (holding a place,
+/// not started yet, soonest first).
 #[utoipa::path(get, path = "/users/{id}/meetups", tag = "meetups", params(("id" = Uuid, Path), UserMeetupsQuery),
     responses((status = 200, body = [MeetupDto]), (status = 422, body = Problem)))]
 async fn user_meetups(
@@ -738,6 +740,7 @@ async fn user_meetups(
         }
         "joined" => store::joined_by(&state.db, id, false, 100).await?,
         "attended" => store::joined_by(&state.db, id, true, 100).await?,
+        "upcoming" => store::upcoming_for(&state.db, id, now_millis(), 100).await?,
         _ => return Err(ApiError::field("kind", "invalid_value")),
     };
     // Members-only meetups stay hidden from people outside their group.

@@ -49,6 +49,136 @@ async fn joined(state: &AppState, id: Uuid) -> Result<Vec<Uuid>, ApiError> {
         .collect())
 }
 
+/// The three reminders of a meetup: (key, kind for the host, kind for the others, link suffix
+/// for the host, link suffix for the others).
+const REMINDERS: [(&str, &str, &str, &str, &str); 3] = [
+    ("d-day", "meetup.d_day", "meetup.d_day", "", ""),
+    (
+        "before-30m",
+        "meetup.starting_host",
+        "meetup.starting",
+        "#attendance",
+        "",
+    ),
+    (
+        "after",
+        "meetup.finished_host",
+        "meetup.finished",
+        "",
+        "#rating",
+    ),
+];
+
+/// When each reminder of `m` fires: D-day morning (08:00 local), 30 min before the start (the
+/// host's links to the attendance sheet), 1 h after the assumed end (the others' links to the
+/// rating form).
+pub fn reminder_times(m: &Meetup) -> [Millis; 3] {
+    [
+        rules::d_day_at(m.starts_at, &m.time_zone),
+        m.starts_at - rules::BEFORE_START,
+        m.starts_at + rules::ASSUMED_DURATION + rules::AFTER_END,
+    ]
+}
+
+fn object(id: Uuid) -> String {
+    format!("meetup:{id}")
+}
+
+/// Schedules (or moves) the reminders of `m` for `to`. A reminder whose time has passed is
+/// not sent late; a queued one for it (a meetup moved earlier) is cancelled. Everything is
+/// keyed per (meetup, reminder, person), so calling this again never doubles a reminder.
+async fn schedule_reminders(state: &AppState, m: &Meetup, to: &[Uuid]) -> Result<(), ApiError> {
+    if to.is_empty() || m.cancelled_at.is_some() {
+        return Ok(());
+    }
+    let now = now_millis();
+    let names: std::collections::HashMap<Uuid, String> = store::participants(&state.db, m.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.user_id, p.nickname))
+        .collect();
+    let local = moim_core::time::timestamp(m.starts_at)
+        .to_zoned(moim_core::time::zone(&m.time_zone))
+        .strftime("%H:%M")
+        .to_string();
+    for ((key, host_kind, kind, host_anchor, anchor), at) in
+        REMINDERS.into_iter().zip(reminder_times(m))
+    {
+        if at <= now {
+            for u in to {
+                cancel_reminder(state, m.id, key, *u).await?;
+            }
+            continue;
+        }
+        let notices = to
+            .iter()
+            .map(|u| {
+                let host = *u == m.host_id;
+                super::notify::Notice {
+                    recipient: *u,
+                    kind: if host { host_kind } else { kind },
+                    params: vec![
+                        ("title", m.title.clone()),
+                        ("name", names.get(u).cloned().unwrap_or_default()),
+                        ("time", local.clone()),
+                        ("place", m.address.clone()),
+                    ],
+                    link: format!(
+                        "/meetups/{}{}",
+                        m.id,
+                        if host { host_anchor } else { anchor }
+                    ),
+                    group: m.group_id,
+                    actor: None,
+                }
+            })
+            .collect();
+        super::notify::remind(
+            state,
+            super::notify::Reminder {
+                object: object(m.id),
+                key,
+                at,
+                notices,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Cancels one person's queued reminder (they left, or its time passed after a move).
+async fn cancel_reminder(
+    state: &AppState,
+    id: Uuid,
+    key: &str,
+    user: Uuid,
+) -> Result<(), ApiError> {
+    let job_key = format!("remind:{}:{key}:{user}", object(id));
+    if let Some(job) = moim_store::jobs::get_by_key(&state.db, &job_key).await?
+        && job.status == "queued"
+    {
+        moim_store::jobs::cancel(&state.db, job.id).await?;
+    }
+    Ok(())
+}
+
+/// The change has committed; a reminder that could not be scheduled is logged, not returned
+/// (the next edit or apply schedules it again).
+async fn reminders_for(state: &AppState, m: &Meetup, to: &[Uuid]) {
+    if let Err(e) = schedule_reminders(state, m, to).await {
+        tracing::warn!(code = e.code, meetup = %m.id, "meetup reminders not scheduled");
+    }
+}
+
+async fn drop_reminders_of(state: &AppState, id: Uuid, user: Uuid) {
+    for (key, ..) in REMINDERS {
+        if let Err(e) = cancel_reminder(state, id, key, user).await {
+            tracing::warn!(code = e.code, meetup = %id, "meetup reminder not cancelled");
+        }
+    }
+}
+
 /// Raw meetup input, shared by the JSON body and the HTML form.
 #[derive(Debug, Default, Clone)]
 pub struct MeetupInput {
@@ -331,7 +461,24 @@ pub async fn create(state: &AppState, host: Uuid, input: &MeetupInput) -> Result
         f.is_public = true;
     }
     check_images(state, &f).await?;
-    Ok(store::create(&state.db, host, &f, now).await?)
+    let cooldown = i64::try_from(state.config.meetup_host_cooldown.as_millis()).unwrap_or(0);
+    let m = match store::create_with_cooldown(&state.db, host, &f, now, cooldown).await {
+        Ok(m) => m,
+        Err(moim_store::Error::Conflict("too_fast")) => {
+            let e = ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "hosting_too_fast",
+            );
+            return Err(ApiError {
+                retry_after: Some(state.config.meetup_host_cooldown.as_secs().max(1)),
+                ..e
+            }
+            .detail("one host cannot host two meetups within a few seconds"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    reminders_for(state, &m, &[host]).await;
+    Ok(m)
 }
 
 /// Edits before the start (host only). A moved start must again respect the lead time;
@@ -366,14 +513,10 @@ pub async fn update(
     let m = store::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("meetup_not_found"))?;
-    tell(
-        state,
-        &m,
-        "meetup.updated",
-        joined(state, id).await?,
-        Some(viewer),
-    )
-    .await;
+    let people = joined(state, id).await?;
+    tell(state, &m, "meetup.updated", people.clone(), Some(viewer)).await;
+    // A moved start moves everyone's reminders (and a new title shows in them).
+    reminders_for(state, &m, &people).await;
     Ok(m)
 }
 
@@ -403,6 +546,9 @@ pub async fn apply(state: &AppState, id: Uuid, viewer: Uuid) -> Result<ApplyOutc
                 "meetup.applied"
             };
             tell(state, &a.meetup, kind, vec![a.meetup.host_id], Some(viewer)).await;
+            if other == ApplyOutcome::Joined {
+                reminders_for(state, &a.meetup, &[viewer]).await;
+            }
             Ok(other)
         }
     }
@@ -418,8 +564,10 @@ pub async fn leave(state: &AppState, id: Uuid, viewer: Uuid) -> Result<Option<Uu
             .detail("applying and cancelling close at the start")),
         LeaveOutcome::NotIn => Err(ApiError::conflict("not_applied")),
         LeaveOutcome::Left { promoted } => {
+            drop_reminders_of(state, a.meetup.id, viewer).await;
             if let Some(p) = promoted {
                 tell(state, &a.meetup, "meetup.promoted", vec![p], Some(viewer)).await;
+                reminders_for(state, &a.meetup, &[p]).await;
             }
             Ok(promoted)
         }
@@ -429,7 +577,18 @@ pub async fn leave(state: &AppState, id: Uuid, viewer: Uuid) -> Result<Option<Uu
 pub async fn approve(state: &AppState, id: Uuid, viewer: Uuid, user: Uuid) -> Result<(), ApiError> {
     let a = access(state, id, Some(viewer)).await?.host()?;
     match store::approve(&state.db, a.meetup.id, user, now_millis()).await? {
-        ApproveOutcome::Joined => Ok(()),
+        ApproveOutcome::Joined => {
+            tell(
+                state,
+                &a.meetup,
+                "meetup.approved",
+                vec![user],
+                Some(viewer),
+            )
+            .await;
+            reminders_for(state, &a.meetup, &[user]).await;
+            Ok(())
+        }
         ApproveOutcome::Full => Err(ApiError::conflict("meetup_full")),
         ApproveOutcome::NotPending => Err(ApiError::not_found("application_not_found")),
         ApproveOutcome::Closed => Err(ApiError::conflict("meetup_closed")),

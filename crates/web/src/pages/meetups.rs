@@ -26,6 +26,9 @@ pub fn router() -> axum::Router<AppState> {
         .route("/meetups/{id}/leave", post(leave))
         .route("/meetups/{id}/attendance", post(attendance))
         .route("/meetups/{id}/rating", post(rating))
+        .route("/meetups/{id}/edit", get(edit_form).post(edit))
+        .route("/meetups/{id}/cancel", post(cancel))
+        .route("/users/{id}", get(profile))
 }
 
 macro_rules! user_or_return {
@@ -60,6 +63,8 @@ struct ListPage<'a> {
     error: Option<String>,
     themes: &'static [&'static str],
     levels: &'static [&'static str],
+    /// Map tile template ("" = no map).
+    tiles: String,
 }
 
 #[derive(Template)]
@@ -193,6 +198,7 @@ async fn list(
             error,
             themes: rules::THEMES,
             levels: rules::LEVELS,
+            tiles: state.config.map_tiles.clone(),
         },
     )
 }
@@ -213,6 +219,13 @@ struct DetailPage<'a> {
     image: Option<String>,
     notice: Option<String>,
     reasons: Vec<(i64, String)>,
+    can_edit: bool,
+    host_score: i64,
+    /// The route as JSON `[[lat, lng], ...]` for the map script.
+    route_json: String,
+    tiles: String,
+    /// "N일 남음" / "N시간 남음" until the start, empty once started.
+    remaining: String,
 }
 
 #[derive(Deserialize)]
@@ -228,7 +241,28 @@ const NOTICES: &[&str] = &[
     "meetups.notice.attendance",
     "meetups.notice.rated",
     "meetups.notice.created",
+    "meetups.notice.updated",
 ];
+
+/// Whole days until the start date (local), or on the day itself hours until the start.
+fn remaining_label(t: &crate::i18n::Tr, m: &store::Meetup, now: moim_core::time::Millis) -> String {
+    if m.starts_at <= now || m.cancelled_at.is_some() {
+        return String::new();
+    }
+    let today = moim_core::time::today_in(&m.time_zone);
+    let day = moim_core::time::timestamp(m.starts_at)
+        .to_zoned(moim_core::time::zone(&m.time_zone))
+        .date();
+    let days = (day - today).get_days();
+    if days > 0 {
+        t.s("meetups.remaining.days")
+            .replace("{n}", &days.to_string())
+    } else {
+        let hours = ((m.starts_at - now) / moim_core::time::HOUR).max(0);
+        t.s("meetups.remaining.hours")
+            .replace("{n}", &hours.to_string())
+    }
+}
 
 async fn detail(
     State(state): State<AppState>,
@@ -250,9 +284,15 @@ async fn detail(
     let reasons = (1..=10)
         .map(|r| (r, ctx.t.s(&format!("meetups.reason.{r}")).to_owned()))
         .collect();
+    let host_manner = ok_or_page!(ctx, store::manner(&state.db, a.meetup.host_id).await);
     render(
         StatusCode::OK,
         &DetailPage {
+            can_edit: a.is_host() && !started && a.meetup.cancelled_at.is_none(),
+            host_score: flows::manner_score(&host_manner),
+            route_json: a.meetup.route.clone(),
+            tiles: state.config.map_tiles.clone(),
+            remaining: remaining_label(&ctx.t, &a.meetup, now),
             is_host: a.is_host(),
             can_apply: !started && a.meetup.cancelled_at.is_none(),
             attendance_open: a.is_host()
@@ -428,9 +468,29 @@ struct FormPage<'a> {
     errors: FormErrors,
     themes: &'static [&'static str],
     levels: &'static [&'static str],
+    /// The meetup being edited; `None` when hosting a new one.
+    editing: Option<Uuid>,
+    tiles: String,
 }
 
-async fn new_form(ctx: PageCtx) -> Response {
+impl FormPage<'_> {
+    fn action(&self) -> String {
+        match self.editing {
+            Some(id) => format!("/meetups/{id}/edit"),
+            None => "/meetups".into(),
+        }
+    }
+    /// Image fields to show: the kept ones, then one empty slot while fewer than 3.
+    fn image_slots(&self) -> Vec<String> {
+        let mut v = self.v.images.clone();
+        if v.len() < rules::IMAGES_MAX {
+            v.push(String::new());
+        }
+        v
+    }
+}
+
+async fn new_form(State(state): State<AppState>, ctx: PageCtx) -> Response {
     user_or_return!(ctx);
     render(
         StatusCode::OK,
@@ -445,8 +505,126 @@ async fn new_form(ctx: PageCtx) -> Response {
             errors: FormErrors::default(),
             themes: rules::THEMES,
             levels: rules::LEVELS,
+            editing: None,
+            tiles: state.config.map_tiles.clone(),
         },
     )
+}
+
+fn route_text_of(points: &[(f64, f64)]) -> String {
+    points
+        .iter()
+        .map(|(a, b)| format!("{a},{b}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The host's edit form (until the start). Place and route stay as hosted, as in the reference.
+async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> Response {
+    let uid = user_or_return!(ctx);
+    let a = ok_or_page!(ctx, flows::access(&state, id, Some(uid)).await);
+    let a = ok_or_page!(ctx, a.host());
+    if a.started(moim_core::time::now_millis()) || a.meetup.cancelled_at.is_some() {
+        return page_error(&ctx, crate::error::ApiError::conflict("meetup_started"));
+    }
+    let v = MeetupInput::from_meetup(&a.meetup);
+    render(
+        StatusCode::OK,
+        &FormPage {
+            ctx: &ctx,
+            route_text: route_text_of(&v.route),
+            capacity_text: a.meetup.capacity.to_string(),
+            v,
+            errors: FormErrors::default(),
+            themes: rules::THEMES,
+            levels: rules::LEVELS,
+            editing: Some(id),
+            tiles: state.config.map_tiles.clone(),
+        },
+    )
+}
+
+/// Fills the editable fields of `v` from the form; returns (route text, capacity text).
+fn read_form(raw: &[u8], v: &mut MeetupInput, place: bool) -> (String, String) {
+    let mut route_text = String::new();
+    let mut capacity_text = String::new();
+    let mut lat = String::new();
+    let mut lng = String::new();
+    v.images.clear();
+    v.waitlist = false;
+    v.approval = false;
+    for (k, val) in form_urlencoded::parse(raw) {
+        let val = val.into_owned();
+        match k.as_ref() {
+            "title" => v.title = val,
+            "description" => v.description = val,
+            "date" => v.date = val,
+            "time" => v.time = val,
+            "address" if place => v.address = val,
+            "lat" if place => lat = val,
+            "lng" if place => lng = val,
+            "route" if place => route_text = val,
+            "pace" => v.pace = val,
+            "level" => v.level = val,
+            "theme" => v.theme = val,
+            "capacity" => capacity_text = val,
+            "waitlist" => v.waitlist = true,
+            "approval" => v.approval = true,
+            "image" if !val.trim().is_empty() => v.images.push(val),
+            "parking" => v.parking = val,
+            "baggage" => v.baggage = val,
+            "chat_link" => v.chat_link = val,
+            _ => {}
+        }
+    }
+    v.capacity = capacity_text.trim().parse().ok();
+    if place {
+        v.lat = lat.trim().parse().ok();
+        v.lng = lng.trim().parse().ok();
+    }
+    (route_text, capacity_text)
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    RawForm(raw): RawForm,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let a = ok_or_page!(ctx, flows::access(&state, id, Some(uid)).await);
+    let a = ok_or_page!(ctx, a.host());
+    let mut v = MeetupInput::from_meetup(&a.meetup);
+    let (_, capacity_text) = read_form(&raw, &mut v, false);
+    match flows::update(&state, id, uid, &v).await {
+        Ok(_) => redirect(
+            &ctx,
+            &format!("/meetups/{id}?notice=meetups.notice.updated"),
+        ),
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &FormPage {
+                errors: FormErrors::from_api(&e, ctx.lang()),
+                ctx: &ctx,
+                route_text: route_text_of(&v.route),
+                v,
+                capacity_text,
+                themes: rules::THEMES,
+                levels: rules::LEVELS,
+                editing: Some(id),
+                tiles: state.config.map_tiles.clone(),
+            },
+        ),
+        Err(e) => page_error(&ctx, e),
+    }
+}
+
+/// The host cancels the meetup (until the start); participants are notified and every
+/// reminder is cancelled.
+async fn cancel(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> Response {
+    let uid = user_or_return!(ctx);
+    ok_or_page!(ctx, flows::cancel(&state, id, uid).await);
+    redirect(&ctx, &format!("/meetups/{id}"))
 }
 
 /// Route points typed or drawn as `lat,lng` per line.
@@ -464,37 +642,7 @@ fn parse_route(text: &str) -> Option<Vec<(f64, f64)>> {
 async fn create(State(state): State<AppState>, ctx: PageCtx, RawForm(raw): RawForm) -> Response {
     let uid = user_or_return!(ctx);
     let mut v = MeetupInput::default();
-    let mut route_text = String::new();
-    let mut capacity_text = String::new();
-    let mut lat = String::new();
-    let mut lng = String::new();
-    for (k, val) in form_urlencoded::parse(&raw) {
-        let val = val.into_owned();
-        match k.as_ref() {
-            "title" => v.title = val,
-            "description" => v.description = val,
-            "date" => v.date = val,
-            "time" => v.time = val,
-            "address" => v.address = val,
-            "lat" => lat = val,
-            "lng" => lng = val,
-            "route" => route_text = val,
-            "pace" => v.pace = val,
-            "level" => v.level = val,
-            "theme" => v.theme = val,
-            "capacity" => capacity_text = val,
-            "waitlist" => v.waitlist = true,
-            "approval" => v.approval = true,
-            "image" if !val.trim().is_empty() => v.images.push(val),
-            "parking" => v.parking = val,
-            "baggage" => v.baggage = val,
-            "chat_link" => v.chat_link = val,
-            _ => {}
-        }
-    }
-    v.capacity = capacity_text.trim().parse().ok();
-    v.lat = lat.trim().parse().ok();
-    v.lng = lng.trim().parse().ok();
+    let (route_text, capacity_text) = read_form(&raw, &mut v, true);
     let route = parse_route(&route_text);
     v.route = route.clone().unwrap_or_default();
     let result = if route.is_none() {
@@ -511,7 +659,7 @@ async fn create(State(state): State<AppState>, ctx: PageCtx, RawForm(raw): RawFo
             &format!("/meetups/{}?notice=meetups.notice.created", m.id),
         ),
         Err(e) if e.status.is_client_error() => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            e.status,
             &FormPage {
                 errors: FormErrors::from_api(&e, ctx.lang()),
                 ctx: &ctx,
@@ -520,6 +668,8 @@ async fn create(State(state): State<AppState>, ctx: PageCtx, RawForm(raw): RawFo
                 capacity_text,
                 themes: rules::THEMES,
                 levels: rules::LEVELS,
+                editing: None,
+                tiles: state.config.map_tiles.clone(),
             },
         ),
         Err(e) => page_error(&ctx, e),
@@ -577,6 +727,119 @@ async fn mine(State(state): State<AppState>, ctx: PageCtx) -> Response {
     )
 }
 
+// --- a user's public profile -----------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "meetups/profile.html")]
+struct ProfilePage<'a> {
+    ctx: &'a PageCtx,
+    nickname: String,
+    bio: String,
+    avatar_url: Option<String>,
+    is_me: bool,
+    score: i64,
+    good: i64,
+    bad: i64,
+    attended_count: i64,
+    /// (reason number, label, count) for all ten reasons.
+    reasons: Vec<(i64, String, i64)>,
+    /// Upcoming meetups with their D-day label.
+    upcoming: Vec<(MeetupDto, String)>,
+    hosted: Vec<MeetupDto>,
+    attended: Vec<MeetupDto>,
+}
+
+/// Keeps the meetups the viewer may see (members-only meetups stay inside their group).
+async fn visible(
+    state: &AppState,
+    viewer: Option<Uuid>,
+    rows: Vec<store::Meetup>,
+) -> Result<Vec<MeetupDto>, crate::error::ApiError> {
+    let mut out = Vec::new();
+    for m in rows {
+        if m.is_public || flows::access(state, m.id, viewer).await.is_ok() {
+            out.push(meetup_dto(&m, None));
+        }
+    }
+    Ok(out)
+}
+
+/// `D-3`, `D-day`: days from today to the start date, in the meetup's zone.
+fn d_day(m: &MeetupDto) -> String {
+    let Ok(ts) = m.starts_at.parse::<jiff::Timestamp>() else {
+        return String::new();
+    };
+    let day = ts.to_zoned(moim_core::time::zone(&m.time_zone)).date();
+    let days = (day - moim_core::time::today_in(&m.time_zone)).get_days();
+    if days <= 0 {
+        "D-day".into()
+    } else {
+        format!("D-{days}")
+    }
+}
+
+/// Anyone's profile: nickname, bio, the manner score with the breakdown of the ratings
+/// received as host, upcoming meetups (D-day), hosted and attended meetups.
+async fn profile(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<Uuid>() else {
+        return super::error_page(&ctx, StatusCode::NOT_FOUND);
+    };
+    let Some(user) = ok_or_page!(ctx, moim_store::accounts::user_by_id(&state.db, id).await) else {
+        return super::error_page(&ctx, StatusCode::NOT_FOUND);
+    };
+    let viewer = ctx.user.as_ref().map(|u| u.id);
+    let now = moim_core::time::now_millis();
+    let manner = ok_or_page!(ctx, store::manner(&state.db, id).await);
+    let f = store::Filter {
+        viewer,
+        now,
+        include_closed: true,
+        host: Some(id),
+        ..store::Filter::default()
+    };
+    let hosted = ok_or_page!(
+        ctx,
+        store::list(&state.db, &f, store::Sort::Newest, None, 30).await
+    );
+    let hosted = ok_or_page!(ctx, visible(&state, viewer, hosted).await);
+    let attended = ok_or_page!(ctx, store::joined_by(&state.db, id, true, 30).await);
+    let attended = ok_or_page!(ctx, visible(&state, viewer, attended).await);
+    let upcoming = ok_or_page!(ctx, store::upcoming_for(&state.db, id, now, 10).await);
+    let upcoming = ok_or_page!(ctx, visible(&state, viewer, upcoming).await)
+        .into_iter()
+        .map(|m| {
+            let d = d_day(&m);
+            (m, d)
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &ProfilePage {
+            is_me: viewer == Some(id),
+            nickname: user.nickname,
+            bio: user.bio,
+            avatar_url: user.avatar_url,
+            score: flows::manner_score(&manner),
+            good: manner.reasons[..5].iter().sum(),
+            bad: manner.reasons[5..].iter().sum(),
+            attended_count: manner.attended,
+            reasons: manner
+                .reasons
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let r = i as i64 + 1;
+                    (r, ctx.t.s(&format!("meetups.reason.{r}")).to_owned(), *n)
+                })
+                .collect(),
+            upcoming,
+            hosted,
+            attended,
+            ctx: &ctx,
+        },
+    )
+}
+
 pub const STRINGS: crate::i18n::Strings = &[
     ("nav.meetups", "모임 찾기", "Meetups"),
     (
@@ -628,6 +891,225 @@ pub const STRINGS: crate::i18n::Strings = &[
         "notify.meetup.promoted.body",
         "자리가 나서 [{title}] 참가가 확정됐어요.",
         "A place opened up: you're in [{title}].",
+    ),
+    (
+        "notify.meetup.approved.title",
+        "참가가 승인됐어요",
+        "Application approved",
+    ),
+    (
+        "notify.meetup.approved.body",
+        "모임장이 [{title}] 참가를 승인했어요.",
+        "The host approved you for [{title}].",
+    ),
+    (
+        "notify.meetup.d_day.title",
+        "오늘은 [{title}] 모임 날이에요",
+        "[{title}] is today",
+    ),
+    (
+        "notify.meetup.d_day.body",
+        "{name}님, {time}에 {place}에서 만나요.",
+        "{name}, see you at {time} at {place}.",
+    ),
+    (
+        "notify.meetup.starting_host.title",
+        "30분 뒤 [{title}] 시작",
+        "[{title}] starts in 30 minutes",
+    ),
+    (
+        "notify.meetup.starting_host.body",
+        "{name}님, 30분 뒤 [{title}]이(가) 시작해요. 출석 체크를 해 주세요.",
+        "{name}, [{title}] starts in 30 minutes. Please take attendance.",
+    ),
+    (
+        "notify.meetup.starting.title",
+        "30분 뒤 [{title}] 시작",
+        "[{title}] starts in 30 minutes",
+    ),
+    (
+        "notify.meetup.starting.body",
+        "{name}님, 30분 뒤 {place}에서 [{title}]이(가) 시작해요.",
+        "{name}, [{title}] starts in 30 minutes at {place}.",
+    ),
+    (
+        "notify.meetup.finished_host.title",
+        "[{title}] 어떠셨나요?",
+        "How was [{title}]?",
+    ),
+    (
+        "notify.meetup.finished_host.body",
+        "{name}님, 멋진 모임장이에요! 고마워요.",
+        "{name}, you're a great host. Thank you!",
+    ),
+    (
+        "notify.meetup.finished.title",
+        "[{title}] 어떠셨나요?",
+        "How was [{title}]?",
+    ),
+    (
+        "notify.meetup.finished.body",
+        "{name}님, 모임장을 평가해 주세요.",
+        "{name}, please rate the host.",
+    ),
+    ("meetups.edit", "모임 수정", "Edit meetup"),
+    ("meetups.save", "저장", "Save"),
+    ("meetups.cancel_meetup", "모임 취소", "Cancel meetup"),
+    (
+        "meetups.cancel_explain",
+        "취소하면 참가자 모두에게 알림이 가고 알림 예약도 모두 취소돼요. 되돌릴 수 없어요.",
+        "Everyone who joined is notified and all reminders are cancelled. This cannot be undone.",
+    ),
+    ("meetups.cancel_confirm", "네, 취소할게요", "Yes, cancel it"),
+    (
+        "meetups.place_fixed",
+        "장소와 경로는 모임을 연 뒤에는 바꿀 수 없어요.",
+        "The place and route cannot change once hosted.",
+    ),
+    (
+        "meetups.notice.updated",
+        "수정했어요. 참가자에게 알렸어요.",
+        "Saved. Participants were notified.",
+    ),
+    ("meetups.remaining.days", "{n}일 남음", "{n} days to go"),
+    ("meetups.remaining.hours", "{n}시간 남음", "{n} hours to go"),
+    ("meetups.view.list", "목록", "List"),
+    ("meetups.view.map", "지도", "Map"),
+    ("meetups.map", "지도", "Map"),
+    (
+        "meetups.map.hint",
+        "지도를 눌러 경로 지점을 차례로 추가하세요. 거리는 자동으로 계산돼요.",
+        "Click the map to add route points in order; the distance is computed for you.",
+    ),
+    (
+        "meetups.map.undo",
+        "마지막 지점 지우기",
+        "Remove last point",
+    ),
+    ("meetups.map.clear", "경로 지우기", "Clear route"),
+    ("meetups.map.distance", "경로 거리", "Route distance"),
+    (
+        "meetups.map.offline",
+        "지도 타일을 불러오지 못했어요. 주소와 좌표를 확인하세요.",
+        "Map tiles could not load; see the address and coordinates.",
+    ),
+    ("meetups.profile", "프로필", "Profile"),
+    (
+        "meetups.profile.mine",
+        "내 공개 프로필",
+        "My public profile",
+    ),
+    ("meetups.manner.unit", "점", "points"),
+    ("meetups.manner.good", "좋았어요", "Good"),
+    ("meetups.manner.bad", "아쉬웠어요", "Could be better"),
+    ("meetups.manner.attended", "출석한 모임", "Meetups attended"),
+    (
+        "meetups.manner.breakdown",
+        "모임장 평가 내역",
+        "Ratings received as host",
+    ),
+    ("meetups.manner.total", "합계", "Total"),
+    (
+        "meetups.manner.explain",
+        "50점에서 시작해 출석 1회마다 +1, 모임장 평가 좋았어요 +1 / 아쉬웠어요 −1.",
+        "Starts at 50; +1 per meetup attended, +1 per good and −1 per bad rating as host.",
+    ),
+    ("meetups.upcoming", "참여 예정", "Upcoming"),
+    ("meetups.hosted_by", "연 모임", "Hosted"),
+    (
+        "error.hosting_too_fast",
+        "짧은 시간 안에 연속으로 모임을 열 수 없어요. 10초 뒤에 다시 시도해 주세요.",
+        "You cannot host two meetups in a row so quickly. Try again in 10 seconds.",
+    ),
+    (
+        "error.meetup_started",
+        "이미 시작했거나 취소된 모임은 바꿀 수 없어요.",
+        "A meetup that started or was cancelled cannot change.",
+    ),
+    (
+        "error.meetup_closed",
+        "이미 시작한 모임은 신청하거나 취소할 수 없어요.",
+        "Applying and cancelling close at the start.",
+    ),
+    (
+        "error.meetup_full",
+        "남은 자리가 없어요.",
+        "No places left.",
+    ),
+    (
+        "error.already_applied",
+        "이미 신청했어요.",
+        "You have applied already.",
+    ),
+    (
+        "error.not_applied",
+        "신청 내역이 없어요.",
+        "You have not applied.",
+    ),
+    (
+        "error.host_cannot_leave",
+        "모임장은 참가를 취소할 수 없어요.",
+        "The host cannot cancel their place.",
+    ),
+    (
+        "error.host_only",
+        "모임장만 할 수 있어요.",
+        "Only the host can do that.",
+    ),
+    (
+        "error.attendance_not_open",
+        "아직 출석 체크 시간이 아니에요 (시작 30분 전부터).",
+        "Attendance opens 30 minutes before the start.",
+    ),
+    (
+        "error.attendance_submitted",
+        "이미 제출한 출석 명단이에요.",
+        "Attendance was submitted already.",
+    ),
+    (
+        "error.already_rated",
+        "이미 모임장을 평가했어요.",
+        "You rated the host already.",
+    ),
+    (
+        "error.not_an_attendee",
+        "모임에 출석한 참가자만 평가할 수 있어요.",
+        "Only participants who attended can rate the host.",
+    ),
+    (
+        "error.host_cannot_rate",
+        "모임장은 평가에 참여할 수 없어요.",
+        "The host cannot rate themselves.",
+    ),
+    (
+        "error.rating_not_open",
+        "모임이 시작한 뒤에 평가할 수 있어요.",
+        "Rating opens at the start.",
+    ),
+    (
+        "error.rating_closed",
+        "평가 기간(시작 후 7일)이 지났어요.",
+        "Rating closed 7 days after the start.",
+    ),
+    (
+        "field.too_soon",
+        "모임은 시작 6시간 전까지 열 수 있어요.",
+        "Host at least 6 hours before the start.",
+    ),
+    (
+        "field.below_participants",
+        "현재 참가자 수보다 작게 정할 수 없어요.",
+        "Cannot be below the current number of participants.",
+    ),
+    (
+        "field.invalid_coordinates",
+        "좌표가 올바르지 않아요 (위도,경도).",
+        "Invalid coordinates (lat,lng).",
+    ),
+    (
+        "field.unknown_image",
+        "올린 사진을 찾을 수 없어요.",
+        "That photo was not found.",
     ),
     ("meetups.title", "모임 찾기", "Find meetups"),
     ("meetups.host", "모임 열기", "Host a meetup"),

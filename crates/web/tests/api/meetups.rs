@@ -844,3 +844,465 @@ async fn pages_share_card_and_ical() {
     assert!(r.text.contains("id=\"title-error\""), "{}", r.text);
     assert!(r.text.contains("aria-invalid=\"true\""));
 }
+
+/// The reminder job of one person, by its key.
+async fn reminder_job(
+    app: &TestApp,
+    id: &str,
+    key: &str,
+    user: uuid::Uuid,
+) -> Option<moim_store::jobs::Job> {
+    moim_store::jobs::get_by_key(&app.db, &format!("remind:meetup:{id}:{key}:{user}"))
+        .await
+        .unwrap()
+}
+
+/// Makes one person's queued reminder due now (tests cannot wait for the clock).
+async fn make_due(app: &TestApp, id: &str, key: &str, user: uuid::Uuid) {
+    let key = format!("remind:meetup:{id}:{key}:{user}");
+    assert!(
+        moim_store::jobs::reschedule(&app.db, &key, moim_core::time::now_millis() - 1000)
+            .await
+            .unwrap(),
+        "{key} is not queued"
+    );
+}
+
+fn kinds(rows: &[moim_store::notifications::Notification]) -> Vec<String> {
+    rows.iter().map(|n| n.kind.clone()).collect()
+}
+
+#[tokio::test]
+async fn edit_and_cancel_pages_notify_participants_and_move_or_cancel_reminders() {
+    use super::notify::{inbox, runner};
+    let app = super::app().await;
+    let (h, host_id) = app.quick_user("host").await;
+    let (a, a_id) = app.quick_user("alice").await;
+    let (b, b_id) = app.quick_user("bob").await;
+    let id = host(&h, body("강변 러닝", 48, 5)).await;
+    let starts = |r: &moim_testkit::Reply| -> i64 {
+        r.json["starts_at"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond()
+    };
+    let start = starts(&h.get(&format!("/api/v1/meetups/{id}")).await);
+    // The host's reminders exist from hosting; applying adds the person to them.
+    for who in [&a, &b] {
+        let r = who
+            .post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+            .await;
+        assert_eq!(r.json["outcome"], "joined", "{}", r.text);
+    }
+    for u in [host_id, a_id, b_id] {
+        let before = reminder_job(&app, &id, "before-30m", u)
+            .await
+            .expect("30 min");
+        assert_eq!(before.status, "queued");
+        assert_eq!(before.run_at, start - 30 * 60 * 1000);
+        let after = reminder_job(&app, &id, "after", u).await.expect("after");
+        assert_eq!(
+            after.run_at,
+            start + 3 * 3600 * 1000,
+            "1 h after the 2 h meetup"
+        );
+        let dday = reminder_job(&app, &id, "d-day", u).await.expect("d-day");
+        let local = jiff::Timestamp::from_millisecond(dday.run_at)
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::get("Asia/Seoul").unwrap());
+        assert!(
+            (local.hour() == 8 || local.hour() == 20) && local.minute() == 0,
+            "D-day reminder at {local}"
+        );
+        assert!(dday.run_at < start);
+    }
+    // Leaving takes the person off the reminders.
+    let r = b
+        .delete(&format!("/api/v1/meetups/{id}/participation"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for key in ["d-day", "before-30m", "after"] {
+        assert_eq!(
+            reminder_job(&app, &id, key, b_id).await.unwrap().status,
+            "cancelled"
+        );
+    }
+
+    // The edit page: the host only, prefilled; place and route stay fixed.
+    assert_eq!(a.get(&format!("/meetups/{id}/edit")).await.status, 403);
+    let page = h.get(&format!("/meetups/{id}/edit")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("value=\"강변 러닝\""), "{}", page.text);
+    assert!(!page.text.contains("name=\"address\""));
+    // A bad value re-renders the form with the message next to the field.
+    let (date, time) = local_in(72);
+    let bad = h
+        .form(
+            &format!("/meetups/{id}/edit"),
+            &[
+                ("title", "ab"),
+                ("date", &date),
+                ("time", &time),
+                ("theme", "river"),
+                ("capacity", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains("id=\"title-error\""));
+    let r = h
+        .form(
+            &format!("/meetups/{id}/edit"),
+            &[
+                ("title", "강변 러닝 (변경)"),
+                ("date", &date),
+                ("time", &time),
+                ("theme", "river"),
+                ("level", "beginner"),
+                ("pace", "6'00\""),
+                ("capacity", "6"),
+                ("description", "하루 미뤘어요"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let m = h.get(&format!("/api/v1/meetups/{id}")).await;
+    assert_eq!(m.json["title"], "강변 러닝 (변경)");
+    assert_eq!(m.json["capacity"], 6);
+    assert_eq!(m.json["address"], "서울 마포구 망원한강공원", "place kept");
+    assert_eq!(m.json["route"].as_array().unwrap().len(), 3, "route kept");
+    let moved = starts(&m);
+    assert!(moved > start + 23 * 3600 * 1000);
+    assert_eq!(kinds(&inbox(&app, a_id).await), vec!["meetup.updated"]);
+    assert!(
+        !kinds(&inbox(&app, b_id).await).contains(&"meetup.updated".to_owned()),
+        "bob left before the edit"
+    );
+    // Everyone's reminders moved with the start.
+    for u in [host_id, a_id] {
+        assert_eq!(
+            reminder_job(&app, &id, "before-30m", u)
+                .await
+                .unwrap()
+                .run_at,
+            moved - 30 * 60 * 1000
+        );
+    }
+
+    // Thirty minutes before: the host's message links to attendance, the others' does not.
+    make_due(&app, &id, "before-30m", host_id).await;
+    make_due(&app, &id, "before-30m", a_id).await;
+    assert_eq!(runner(&app).drain().await.unwrap(), 2);
+    let host_rows = inbox(&app, host_id).await;
+    let starting = host_rows
+        .iter()
+        .find(|n| n.kind == "meetup.starting_host")
+        .expect("host reminder");
+    assert_eq!(starting.link, format!("/meetups/{id}#attendance"));
+    let a_rows = inbox(&app, a_id).await;
+    let mine = a_rows
+        .iter()
+        .find(|n| n.kind == "meetup.starting")
+        .expect("participant reminder");
+    assert_eq!(mine.link, format!("/meetups/{id}"));
+    let (title, body_ko) = moim_web::flows::notify::render(
+        &moim_web::i18n::Tr::new(moim_core::accounts::Locale::Ko),
+        mine,
+    );
+    assert!(title.contains("강변 러닝 (변경)"), "{title}");
+    assert!(body_ko.contains("alice님"), "{body_ko}");
+    // After the end: the participants' message links to the rating.
+    make_due(&app, &id, "after", a_id).await;
+    assert_eq!(runner(&app).drain().await.unwrap(), 1);
+    let a_rows = inbox(&app, a_id).await;
+    let fin = a_rows
+        .iter()
+        .find(|n| n.kind == "meetup.finished")
+        .expect("after reminder");
+    assert_eq!(fin.link, format!("/meetups/{id}#rating"));
+
+    // Cancelling from the page: participants are told, the rest of the reminders go.
+    assert_eq!(
+        a.form(&format!("/meetups/{id}/cancel"), &[]).await.status,
+        403
+    );
+    let r = h.form(&format!("/meetups/{id}/cancel"), &[]).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert!(kinds(&inbox(&app, a_id).await).contains(&"meetup.cancelled".to_owned()));
+    for u in [host_id, a_id] {
+        assert_eq!(
+            reminder_job(&app, &id, "d-day", u).await.unwrap().status,
+            "cancelled"
+        );
+    }
+    assert_eq!(runner(&app).drain().await.unwrap(), 0, "nothing fires");
+    let detail = h.get(&format!("/meetups/{id}")).await;
+    assert!(!detail.text.contains("data-testid=\"edit\""));
+    let again = h.get(&format!("/meetups/{id}/edit")).await;
+    assert_eq!(again.status, 409);
+    assert!(again.text.contains("취소된 모임"), "{}", again.text);
+}
+
+#[tokio::test]
+async fn a_host_cannot_host_twice_within_ten_seconds_even_concurrently() {
+    let app = TestApp::with_config(|c| {
+        c.meetup_host_cooldown = std::time::Duration::from_secs(10);
+    })
+    .await;
+    let (h, host_id) = app.quick_user("host").await;
+    let (other, _) = app.quick_user("other").await;
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let c = h.clone();
+            tokio::spawn(async move {
+                c.post("/api/v1/meetups", body(&format!("동시 모임 {i}"), 24, 10))
+                    .await
+            })
+        })
+        .collect();
+    let mut replies = Vec::new();
+    for t in tasks {
+        replies.push(t.await.unwrap());
+    }
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for r in replies.iter().filter(|r| r.status != 201) {
+        assert_eq!(r.status, 429, "{}", r.text);
+        assert_eq!(r.code(), "hosting_too_fast");
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    }
+    let mine = h
+        .get(&format!("/api/v1/users/{host_id}/meetups?kind=hosted"))
+        .await;
+    assert_eq!(mine.json.as_array().unwrap().len(), 1);
+    // Someone else is not held up.
+    assert_eq!(
+        other
+            .post("/api/v1/meetups", body("다른 사람 모임", 24, 10))
+            .await
+            .status,
+        201
+    );
+    // The page form keeps what was typed and says why.
+    let (date, time) = local_in(24);
+    let r = h
+        .form(
+            "/meetups",
+            &[
+                ("title", "폼으로 또 열기"),
+                ("date", &date),
+                ("time", &time),
+                ("address", "서울 마포구"),
+                ("route", "37.5,127.0"),
+                ("theme", "river"),
+                ("capacity", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert!(r.text.contains("value=\"폼으로 또 열기\""));
+    assert!(r.text.contains("10초"), "{}", r.text);
+    // Ten seconds later (moved back in the database) the host can host again.
+    let sql = "UPDATE meetup_host_throttle SET last_created_at = last_created_at - 11000 WHERE host_id = $1";
+    match &app.db {
+        moim_store::Db::Sqlite(p) => {
+            moim_store::sqlx::query(sql)
+                .bind(host_id)
+                .execute(p)
+                .await
+                .unwrap();
+        }
+        moim_store::Db::Postgres(p) => {
+            moim_store::sqlx::query(sql)
+                .bind(host_id)
+                .execute(p)
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(
+        h.post("/api/v1/meetups", body("10초 뒤 모임", 24, 10))
+            .await
+            .status,
+        201
+    );
+}
+
+#[tokio::test]
+async fn profiles_show_the_manner_score_with_its_breakdown_and_upcoming_meetups() {
+    let app = TestApp::with_config(|c| c.meetup_min_lead = std::time::Duration::ZERO).await;
+    let (h, host_id) = app.quick_user("host").await;
+    let (a, a_id) = app.quick_user("alice").await;
+    let id = host(&h, body("평가 받을 모임", 2, 5)).await;
+    let later = host(&h, body("다음 주 모임", 24 * 7, 5)).await;
+    for m in [&id, &later] {
+        let r = a
+            .post(&format!("/api/v1/meetups/{m}/participation"), json!({}))
+            .await;
+        assert_eq!(r.json["outcome"], "joined");
+    }
+    let now = moim_core::time::now_millis();
+    set_start(&app, &id, now + 20 * 60 * 1000).await;
+    let r = h
+        .put(
+            &format!("/api/v1/meetups/{id}/attendance"),
+            json!({"present": [a_id]}),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    set_start(&app, &id, now - 3600 * 1000).await;
+    let r = a
+        .post(
+            &format!("/api/v1/meetups/{id}/rating"),
+            json!({"reason": 3}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+
+    // Anyone, signed out too, sees the host's score and the reasons behind it.
+    let page = app.client().get(&format!("/users/{host_id}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.text.contains("data-testid=\"manner-score\">51<"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("data-testid=\"manner-good\">1<"));
+    let reason3 = page
+        .text
+        .split("data-testid=\"reason-count-3\"")
+        .nth(1)
+        .unwrap();
+    assert!(
+        reason3
+            .split("</li>")
+            .next()
+            .unwrap()
+            .contains("<strong>1</strong>"),
+        "{reason3}"
+    );
+    assert!(page.text.contains("궁금한 점에 대해 빠르게 답해줬어요!"));
+    assert!(
+        !page.text.contains("@quick.test"),
+        "no e-mail on a public profile"
+    );
+    // The hosted list and the upcoming list (D-day) of the participant.
+    assert!(page.text.contains("평가 받을 모임"));
+    let ap = a.get(&format!("/users/{a_id}")).await;
+    assert!(
+        ap.text.contains("data-testid=\"manner-score\">51<"),
+        "attended +1"
+    );
+    let upcoming = ap
+        .text
+        .split("data-testid=\"profile-upcoming\"")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        upcoming.contains("다음 주 모임") && upcoming.contains("D-"),
+        "{upcoming}"
+    );
+    assert!(
+        !upcoming.contains("평가 받을 모임"),
+        "started meetups are not upcoming"
+    );
+    let api = a
+        .get(&format!("/api/v1/users/{a_id}/meetups?kind=upcoming"))
+        .await;
+    assert_eq!(api.json.as_array().unwrap().len(), 1, "{}", api.text);
+    // The detail page links the host's profile and shows the score.
+    let d = app.client().get(&format!("/meetups/{later}")).await;
+    assert!(d.text.contains(&format!("href=\"/users/{host_id}\"")));
+    assert!(d.text.contains("data-testid=\"host-score\">51<"));
+    // English, and unknown users.
+    let c = app.client();
+    c.set_cookie("moim_lang", "en");
+    assert!(
+        c.get(&format!("/users/{host_id}"))
+            .await
+            .text
+            .contains("Answered questions quickly!")
+    );
+    assert_eq!(
+        app.client()
+            .get(&format!("/users/{}", uuid::Uuid::now_v7()))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(app.client().get("/users/not-a-uuid").await.status, 404);
+}
+
+#[tokio::test]
+async fn maps_are_vendored_and_only_the_tile_host_may_serve_images() {
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    let id = host(&h, body("지도 모임", 24, 10)).await;
+    let list = app.client().get("/meetups").await;
+    let csp = list.header("content-security-policy").unwrap().to_owned();
+    assert!(
+        csp.contains("img-src 'self' data: blob: https://tile.openstreetmap.org;"),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains(" https:;") && !csp.contains(" http:"),
+        "{csp}"
+    );
+    assert!(csp.contains("script-src 'self';"));
+    assert!(
+        list.text
+            .contains("data-tiles=\"https://tile.openstreetmap.org/{z}/{x}/{y}.png\"")
+    );
+    assert!(list.text.contains("/assets/vendor/leaflet/leaflet.js"));
+    // Without tiles (or without JavaScript) the detail page still has the address and every
+    // coordinate as text.
+    let d = app.client().get(&format!("/meetups/{id}")).await;
+    assert!(d.text.contains("data-testid=\"meetup-map\""));
+    assert!(d.text.contains("서울 마포구 망원한강공원"));
+    assert_eq!(
+        d.text.matches("<li>37.5").count(),
+        3,
+        "route points listed as text"
+    );
+    let js = app.client().get("/assets/vendor/leaflet/leaflet.js").await;
+    assert_eq!(js.status, 200);
+    assert!(js.text.contains("1.9.4"));
+    assert_eq!(
+        app.client()
+            .get("/assets/vendor/leaflet/leaflet.css")
+            .await
+            .status,
+        200
+    );
+    // Maps turned off: no map markup, no outside image host.
+    let off = TestApp::with_config(|c| c.map_tiles = String::new()).await;
+    let (h2, _) = off.quick_user("host").await;
+    let id2 = host(&h2, body("지도 없는 모임", 24, 10)).await;
+    let d = off.client().get(&format!("/meetups/{id2}")).await;
+    assert!(!d.text.contains("meetup-map"));
+    assert!(d.text.contains("data-testid=\"route-points\""));
+    let csp = d.header("content-security-policy").unwrap();
+    assert!(csp.contains("img-src 'self' data: blob:;"), "{csp}");
+    // A custom tile server with a subdomain placeholder.
+    let custom = TestApp::with_config(|c| {
+        c.map_tiles = "https://{s}.tiles.example.org/{z}/{x}/{y}.png".into()
+    })
+    .await;
+    let r = custom.client().get("/meetups").await;
+    assert!(
+        r.header("content-security-policy")
+            .unwrap()
+            .contains("https://*.tiles.example.org;")
+    );
+}
