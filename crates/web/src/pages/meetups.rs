@@ -213,6 +213,7 @@ struct DetailPage<'a> {
     image: Option<String>,
     notice: Option<String>,
     reasons: Vec<(i64, String)>,
+    thread: super::comments::Thread,
 }
 
 #[derive(Deserialize)]
@@ -280,6 +281,11 @@ async fn detail(
                 })
                 .collect(),
             reasons,
+            thread: ok_or_page!(
+                ctx,
+                super::comments::thread(&state, &ctx, moim_core::comments::Object::Meetup, id)
+                    .await
+            ),
             m,
             ctx: &ctx,
         },
