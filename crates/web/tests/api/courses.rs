@@ -552,4 +552,51 @@ async fn course_pages_render_for_visitors_and_the_author() {
     assert!(r.text.contains("37.555,126.895"));
     let (other, _) = app.quick_user("other").await;
     assert_eq!(other.get(&format!("/courses/{id}/edit")).await.status, 403);
+
+    // The HTML form: a bad route is shown next to its field, a good edit redirects.
+    let mut fields = vec![
+        ("title", "폼으로 고친 코스"),
+        ("address", "부산 해운대구 우동"),
+        ("route", "37.5550,126.8950\nnot a point"),
+        ("description", "해변 코스"),
+        ("theme", "beach"),
+        ("image", img.as_str()),
+    ];
+    let r = a.form(&format!("/courses/{id}/edit"), &fields).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("route-error"), "{}", r.text);
+    fields[2] = ("route", "35.1587,129.1604\n35.1600,129.1650");
+    let r = a.form(&format!("/courses/{id}/edit"), &fields).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = anon.get(&format!("/api/v1/courses/{id}")).await;
+    assert_eq!(r.json["title"], "폼으로 고친 코스");
+    assert_eq!(r.json["region"], 7);
+    // Someone else cannot edit through the form either.
+    let r = other.form(&format!("/courses/{id}/edit"), &fields).await;
+    assert_eq!(r.status, 403);
+    // Bookmark and rate through the plain forms (no JavaScript).
+    let r = other
+        .form(&format!("/courses/{id}/bookmark"), &[("on", "1")])
+        .await;
+    assert_eq!(r.status, 303);
+    let r = other
+        .form(&format!("/courses/{id}/rating"), &[("stars", "3")])
+        .await;
+    assert_eq!(r.status, 303);
+    let r = other.get(&format!("/api/v1/courses/{id}")).await;
+    assert_eq!(r.json["bookmarked"], true);
+    assert_eq!(r.json["my_rating"], 3);
+    let r = other.get("/courses/bookmarks").await;
+    assert!(r.text.contains("폼으로 고친 코스"));
+    // Deleting through the page takes the author back to their courses.
+    assert_eq!(
+        other
+            .form(&format!("/courses/{id}/delete"), &[])
+            .await
+            .status,
+        403
+    );
+    let r = a.form(&format!("/courses/{id}/delete"), &[]).await;
+    assert_eq!(r.location(), Some("/courses/mine"));
+    assert_eq!(anon.get(&format!("/courses/{id}")).await.status, 404);
 }
