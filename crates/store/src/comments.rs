@@ -16,7 +16,9 @@ pub struct Comment {
     pub meetup_id: Option<Uuid>,
     pub course_id: Option<Uuid>,
     pub parent_id: Option<Uuid>,
-    pub author_id: Uuid,
+    /// `None` once the author deleted their account.
+    pub author_id: Option<Uuid>,
+    /// Empty once the author deleted their account.
     pub author_nickname: String,
     pub author_avatar: Option<String>,
     pub body: String,
@@ -39,7 +41,7 @@ impl Comment {
 
 macro_rules! comment_columns {
     () => {
-        "k.id, k.meetup_id, k.course_id, k.parent_id, k.author_id, u.nickname AS author_nickname, \
+        "k.id, k.meetup_id, k.course_id, k.parent_id, k.author_id, COALESCE(u.nickname, '') AS author_nickname, \
          u.avatar_url AS author_avatar, k.body, k.created_at, k.edited_at, k.deleted_at"
     };
 }
@@ -79,7 +81,7 @@ pub async fn get(db: &Db, id: Uuid) -> Result<Option<Comment>> {
     const SQL: &str = concat!(
         "SELECT ",
         comment_columns!(),
-        " FROM comments k JOIN users u ON u.id = k.author_id WHERE k.id = $1"
+        " FROM comments k LEFT JOIN users u ON u.id = k.author_id WHERE k.id = $1"
     );
     Ok(
         dispatch!(db, pool => sqlx::query_as::<_, Comment>(SQL).bind(id).fetch_optional(pool).await?),
@@ -126,7 +128,7 @@ macro_rules! top_sql {
         concat!(
             "SELECT ",
             comment_columns!(),
-            " FROM comments k JOIN users u ON u.id = k.author_id WHERE k.",
+            " FROM comments k LEFT JOIN users u ON u.id = k.author_id WHERE k.",
             $col,
             " = $1 AND k.parent_id IS NULL AND ($2 = FALSE OR (k.created_at, k.id) > ($3, $4)) \
              AND (k.deleted_at IS NULL OR EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = k.id \
@@ -140,7 +142,7 @@ macro_rules! replies_sql {
         concat!(
             "SELECT ",
             comment_columns!(),
-            " FROM comments k JOIN users u ON u.id = k.author_id WHERE k.parent_id IN (\
+            " FROM comments k LEFT JOIN users u ON u.id = k.author_id WHERE k.parent_id IN (\
              SELECT t.id FROM comments t WHERE t.",
             $col,
             " = $1 AND t.parent_id IS NULL AND ($2 = FALSE OR (t.created_at, t.id) > ($3, $4)) \

@@ -317,3 +317,29 @@ pub async fn ranking(db: &Db, region: i64, limit: i64) -> Result<Vec<Course>> {
 /// by `store::comments`).
 pub(crate) const ADD_COMMENT: &str =
     "UPDATE courses SET comment_count = comment_count + $2 WHERE id = $1";
+
+/// Run by `accounts::delete_user` (with the user's id as `$1`) inside its transaction, before
+/// the user row goes: takes the user's bookmarks, views, ratings and live comments out of the
+/// course counters, and wipes the text of their comments, which stay as "deleted" placeholders
+/// (their `author_id` becomes NULL) so other people's replies under them stay readable.
+pub(crate) const FORGET_USER: &[&str] = &[
+    "UPDATE courses SET bookmark_count = bookmark_count - 1 \
+     WHERE id IN (SELECT course_id FROM course_bookmarks WHERE user_id = $1)",
+    "UPDATE courses SET view_count = view_count - 1 \
+     WHERE id IN (SELECT course_id FROM course_views WHERE user_id = $1)",
+    "UPDATE courses SET \
+     rating_sum = (SELECT CAST(COALESCE(SUM(r.stars), 0) AS BIGINT) FROM course_ratings r \
+         WHERE r.course_id = courses.id AND r.user_id <> $1), \
+     rating_count = (SELECT COUNT(*) FROM course_ratings r \
+         WHERE r.course_id = courses.id AND r.user_id <> $1), \
+     rating_avg_milli = COALESCE((SELECT CAST(SUM(r.stars) AS BIGINT) * 1000 / COUNT(*) \
+         FROM course_ratings r WHERE r.course_id = courses.id AND r.user_id <> $1), 0) \
+     WHERE id IN (SELECT course_id FROM course_ratings WHERE user_id = $1)",
+    "UPDATE courses SET comment_count = comment_count - (SELECT COUNT(*) FROM comments k \
+         WHERE k.course_id = courses.id AND k.author_id = $1 AND k.deleted_at IS NULL) \
+     WHERE id IN (SELECT k.course_id FROM comments k WHERE k.author_id = $1 \
+         AND k.deleted_at IS NULL AND k.course_id IS NOT NULL)",
+    // The deletion instant is not a parameter here; the creation time marks the placeholder.
+    "UPDATE comments SET body = '', deleted_at = COALESCE(deleted_at, created_at) \
+     WHERE author_id = $1",
+];

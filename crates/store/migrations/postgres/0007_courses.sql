@@ -75,7 +75,8 @@ CREATE TABLE comments (
     meetup_id UUID REFERENCES meetups (id) ON DELETE CASCADE,
     course_id UUID REFERENCES courses (id) ON DELETE CASCADE,
     parent_id UUID REFERENCES comments (id) ON DELETE CASCADE,
-    author_id UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- NULL once the author deleted their account: the text is wiped, replies stay readable
+    author_id UUID REFERENCES users (id) ON DELETE SET NULL,
     body TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     edited_at BIGINT,

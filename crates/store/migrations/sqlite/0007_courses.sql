@@ -75,7 +75,8 @@ CREATE TABLE comments (
     meetup_id BLOB REFERENCES meetups (id) ON DELETE CASCADE,
     course_id BLOB REFERENCES courses (id) ON DELETE CASCADE,
     parent_id BLOB REFERENCES comments (id) ON DELETE CASCADE,
-    author_id BLOB NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- NULL once the author deleted their account: the text is wiped, replies stay readable
+    author_id BLOB REFERENCES users (id) ON DELETE SET NULL,
     body TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     edited_at INTEGER,

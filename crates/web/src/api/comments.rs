@@ -33,7 +33,8 @@ pub struct CommentDto {
     pub id: Uuid,
     /// The top-level comment a reply belongs to; null for a top-level comment.
     pub parent_id: Option<Uuid>,
-    pub author_id: Uuid,
+    /// Null once the author deleted their account.
+    pub author_id: Option<Uuid>,
     pub author_nickname: String,
     pub author_avatar: Option<String>,
     /// Empty once deleted.

@@ -223,8 +223,11 @@ pub async fn reply(
         now_millis(),
     )
     .await?;
-    let mut to = vec![(p.author_id, "reply")];
-    if target.owner != p.author_id {
+    let mut to = Vec::new();
+    if let Some(a) = p.author_id {
+        to.push((a, "reply"));
+    }
+    if p.author_id != Some(target.owner) {
         to.push((target.owner, "comment"));
     }
     tell(state, &target, to, viewer.id, &viewer.nickname, cid, &body).await;
@@ -240,7 +243,7 @@ pub async fn edit(
 ) -> Result<Comment, ApiError> {
     let body = rules::parse_body(body)?;
     let (c, _) = access(state, id, Some(viewer)).await?;
-    if c.author_id != viewer {
+    if c.author_id != Some(viewer) {
         return Err(ApiError::forbidden("author_only"));
     }
     if !store::edit(&state.db, id, viewer, &body, now_millis()).await? {
@@ -252,7 +255,7 @@ pub async fn edit(
 /// Deletes the viewer's own comment; replies under it stay.
 pub async fn delete(state: &AppState, id: Uuid, viewer: Uuid) -> Result<Target, ApiError> {
     let (c, target) = access(state, id, Some(viewer)).await?;
-    if c.author_id != viewer {
+    if c.author_id != Some(viewer) {
         return Err(ApiError::forbidden("author_only"));
     }
     if !store::delete(&state.db, id, viewer, now_millis()).await? {

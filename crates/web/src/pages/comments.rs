@@ -65,7 +65,11 @@ fn view(ctx: &PageCtx, c: &Comment) -> CView {
         });
     CView {
         id: c.id,
-        author: c.author_nickname.clone(),
+        author: if c.author_id.is_some() {
+            c.author_nickname.clone()
+        } else {
+            ctx.t.s("comments.gone_user").to_owned()
+        },
         body: if c.deleted_at.is_some() {
             String::new()
         } else {
@@ -74,7 +78,7 @@ fn view(ctx: &PageCtx, c: &Comment) -> CView {
         deleted: c.deleted_at.is_some(),
         edited: c.edited_at.is_some(),
         when: moim_core::time::format_local(c.created_at, tz),
-        mine: ctx.is_me(&c.author_id),
+        mine: c.author_id.is_some_and(|a| ctx.is_me(&a)),
     }
 }
 
@@ -341,6 +345,7 @@ pub const STRINGS: crate::i18n::Strings = &[
         "This comment was deleted.",
     ),
     ("comments.edited", "수정됨", "edited"),
+    ("comments.gone_user", "탈퇴한 사용자", "Former member"),
     ("comments.more", "댓글 더 보기", "More comments"),
     (
         "comments.login",

@@ -351,3 +351,62 @@ async fn the_thread_works_from_pages_with_htmx_and_plain_forms() {
     );
     assert!(!r.text.contains("<b>댓글"));
 }
+
+#[tokio::test]
+async fn a_deleted_account_leaves_replies_readable_and_course_counts_right() {
+    let app = super::app().await;
+    let (author, _) = app.quick_user("author").await;
+    let (bora, bora_id) = app.quick_user("bora").await;
+    let (chul, _) = app.quick_user("chul").await;
+    let img = image(&author).await;
+    let id = post(&author, body("탈퇴 코스", "서울 마포구", &img)).await;
+    let path = format!("/api/v1/courses/{id}/comments");
+    let b1 = comment(&bora, &path, "보라의 댓글").await;
+    reply(&chul, &b1, "철수의 답글").await;
+    reply(&bora, &b1, "보라의 답글").await;
+    for (c, stars) in [(&bora, 5), (&chul, 1)] {
+        c.get(&format!("/api/v1/courses/{id}")).await;
+        let r = c
+            .put(
+                &format!("/api/v1/courses/{id}/rating"),
+                json!({"stars": stars}),
+            )
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    bora.put(&format!("/api/v1/courses/{id}/bookmark"), json!({}))
+        .await;
+    let r = app.client().get(&format!("/api/v1/courses/{id}")).await;
+    assert_eq!(
+        (
+            &r.json["comment_count"],
+            &r.json["bookmark_count"],
+            &r.json["view_count"],
+            &r.json["rating_average"]
+        ),
+        (&json!(3), &json!(1), &json!(2), &json!("3.0"))
+    );
+
+    moim_store::accounts::delete_user(&app.db, bora_id)
+        .await
+        .unwrap();
+    let r = app.client().get(&format!("/api/v1/courses/{id}")).await;
+    assert_eq!(r.json["comment_count"], 1, "{}", r.text);
+    assert_eq!(r.json["bookmark_count"], 0);
+    assert_eq!(r.json["view_count"], 1);
+    assert_eq!(r.json["rating_count"], 1);
+    assert_eq!(r.json["rating_average"], "1.0");
+    // Bora's comment is a placeholder without text or author; Chul's reply stays.
+    let r = app.client().get(&path).await;
+    let items = r.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", r.text);
+    assert_eq!(items[0]["deleted"], true);
+    assert!(items[0]["author_id"].is_null());
+    assert!(!r.text.contains("보라의"), "{}", r.text);
+    let replies = items[0]["replies"].as_array().unwrap();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0]["body"], "철수의 답글");
+    let page = app.client().get(&format!("/courses/{id}")).await;
+    assert!(page.text.contains("철수의 답글"));
+    assert!(page.text.contains("탈퇴한 사용자") || page.text.contains("Former member"));
+}
