@@ -178,6 +178,13 @@ async fn more(state: AppState, ctx: PageCtx, object: Object, id: &str, q: MoreQu
         return super::error_page(&ctx, StatusCode::NOT_FOUND);
     };
     let viewer = ctx.user.as_ref().map(|u| u.id);
+    if !ctx.htmx {
+        // Without htmx the thread lives on the object's page.
+        return match flows::object(&state, object, id, viewer).await {
+            Ok(t) => redirect(&ctx, &format!("{}#comments", t.link())),
+            Err(e) => page_error(&ctx, e),
+        };
+    }
     match flows::list(&state, object, id, viewer, q.cursor.as_deref(), PAGE).await {
         Ok((target, items, next)) => render(
             StatusCode::OK,
