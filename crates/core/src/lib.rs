@@ -8,10 +8,14 @@
 //! - [`groups`]: group fields, roles and what each role may do, capacity, D-day.
 //! - [`rosters`]: a group's roster setup and its mapping onto the roster engine's model.
 //! - [`secrets`]: random tokens, verification codes, and the hashes we store instead of them.
+//! - [`courses`]: course-post fields, route, estimated time, star ratings, ranking.
+//! - [`comments`]: comment bodies and the objects comments hang on.
 //! - [`time`]: the clock as milliseconds since the epoch, the unit every table uses.
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod comments;
+pub mod courses;
 pub mod groups;
 pub mod meetups;
 pub mod rosters;

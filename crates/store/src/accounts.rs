@@ -194,6 +194,10 @@ pub async fn delete_user(db: &Db, user_id: Uuid) -> Result<()> {
         sqlx::query("UPDATE groups SET member_count = member_count - 1 WHERE id IN \
                      (SELECT group_id FROM memberships WHERE user_id = $1 AND status = 'active')")
             .bind(user_id).execute(&mut *tx).await?;
+        // Course counters and comment placeholders (see `courses::FORGET_USER`).
+        for sql in crate::courses::FORGET_USER {
+            sqlx::query(*sql).bind(user_id).execute(&mut *tx).await?;
+        }
         let n = sqlx::query("DELETE FROM users WHERE id = $1").bind(user_id).execute(&mut *tx).await?.rows_affected();
         if n == 0 {
             return Err(Error::NotFound);

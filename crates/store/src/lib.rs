@@ -8,6 +8,8 @@
 //! # Layout
 //! - [`Db`], [`connect`], [`migrate`]: pools, start-up, embedded migrations.
 //! - [`accounts`]: users, e-mail codes, web sessions, refresh-token families.
+//! - [`courses`]: course posts, bookmarks, star ratings, views.
+//! - [`comments`]: comments and replies on meetups and courses.
 //! - [`groups`]: groups, memberships, join requests, departures.
 //! - [`jobs`]: the durable job queue and its recurring schedules.
 //! - [`notifications`]: in-app notifications, channel preferences, reminder jobs.
@@ -24,6 +26,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub mod accounts;
+pub mod comments;
+pub mod courses;
 pub mod groups;
 pub mod jobs;
 pub mod limits;
@@ -215,6 +219,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0003_notifications.sql",
     "0004_rosters.sql",
     "0005_meetups.sql",
+    "0007_courses.sql",
     "0008_meetup_hosting.sql",
 ];
 

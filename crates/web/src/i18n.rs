@@ -16,6 +16,8 @@ const TABLES: &[Strings] = &[
     crate::pages::notify::STRINGS,
     crate::pages::rosters::STRINGS,
     crate::pages::meetups::STRINGS,
+    crate::pages::courses::STRINGS,
+    crate::pages::comments::STRINGS,
 ];
 
 const STRINGS: Strings = &[
@@ -786,7 +788,7 @@ pub fn error_message(l: Locale, code: &str) -> String {
                 "This link has expired or was already used."
             }
         }
-        "manager_only" | "owner_only" | "forbidden" | "cannot_remove_role" => {
+        "manager_only" | "owner_only" | "forbidden" | "cannot_remove_role" | "author_only" => {
             if ko {
                 "권한이 없어요."
             } else {

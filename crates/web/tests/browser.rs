@@ -1242,3 +1242,128 @@ async fn host_find_apply_attend_and_rate_in_a_real_browser() {
         host_find_apply_attend_rate(&driver, vp).await;
     }
 }
+
+/// Post a course with a photo and a route; a second person finds it, bookmarks it, rates it and
+/// comments (htmx, no reload); the author gets the notification with the commenter's name.
+async fn course_bookmark_rate_comment(driver: &Driver, vp: Viewport) {
+    let app = TestApp::new().await;
+    let addr = app.serve().await;
+    let base = format!("http://{addr}");
+    let run = &uuid::Uuid::now_v7().simple().to_string()[24..];
+    let author_nick = format!("auth{}", &run[..4]);
+    let fan_nick = format!("fan{}", &run[..4]);
+    let title = format!("망원 코스 {}", &run[..4]);
+
+    let photo = std::env::temp_dir().join(format!("moim-course-{run}.jpg"));
+    let img = image::RgbImage::from_fn(900, 600, |x, y| {
+        image::Rgb([(y % 256) as u8, 120, (x % 256) as u8])
+    });
+    img.save(&photo).expect("write photo");
+
+    let a = Browser::open(driver, &base, vp, "author").await;
+    a.goto("/signup").await;
+    sign_up_and_verify(&a, &app, &format!("author-{run}@example.com"), &author_nick).await;
+    a.goto("/courses/new").await;
+    a.fill("#title", &title).await;
+    a.fill("#address", "서울 마포구 망원한강공원").await;
+    a.fill(
+        "#route",
+        "37.5550,126.8950\n37.5600,126.9000\n37.5650,126.9050",
+    )
+    .await;
+    a.fill("#description", "강바람 맞으며 달리는 코스").await;
+    a.js("document.getElementById('theme').value = 'river';")
+        .await;
+    let picker = a.find("#photo").await;
+    picker
+        .send_keys(&photo.display().to_string())
+        .await
+        .expect("choose a photo");
+    a.find("[data-testid=photo-done]").await;
+    a.shot("course-new").await;
+    a.click("[data-testid=course-submit]").await;
+    let here = a
+        .wait_path("the new course", |p| {
+            p.strip_prefix("/courses/")
+                .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
+        })
+        .await;
+    let course_path = here.path.clone();
+    assert_eq!(
+        a.texts("[data-testid=route-points] li").await.len(),
+        3,
+        "{}",
+        a.describe().await
+    );
+    a.find("img[data-testid=course-photo]").await;
+    assert!(a.text("[data-testid=distance]").await.ends_with("km"));
+    a.shot("course-detail").await;
+
+    // A second person finds it, bookmarks, rates and comments.
+    let f = Browser::open(driver, &base, vp, "fan").await;
+    f.goto("/signup").await;
+    sign_up_and_verify(&f, &app, &format!("fan-{run}@example.com"), &fan_nick).await;
+    f.goto("/courses?region=1").await;
+    assert_eq!(
+        f.text("[data-testid=course-card] h2").await,
+        title,
+        "{}",
+        f.describe().await
+    );
+    f.shot("courses-list").await;
+    f.click("[data-testid=course-card]").await;
+    f.wait_path("the course", |p| p == course_path).await;
+    f.click("[data-testid=bookmark]").await;
+    f.find("[data-testid=bookmark][aria-pressed=true]").await;
+    assert_eq!(f.text("[data-testid=bookmark-count]").await, "1");
+    f.click("[data-testid=star-4]").await;
+    f.find("[data-testid=my-rating]").await;
+    assert_eq!(f.text("[data-testid=rating-average]").await, "4.0");
+    f.fill("[data-testid=comment-body]", "바람이 시원했어요")
+        .await;
+    f.click("[data-testid=comment-submit]").await;
+    assert_eq!(
+        f.text("[data-testid=comment-text]").await,
+        "바람이 시원했어요",
+        "{}",
+        f.describe().await
+    );
+    f.shot("course-commented").await;
+    f.goto("/courses/bookmarks").await;
+    assert_eq!(f.text("[data-testid=course-card] h2").await, title);
+
+    // The author hears about the comment, with the commenter's name, and sees the counts.
+    a.goto("/notifications").await;
+    let items = a.texts("[data-testid=notification]").await;
+    assert!(
+        items
+            .iter()
+            .any(|t| t.contains(&fan_nick) && t.contains(&title)),
+        "{items:?}"
+    );
+    a.shot("course-notified").await;
+    a.goto(&course_path).await;
+    assert_eq!(a.text("[data-testid=bookmark-count]").await, "1");
+    assert_eq!(
+        a.text("[data-testid=comment-text]").await,
+        "바람이 시원했어요"
+    );
+    // The author replies in the thread.
+    a.click("[data-testid=reply-toggle]").await;
+    a.fill("[data-testid=reply-body]", "고마워요!").await;
+    a.click("[data-testid=reply-submit]").await;
+    assert_eq!(a.text("[data-testid=reply-text]").await, "고마워요!");
+    f.close().await;
+    a.close().await;
+    let _ = std::fs::remove_file(&photo);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn course_bookmark_rate_and_comment_in_a_real_browser() {
+    let Some(driver) = Driver::start("course_bookmark_rate_and_comment_in_a_real_browser") else {
+        return;
+    };
+    for vp in [DESKTOP, PHONE] {
+        course_bookmark_rate_comment(&driver, vp).await;
+    }
+}

@@ -6,6 +6,8 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod comments;
+pub mod courses;
 pub mod groups;
 pub mod media;
 pub mod meetups;
@@ -36,6 +38,8 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "media", description = "Image uploads and their resized variants"),
         (name = "meetups", description = "Meetups: hosting, applying, waitlist, attendance, host ratings"),
         (name = "notifications", description = "My notifications, unread count and channel preferences"),
+        (name = "courses", description = "Course posts: routes, bookmarks, star ratings, views, ranking"),
+        (name = "comments", description = "Comments and replies on meetups and course posts"),
         (name = "admin", description = "Operators (MOIM_ADMIN_EMAILS): the job queue"),
     )
 )]
@@ -62,7 +66,9 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(admin::router())
             .merge(notify::router())
             .merge(media::router())
-            .merge(meetups::router()),
+            .merge(meetups::router())
+            .merge(courses::router())
+            .merge(comments::router()),
     )
 }
 

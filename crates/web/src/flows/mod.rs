@@ -3,6 +3,8 @@
 //! problem+json and the pages render as messages next to the fields.
 
 pub mod accounts;
+pub mod comments;
+pub mod courses;
 pub mod groups;
 pub mod meetups;
 pub mod notify;

@@ -226,6 +226,7 @@ struct DetailPage<'a> {
     tiles: String,
     /// "N일 남음" / "N시간 남음" until the start, empty once started.
     remaining: String,
+    thread: super::comments::Thread,
 }
 
 #[derive(Deserialize)]
@@ -320,6 +321,11 @@ async fn detail(
                 })
                 .collect(),
             reasons,
+            thread: ok_or_page!(
+                ctx,
+                super::comments::thread(&state, &ctx, moim_core::comments::Object::Meetup, id)
+                    .await
+            ),
             m,
             ctx: &ctx,
         },

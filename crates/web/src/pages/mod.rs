@@ -6,6 +6,8 @@
 //! reload never repeats them; htmx requests get `HX-Redirect` instead.
 
 pub mod accounts;
+pub mod comments;
+pub mod courses;
 pub mod groups;
 pub mod home;
 pub mod meetups;
@@ -34,6 +36,8 @@ pub fn router() -> axum::Router<AppState> {
         .merge(rosters::router())
         .merge(notify::router())
         .merge(meetups::router())
+        .merge(courses::router())
+        .merge(comments::router())
 }
 
 /// What every page needs: language, viewer, CSRF token, current path.

@@ -4,6 +4,8 @@
 //! PostgreSQL when `MOIM_TEST_DATABASE_URL` is set) and talks to it in-process.
 
 mod accounts;
+mod comments;
+mod courses;
 mod errors;
 mod groups;
 mod media;
