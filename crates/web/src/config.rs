@@ -34,6 +34,14 @@ pub struct WebConfig {
     /// How long an e-mail about a notification waits, so one read in the app meanwhile is not
     /// mailed too (checked just before sending).
     pub notify_email_delay: Duration,
+    /// The SMS gateway (`MOIM_SMS_URL`, `MOIM_SMS_KEY`); without a URL, SMS go to the log.
+    pub sms_url: Option<String>,
+    pub sms_key: Option<String>,
+    /// The `sub` of VAPID tokens (`MOIM_VAPID_SUBJECT`): a `mailto:` or `https:` contact the push
+    /// services can reach; by default `mailto:` the sender address.
+    pub vapid_subject: Option<String>,
+    /// How long a push service or SMS gateway may take to answer one request.
+    pub channel_timeout: Duration,
 }
 
 /// Rate limits, as (allowed hits, window).
@@ -92,6 +100,10 @@ impl WebConfig {
             meetup_min_lead: Duration::from_secs(6 * 3600),
             redis_url: None,
             notify_email_delay: Duration::from_secs(60),
+            sms_url: None,
+            sms_key: None,
+            vapid_subject: None,
+            channel_timeout: Duration::from_secs(10),
         }
     }
 
@@ -114,6 +126,23 @@ impl WebConfig {
     pub fn is_admin_email(&self, email: &str) -> bool {
         let email = email.trim().to_lowercase();
         self.admin_emails.contains(&email)
+    }
+
+    /// The VAPID contact: the configured subject, else `mailto:` the sender's address.
+    pub fn vapid_subject(&self) -> String {
+        if let Some(s) = self
+            .vapid_subject
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
+            return s.trim().to_owned();
+        }
+        let from = self.mail_from.trim();
+        let addr = match (from.find('<'), from.rfind('>')) {
+            (Some(a), Some(b)) if a < b => &from[a + 1..b],
+            _ => from,
+        };
+        format!("mailto:{}", addr.trim())
     }
 
     /// `base_url` + `path`, for links in e-mails.
