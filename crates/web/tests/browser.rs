@@ -1178,7 +1178,7 @@ async fn a_notification_made_on_instance_a_reaches_a_browser_on_instance_b() {
         let email = format!("cross{round}@example.com");
         sign_up_and_verify(&br, &b, &email, &format!("cross{round}")).await;
         br.goto("/notifications").await;
-        br.find("#notify-list").await;
+        br.find("#notify-empty").await;
         // Give the page's event stream a moment to connect, then notify through instance A.
         tokio::time::sleep(Duration::from_millis(500)).await;
         let user = moim_store::accounts::user_by_email(&a.db, &email)
@@ -1199,6 +1199,7 @@ async fn a_notification_made_on_instance_a_reaches_a_browser_on_instance_b() {
         )
         .await
         .expect("notify through instance A");
+        let sent = Instant::now();
         let via = if redis.is_some() {
             "Redis"
         } else {
@@ -1218,6 +1219,13 @@ async fn a_notification_made_on_instance_a_reaches_a_browser_on_instance_b() {
             },
         )
         .await;
+        // Streams also re-read the database every RECHECK (15 s) without a wake-up; arriving
+        // well before that shows the wake-up crossed instances.
+        assert!(
+            sent.elapsed() < moim_web::realtime::RECHECK / 2,
+            "the notification arrived after {:?}: by the periodic re-check, not via {via}",
+            sent.elapsed()
+        );
         br.until("the header badge to count it", async |c| {
             let v = c
                 .execute(
