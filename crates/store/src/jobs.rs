@@ -220,9 +220,10 @@ pub async fn claim(db: &Db, worker: &str, limit: i64, lease_until: Millis) -> Re
     Ok(jobs)
 }
 
-/// Claims up to `limit` due jobs of one `kind` for `worker` (a handler that works in bulk takes
-/// more of its own kind under its runner's worker id and lease, so the heartbeat keeps them).
-/// Expired leases are left to the runner's [`claim`].
+/// Claims up to `limit` due jobs of one `kind` for `worker` until `lease_until` (a handler that
+/// works in bulk takes more of its own kind). Nothing renews these leases unless `worker` is a
+/// runner's id, so if the handler dies or hangs they return to the queue when the lease ends
+/// (through any runner's [`claim`]).
 pub async fn claim_kind(
     db: &Db,
     worker: &str,

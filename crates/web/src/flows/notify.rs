@@ -556,17 +556,25 @@ pub fn register(registry: &mut Registry, app: AppState) {
 pub const REMINDER_BATCH: i64 = 256;
 
 /// Delivers a due reminder, and in bulk the other due reminders: it claims up to
-/// [`REMINDER_BATCH`] − 1 more under its runner's claim (same worker id and lease, so the
-/// heartbeat keeps them) and creates every in-app row, queues their channel jobs and completes
-/// the claimed jobs in one transaction. Each row is created at most once per (job key, time
+/// [`REMINDER_BATCH`] − 1 more (as `{worker}+batch`, until its own lease ends: the runner's
+/// heartbeat does not renew them, so a run that hangs or is cancelled at its timeout cannot hold
+/// them longer than one lease, after which any runner takes them back) and creates every in-app
+/// row, queues their channel jobs and completes the claimed jobs in one transaction. Each row is created at most once per (job key, time
 /// asked for), so a run repeated after a crash adds nothing. Its own job is completed by the
 /// runner. If the batch fails, the claimed jobs are handed back (retried) with the error.
 async fn reminder_job(app: &App, ctx: JobCtx) -> Result<(), JobError> {
     let mut batch = vec![ctx.job.clone()];
     if let (Some(worker), Some(until)) = (ctx.job.locked_by.as_deref(), ctx.job.locked_until) {
+        let sweeper = format!("{worker}+batch");
         batch.extend(
-            moim_store::jobs::claim_kind(&ctx.db, worker, REMINDER_JOB, REMINDER_BATCH - 1, until)
-                .await?,
+            moim_store::jobs::claim_kind(
+                &ctx.db,
+                &sweeper,
+                REMINDER_JOB,
+                REMINDER_BATCH - 1,
+                until,
+            )
+            .await?,
         );
     }
     let mut rows = Vec::with_capacity(batch.len());

@@ -753,3 +753,47 @@ async fn due_reminders_are_delivered_in_bulk_each_once() {
     assert_eq!(of("running"), 0, "{counts:?}");
     assert_eq!(of("queued"), 301, "{counts:?}");
 }
+
+#[tokio::test]
+async fn reminders_taken_by_a_batch_that_died_come_back_after_its_lease() {
+    let t = TestApp::new().await;
+    let a = user_id(&t.user("a@example.com", "alice").await).await;
+    let at = now_millis() - 1000;
+    for _ in 0..3 {
+        let obj = format!("meetup:{}", Uuid::now_v7());
+        notify::remind(&t.state, reminder(&obj, at, &[a]))
+            .await
+            .unwrap();
+    }
+    // A batch run claimed them and then hung; its lease has run out.
+    let taken = moim_store::jobs::claim_kind(&t.db, "w1+batch", REMINDER_JOB, 10, now_millis() - 1)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 3);
+    assert!(inbox(&t, a).await.is_empty());
+    runner(&t).drain().await.unwrap();
+    assert_eq!(
+        inbox(&t, a).await.len(),
+        3,
+        "every reminder delivered, once"
+    );
+    // The hung run waking up late cannot complete what others took over.
+    let sweep = store::create_and_queue(
+        &t.db,
+        &[],
+        &store::ChannelJobs {
+            email_kind: "notify.email",
+            email_at: now_millis(),
+            push_kind: "notify.push",
+            sms_kind: "notify.sms",
+        },
+        &taken,
+    )
+    .await
+    .unwrap();
+    assert!(sweep.is_empty());
+    for j in &taken {
+        let now = moim_store::jobs::get(&t.db, j.id).await.unwrap().unwrap();
+        assert_eq!((now.status.as_str(), now.attempts), ("done", 2), "{now:?}");
+    }
+}
