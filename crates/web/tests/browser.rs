@@ -1238,6 +1238,63 @@ async fn a_notification_made_on_instance_a_reaches_a_browser_on_instance_b() {
         })
         .await;
         br.shot("cross-instance-notification").await;
+        if round == 0 {
+            notification_settings(&br).await;
+        }
         br.close().await;
     }
+}
+
+/// The notification settings page in a real browser: the switches save, and the page registers
+/// the push service worker at the site root (a real push service cannot be reached from here).
+async fn notification_settings(b: &Browser) {
+    b.goto("/notifications/settings").await;
+    b.find("#push-card").await;
+    b.shot("notification-settings").await;
+    b.js("navigator.serviceWorker.getRegistration('/').then(r => { window.__sw = r ? r.scope : 'none'; }); return null;")
+        .await;
+    let base = b.js("return location.origin + '/'").await;
+    let scope = b
+        .until("the service worker registration", async |c| {
+            let v = c.execute("return window.__sw || ''", vec![]).await.ok()?;
+            let v = v.as_str()?.to_owned();
+            if v == "none" {
+                // Registration may still be in flight: ask again.
+                let _ = c
+                    .execute(
+                        "navigator.serviceWorker.getRegistration('/').then(r => { window.__sw = r ? r.scope : 'none'; }); return null;",
+                        vec![],
+                    )
+                    .await;
+                return None;
+            }
+            (!v.is_empty()).then_some(v)
+        })
+        .await;
+    assert_eq!(
+        Value::String(scope),
+        base,
+        "the worker's scope is the whole site"
+    );
+    // Exactly one of "turn on" / "turn off" is shown (not subscribed here: "turn on").
+    let shown = b
+        .js("return ['#push-on', '#push-off'].filter(s => document.querySelector(s).offsetParent !== null)")
+        .await;
+    assert_eq!(shown, json!(["#push-on"]));
+    // Turn meetup e-mail off and save; the page comes back with it off.
+    b.click("#pref-meetup-email").await;
+    b.click("form[data-testid=prefs-form] button[type=submit]")
+        .await;
+    b.until("the saved switches", async |c| {
+        let v = c
+            .execute(
+                "const e = document.querySelector('#pref-meetup-email'); return location.search.includes('notice') && e && !e.checked",
+                vec![],
+            )
+            .await
+            .ok()?;
+        v.as_bool()?.then_some(())
+    })
+    .await;
+    b.shot("notification-settings-saved").await;
 }
