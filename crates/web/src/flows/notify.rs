@@ -236,6 +236,15 @@ async fn push_job(app: &App, ctx: JobCtx) -> Result<usize, JobError> {
         return Ok(0);
     };
     let (title, body) = render(&t, &n);
+    // One push record holds ~3.9 KB: long texts are cut (the app shows them whole).
+    let cut = |s: String, max: usize| -> String {
+        if s.chars().count() <= max {
+            s
+        } else {
+            s.chars().take(max - 1).chain(['…']).collect()
+        }
+    };
+    let (title, body) = (cut(title, 200), cut(body, 600));
     let payload = serde_json::json!({
         "id": n.id, "title": title, "body": body, "url": n.link, "tag": n.id.to_string(),
     })
