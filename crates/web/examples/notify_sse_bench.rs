@@ -111,7 +111,7 @@ async fn round(label: &str, sender: &TestApp, addr: SocketAddr, users: &[(String
     }
     println!(
         "{label}: {} of {} clients got it; p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms \
-         (of which storing the {} rows and their jobs, before any wake-up: {:.1} ms)",
+         (the notify() call itself, storing the {} rows with their jobs and publishing the wake-ups: {:.1} ms)",
         lat.len(),
         users.len(),
         percentile(&lat, 0.50).as_secs_f64() * 1e3,
