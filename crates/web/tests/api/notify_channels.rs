@@ -219,7 +219,18 @@ async fn web_push_contract_the_payload_decrypts_and_the_vapid_token_verifies() {
     browser.subscribe(&ac, &remote.url("/push/alice-1")).await;
     let mut n = notice(a, None, "Your shift starts at 9");
     n.link = "/groups".into();
-    notify::notify(&t.state, vec![n]).await.unwrap();
+    // Bob, notified in the same call, has no subscription: no push job for him.
+    let b = user_id(&t.user("b@example.com", "bob").await).await;
+    notify::notify(&t.state, vec![n, notice(b, None, "for bob")])
+        .await
+        .unwrap();
+    let bobs = inbox(&t, b).await[0].id;
+    assert!(
+        moim_store::jobs::get_by_key(&t.db, &format!("push:{bobs}"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     runner(&t).drain().await.unwrap();
 
     let hits = remote.hits("/push/");
