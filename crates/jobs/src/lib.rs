@@ -120,6 +120,8 @@ where
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<&'static str, Arc<dyn Job>>,
+    /// Per-kind run time limits overriding [`RunnerConfig::job_timeout`].
+    timeouts: HashMap<&'static str, std::time::Duration>,
 }
 
 impl Registry {
@@ -130,6 +132,15 @@ impl Registry {
     pub fn register(&mut self, kind: &'static str, handler: impl Job) -> &mut Self {
         self.handlers.insert(kind, Arc::new(handler));
         self
+    }
+    /// Limits how long one run of `kind` may take (instead of the runner's `job_timeout`).
+    pub fn timeout(&mut self, kind: &'static str, limit: std::time::Duration) -> &mut Self {
+        self.timeouts.insert(kind, limit);
+        self
+    }
+    /// The run time limit of `kind`, if it has its own.
+    pub fn timeout_of(&self, kind: &str) -> Option<std::time::Duration> {
+        self.timeouts.get(kind).copied()
     }
     pub fn get(&self, kind: &str) -> Option<Arc<dyn Job>> {
         self.handlers.get(kind).cloned()

@@ -8,7 +8,12 @@
 //! - **Outcome**: done; or retried at `now + backoff` (exponential from `backoff_base`, capped at
 //!   `backoff_max`, with full-range jitter in its upper half so retries of a burst spread out);
 //!   or `dead` after `max_attempts` or a permanent error. A panicking handler is a retryable
-//!   failure.
+//!   failure, and so is one that runs longer than its timeout (`job_timeout`, or the kind's own
+//!   from [`Registry::timeout`]): it is cancelled and retried, so a hung handler cannot hold a
+//!   slot (and, through the heartbeat, its lease) for ever.
+//! - **Metrics** (Prometheus through the `metrics` facade, on `/metrics`): `moim_jobs_claimed_total`,
+//!   `moim_jobs_succeeded_total`, `moim_jobs_failed_total` (retried), `moim_jobs_dead_total`,
+//!   `moim_jobs_timed_out_total` and the `moim_job_duration_seconds` histogram, all per `kind`.
 //! - **Shutdown**: stop claiming, let running jobs finish until `shutdown_grace`, then abort
 //!   the rest and release them (queued again, the interrupted attempt not counted).
 //! - **Schedules**: every second the runner fires the due occurrences of every schedule in
@@ -40,6 +45,8 @@ pub struct RunnerConfig {
     pub shutdown_grace: Duration,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
+    /// The longest one run may take before it is cancelled and counted as a retryable failure.
+    pub job_timeout: Duration,
 }
 
 impl Default for RunnerConfig {
@@ -53,6 +60,7 @@ impl Default for RunnerConfig {
             shutdown_grace: Duration::from_secs(30),
             backoff_base: Duration::from_secs(5),
             backoff_max: Duration::from_secs(3600),
+            job_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -274,6 +282,9 @@ async fn heartbeat(db: Db, cfg: RunnerConfig, mut stop: tokio::sync::watch::Rece
 /// Runs one claimed job and records the outcome.
 async fn execute(db: Db, registry: Arc<Registry>, cfg: RunnerConfig, job: JobRow) {
     let started = Instant::now();
+    let kind = job.kind.clone();
+    metrics::counter!("moim_jobs_claimed_total", "kind" => kind.clone()).increment(1);
+    let limit = registry.timeout_of(&job.kind).unwrap_or(cfg.job_timeout);
     let result = match registry.get(&job.kind) {
         // Another worker (a newer version) may know the kind: retry rather than bury at once.
         None => Err(JobError::retry(format!(
@@ -285,20 +296,33 @@ async fn execute(db: Db, registry: Arc<Registry>, cfg: RunnerConfig, job: JobRow
                 db: db.clone(),
                 job: job.clone(),
             };
-            AssertUnwindSafe(h.run(ctx))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|p| {
+            let run = AssertUnwindSafe(h.run(ctx)).catch_unwind();
+            match tokio::time::timeout(limit, run).await {
+                Err(_) => {
+                    metrics::counter!("moim_jobs_timed_out_total", "kind" => kind.clone())
+                        .increment(1);
+                    Err(JobError::retry(format!(
+                        "timed out after {limit:?}; cancelled"
+                    )))
+                }
+                Ok(r) => r.unwrap_or_else(|p| {
                     let msg = p
                         .downcast_ref::<String>()
                         .map(String::as_str)
                         .or_else(|| p.downcast_ref::<&str>().copied())
                         .unwrap_or("panic");
                     Err(JobError::retry(format!("handler panicked: {msg}")))
-                })
+                }),
+            }
         }
     };
-    let ms = started.elapsed().as_millis() as u64;
+    let elapsed = started.elapsed();
+    let ms = elapsed.as_millis() as u64;
+    metrics::histogram!("moim_job_duration_seconds", "kind" => kind.clone())
+        .record(elapsed.as_secs_f64());
+    if result.is_ok() {
+        metrics::counter!("moim_jobs_succeeded_total", "kind" => kind.clone()).increment(1);
+    }
     match result {
         Ok(()) => match store::complete(&db, &job).await {
             Ok(true) => tracing::debug!(id = %job.id, kind = %job.kind, ms, "job done"),
@@ -311,14 +335,20 @@ async fn execute(db: Db, registry: Arc<Registry>, cfg: RunnerConfig, job: JobRow
             let retry_at = (!err.permanent)
                 .then(|| now_millis() + backoff(&cfg, job.attempts).as_millis() as Millis);
             match store::fail(&db, &job, &err.message, retry_at).await {
-                Ok(Some(status)) if status == "dead" => tracing::warn!(
-                    id = %job.id, kind = %job.kind, attempts = job.attempts, error = %err,
-                    "job failed for the last time; moved to the dead letter"
-                ),
-                Ok(Some(_)) => tracing::info!(
-                    id = %job.id, kind = %job.kind, attempt = job.attempts, error = %err,
-                    "job failed; will retry"
-                ),
+                Ok(Some(status)) if status == "dead" => {
+                    metrics::counter!("moim_jobs_dead_total", "kind" => kind).increment(1);
+                    tracing::warn!(
+                        id = %job.id, kind = %job.kind, attempts = job.attempts, error = %err,
+                        "job failed for the last time; moved to the dead letter"
+                    );
+                }
+                Ok(Some(_)) => {
+                    metrics::counter!("moim_jobs_failed_total", "kind" => kind).increment(1);
+                    tracing::info!(
+                        id = %job.id, kind = %job.kind, attempt = job.attempts, error = %err,
+                        "job failed; will retry"
+                    );
+                }
                 Ok(None) => tracing::debug!(id = %job.id, "failed job's claim was lost"),
                 Err(e) => tracing::warn!(id = %job.id, error = %e, "recording a failed job failed"),
             }

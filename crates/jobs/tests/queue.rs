@@ -550,3 +550,76 @@ async fn a_running_runner_processes_a_burst_once_each() {
         vec![("done".to_owned(), 100)]
     );
 }
+
+#[tokio::test]
+async fn a_hung_handler_is_cancelled_at_its_timeout_and_retried() {
+    let app = TestApp::new().await;
+    let db = &app.db;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let r2 = runs.clone();
+    let mut reg = Registry::new();
+    // The first run hangs for ever; the retry finishes at once.
+    reg.register("hangs-once", move |ctx: JobCtx| {
+        let runs = r2.clone();
+        async move {
+            runs.fetch_add(1, Ordering::SeqCst);
+            if ctx.attempt() == 1 {
+                std::future::pending::<()>().await;
+            }
+            Ok(())
+        }
+    });
+    // A kind with its own, longer limit is not cut at the runner's default.
+    reg.register("slow-but-allowed", |_ctx: JobCtx| async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        Ok(())
+    });
+    reg.timeout("slow-but-allowed", Duration::from_secs(5));
+    let runner = Runner::new(
+        db.clone(),
+        reg,
+        RunnerConfig {
+            job_timeout: Duration::from_millis(150),
+            backoff_base: Duration::from_secs(3600),
+            ..fast()
+        },
+    );
+    let id = store::enqueue(db, &NewJob::new("hangs-once", "{}").unique("hang"))
+        .await
+        .unwrap()
+        .unwrap();
+    let slow = store::enqueue(db, &NewJob::new("slow-but-allowed", "{}"))
+        .await
+        .unwrap()
+        .unwrap();
+    let started = std::time::Instant::now();
+    runner.drain().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the hung run was cut"
+    );
+    let job = store::get(db, id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.status.as_str(), job.attempts),
+        ("queued", 1),
+        "{job:?}"
+    );
+    assert!(
+        job.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("timed out"),
+        "{job:?}"
+    );
+    assert_eq!(store::get(db, slow).await.unwrap().unwrap().status, "done");
+    // The retry, once due, runs and completes.
+    assert!(
+        store::reschedule(db, "hang", now_millis() - 1)
+            .await
+            .unwrap()
+    );
+    runner.drain().await.unwrap();
+    let job = store::get(db, id).await.unwrap().unwrap();
+    assert_eq!((job.status.as_str(), job.attempts), ("done", 2));
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+}

@@ -125,6 +125,14 @@ pub struct Common {
         global = true
     )]
     pub jobs_shutdown_grace_secs: u64,
+    /// The longest one job run may take before it is cancelled and retried.
+    #[arg(
+        long,
+        env = "MOIM_JOBS_TIMEOUT_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub jobs_timeout_secs: u64,
     /// Notifications older than this many days are deleted by an hourly job.
     #[arg(
         long,
@@ -138,6 +146,17 @@ pub struct Common {
     /// PostgreSQL `LISTEN/NOTIFY`, or in-process with SQLite).
     #[arg(long, env = "MOIM_REDIS_URL", global = true)]
     pub redis_url: Option<String>,
+    /// The SMS gateway: notifications are sent as `POST {"to","text"}` JSON to this URL (otherwise
+    /// SMS are written to the log).
+    #[arg(long, env = "MOIM_SMS_URL", global = true)]
+    pub sms_url: Option<String>,
+    /// Sent to the SMS gateway as `Authorization: Bearer <key>`.
+    #[arg(long, env = "MOIM_SMS_KEY", global = true, hide_env_values = true)]
+    pub sms_key: Option<String>,
+    /// The contact in Web Push (VAPID) tokens, `mailto:` or `https:`; by default `mailto:` the
+    /// sender address of `MOIM_MAIL_FROM`.
+    #[arg(long, env = "MOIM_VAPID_SUBJECT", global = true)]
+    pub vapid_subject: Option<String>,
     /// Test support: registers the `test.ledger` job kind used by the crash test.
     #[arg(
         long,
@@ -181,6 +200,9 @@ impl Common {
         c.meetup_min_lead = std::time::Duration::from_secs(self.meetup_min_lead_hours * 3600);
         c.redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
         c.map_tiles = self.map_tiles.clone();
+        c.sms_url = self.sms_url.clone().filter(|u| !u.trim().is_empty());
+        c.sms_key = self.sms_key.clone();
+        c.vapid_subject = self.vapid_subject.clone();
         c
     }
 
@@ -191,6 +213,7 @@ impl Common {
             lease: Duration::from_secs(self.jobs_lease_secs.max(1)),
             poll_interval: Duration::from_millis(self.jobs_poll_ms.max(10)),
             shutdown_grace: Duration::from_secs(self.jobs_shutdown_grace_secs),
+            job_timeout: Duration::from_secs(self.jobs_timeout_secs.max(1)),
             ..moim_jobs::RunnerConfig::default()
         }
     }

@@ -85,7 +85,7 @@ impl<'a> NewJob<'a> {
     }
 }
 
-const INSERT_JOB: &str = "INSERT INTO jobs (id, kind, payload, unique_key, status, run_at, attempts, \
+pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs (id, kind, payload, unique_key, status, run_at, attempts, \
      max_attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7) \
      ON CONFLICT (unique_key) DO NOTHING";
 
@@ -219,6 +219,68 @@ pub async fn claim(db: &Db, worker: &str, limit: i64, lease_until: Millis) -> Re
     jobs.sort_by_key(|j| (j.run_at, j.id));
     Ok(jobs)
 }
+
+/// Claims up to `limit` due jobs of one `kind` for `worker` until `lease_until` (a handler that
+/// works in bulk takes more of its own kind). Nothing renews these leases unless `worker` is a
+/// runner's id, so if the handler dies or hangs they return to the queue when the lease ends
+/// (through any runner's [`claim`]).
+pub async fn claim_kind(
+    db: &Db,
+    worker: &str,
+    kind: &str,
+    limit: i64,
+    lease_until: Millis,
+) -> Result<Vec<Job>> {
+    let now = now_millis();
+    let mut jobs: Vec<Job> = match db {
+        Db::Postgres(pool) => {
+            let sql = concat!(
+                "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, \
+                 locked_until = $2, updated_at = $3 \
+                 WHERE status = 'queued' AND id IN (SELECT id FROM jobs \
+                 WHERE status = 'queued' AND run_at <= $3 AND kind = $5 ORDER BY run_at, id \
+                 LIMIT CAST($4 AS BIGINT) FOR UPDATE SKIP LOCKED) RETURNING ",
+                job_columns!()
+            );
+            sqlx::query_as(sql)
+                .bind(worker)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
+                .bind(kind)
+                .fetch_all(pool)
+                .await?
+        }
+        Db::Sqlite(pool) => {
+            let mut tx = pool.begin_write().await?;
+            let sql = concat!(
+                "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, \
+                 locked_until = $2, updated_at = $3 \
+                 WHERE status = 'queued' AND id IN (SELECT id FROM jobs \
+                 WHERE status = 'queued' AND run_at <= $3 AND kind = $5 ORDER BY run_at, id \
+                 LIMIT CAST($4 AS BIGINT)) RETURNING ",
+                job_columns!()
+            );
+            let rows = sqlx::query_as(sql)
+                .bind(worker)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
+                .bind(kind)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            rows
+        }
+    };
+    jobs.sort_by_key(|j| (j.run_at, j.id));
+    Ok(jobs)
+}
+
+/// The conditional completion of [`complete`], for use inside another transaction.
+pub(crate) const COMPLETE_JOB: &str = "UPDATE jobs SET status = 'done', finished_at = $4, \
+     updated_at = $4, locked_until = NULL \
+     WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running'";
 
 /// Extends the lease of every job `worker` is running. A job another worker reclaimed meanwhile
 /// is not touched (it is no longer locked by us).

@@ -219,6 +219,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0003_notifications.sql",
     "0004_rosters.sql",
     "0005_meetups.sql",
+    "0006_notify_channels.sql",
     "0007_courses.sql",
     "0008_meetup_hosting.sql",
 ];

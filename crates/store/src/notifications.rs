@@ -247,3 +247,172 @@ pub async fn set_pref(
         .execute(pool).await?.rows_affected());
     Ok(())
 }
+
+// --- delivery addresses: Web Push subscriptions and SMS numbers ---------------------------------
+
+/// A browser's Web Push subscription.
+#[derive(Debug, Clone, sqlx::FromRow, PartialEq, Eq)]
+pub struct PushSubscription {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub endpoint: String,
+    /// base64url P-256 public key of the browser.
+    pub p256dh: String,
+    /// base64url 16-byte auth secret.
+    pub auth: String,
+    pub user_agent: String,
+    pub created_at: i64,
+}
+
+/// Stores (or takes over, when the endpoint is known) a subscription for `user_id`. The endpoint
+/// is unique: a browser subscribed by someone else and now used by `user_id` moves to them.
+pub async fn upsert_push_subscription(
+    db: &Db,
+    user_id: Uuid,
+    endpoint: &str,
+    p256dh: &str,
+    auth: &str,
+    user_agent: &str,
+) -> Result<PushSubscription> {
+    let sql = "INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, user_agent, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (endpoint) DO UPDATE SET \
+         user_id = excluded.user_id, p256dh = excluded.p256dh, auth = excluded.auth, \
+         user_agent = excluded.user_agent, created_at = excluded.created_at \
+         RETURNING id, user_id, endpoint, p256dh, auth, user_agent, created_at";
+    Ok(dispatch!(db, pool => sqlx::query_as(sql)
+        .bind(Uuid::now_v7()).bind(user_id).bind(endpoint).bind(p256dh).bind(auth)
+        .bind(user_agent).bind(now_millis()).fetch_one(pool).await?))
+}
+
+/// The user's push subscriptions, oldest first.
+pub async fn push_subscriptions(db: &Db, user_id: Uuid) -> Result<Vec<PushSubscription>> {
+    Ok(dispatch!(db, pool => sqlx::query_as(
+        "SELECT id, user_id, endpoint, p256dh, auth, user_agent, created_at FROM push_subscriptions \
+         WHERE user_id = $1 ORDER BY created_at, id")
+        .bind(user_id).fetch_all(pool).await?))
+}
+
+/// Removes the user's subscription with this endpoint; `false` when there was none of theirs.
+pub async fn delete_push_subscription(db: &Db, user_id: Uuid, endpoint: &str) -> Result<bool> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "DELETE FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2")
+        .bind(user_id).bind(endpoint).execute(pool).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// Removes a subscription the push service said is gone (404/410).
+pub async fn delete_push_subscription_by_id(db: &Db, id: Uuid) -> Result<bool> {
+    let n = dispatch!(db, pool => sqlx::query("DELETE FROM push_subscriptions WHERE id = $1")
+        .bind(id).execute(pool).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// The user's SMS number (E.164), if any.
+pub async fn phone(db: &Db, user_id: Uuid) -> Result<Option<String>> {
+    let row: Option<(String,)> = dispatch!(db, pool => sqlx::query_as(
+        "SELECT phone FROM notification_phones WHERE user_id = $1")
+        .bind(user_id).fetch_optional(pool).await?);
+    Ok(row.map(|r| r.0))
+}
+
+/// Sets (`Some`, already validated) or removes (`None`) the user's SMS number.
+pub async fn set_phone(db: &Db, user_id: Uuid, phone: Option<&str>) -> Result<()> {
+    match phone {
+        Some(p) => dispatch!(db, pool => sqlx::query(
+            "INSERT INTO notification_phones (user_id, phone, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET phone = excluded.phone, updated_at = excluded.updated_at")
+            .bind(user_id).bind(p).bind(now_millis()).execute(pool).await.map(|_| ())?),
+        None => {
+            dispatch!(db, pool => sqlx::query("DELETE FROM notification_phones WHERE user_id = $1")
+            .bind(user_id).execute(pool).await.map(|_| ())?)
+        }
+    }
+    Ok(())
+}
+
+/// The channel jobs [`create_and_queue`] adds for each new notification (kinds and the e-mail
+/// delay come from the web layer, which owns the handlers).
+#[derive(Debug, Clone, Copy)]
+pub struct ChannelJobs<'a> {
+    pub email_kind: &'a str,
+    pub email_at: Millis,
+    pub push_kind: &'a str,
+    pub sms_kind: &'a str,
+}
+
+/// The recipients among the rows just created (same `created_at`, ids from `$2` on) who have a
+/// push subscription / an SMS number: two set-based reads per batch instead of one per row.
+/// Rows of concurrent transactions with the same millisecond may add candidates; only the
+/// batch's own rows get jobs.
+const PUSH_REACHABLE: &str = "SELECT DISTINCT n.user_id FROM notifications n \
+     WHERE n.created_at = $1 AND n.id >= $2 \
+     AND EXISTS (SELECT 1 FROM push_subscriptions p WHERE p.user_id = n.user_id)";
+const SMS_REACHABLE: &str = "SELECT DISTINCT n.user_id FROM notifications n \
+     WHERE n.created_at = $1 AND n.id >= $2 \
+     AND EXISTS (SELECT 1 FROM notification_phones p WHERE p.user_id = n.user_id)";
+
+/// The bulk path of delivery, in ONE transaction: creates the notifications (a known
+/// `dedupe_key` is skipped), queues for each new row its e-mail job (`email:{id}`, at
+/// `email_at`), its push job (`push:{id}`, only if the recipient has a subscription) and its SMS
+/// job (`sms:{id}`, only with a number), and completes the claimed jobs `done` (conditionally on
+/// their claim, as [`crate::jobs::complete`]). Returns the rows created.
+pub async fn create_and_queue(
+    db: &Db,
+    new: &[NewNotification],
+    ch: &ChannelJobs<'_>,
+    done: &[crate::jobs::Job],
+) -> Result<Vec<Notification>> {
+    let sql = concat!(
+        "INSERT INTO notifications (id, user_id, kind, category, params, link, group_id, actor_id, \
+         dedupe_key, read_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10) \
+         ON CONFLICT (dedupe_key) DO NOTHING RETURNING ",
+        columns!()
+    );
+    let now = now_millis();
+    let mut out = Vec::with_capacity(new.len());
+    dispatch!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        for n in new {
+            let row: Option<Notification> = sqlx::query_as(sql)
+                .bind(Uuid::now_v7()).bind(n.user_id).bind(&n.kind).bind(&n.category)
+                .bind(&n.params).bind(&n.link).bind(n.group_id).bind(n.actor_id)
+                .bind(n.dedupe_key.as_deref()).bind(now)
+                .fetch_optional(&mut *tx).await?;
+            out.extend(row);
+        }
+        let first = out.iter().map(|n| n.id).min();
+        let (mut push, mut sms): (Vec<(Uuid,)>, Vec<(Uuid,)>) = (Vec::new(), Vec::new());
+        if let Some(first) = first {
+            push = sqlx::query_as(PUSH_REACHABLE).bind(now).bind(first)
+                .fetch_all(&mut *tx).await?;
+            sms = sqlx::query_as(SMS_REACHABLE).bind(now).bind(first)
+                .fetch_all(&mut *tx).await?;
+        }
+        for n in &out {
+            let payload = format!("{{\"notification\":\"{}\"}}", n.id);
+            sqlx::query(crate::jobs::INSERT_JOB)
+                .bind(Uuid::now_v7()).bind(ch.email_kind).bind(&payload)
+                .bind(format!("email:{}", n.id)).bind(ch.email_at).bind(5_i64).bind(now)
+                .execute(&mut *tx).await?;
+            if push.iter().any(|u| u.0 == n.user_id) {
+                sqlx::query(crate::jobs::INSERT_JOB)
+                    .bind(Uuid::now_v7()).bind(ch.push_kind).bind(&payload)
+                    .bind(format!("push:{}", n.id)).bind(now).bind(5_i64).bind(now)
+                    .execute(&mut *tx).await?;
+            }
+            if sms.iter().any(|u| u.0 == n.user_id) {
+                sqlx::query(crate::jobs::INSERT_JOB)
+                    .bind(Uuid::now_v7()).bind(ch.sms_kind).bind(&payload)
+                    .bind(format!("sms:{}", n.id)).bind(now).bind(5_i64).bind(now)
+                    .execute(&mut *tx).await?;
+            }
+        }
+        for j in done {
+            sqlx::query(crate::jobs::COMPLETE_JOB)
+                .bind(j.id).bind(j.locked_by.as_deref()).bind(j.attempts).bind(now)
+                .execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(out)
+}

@@ -53,3 +53,8 @@ async fn serve(Path(path): Path<String>) -> Response {
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }
+
+/// An embedded file's bytes (for files served outside `/assets`, like the service worker).
+pub fn embedded(path: &str) -> Option<Vec<u8>> {
+    Assets::get(path).map(|f| f.data.into_owned())
+}

@@ -41,6 +41,14 @@ pub struct WebConfig {
     /// One host may host one meetup per this long (the reference's anti-double-post rule,
     /// 10 s; enforced by the database). Tests that host many meetups as one user set 0.
     pub meetup_host_cooldown: Duration,
+    /// The SMS gateway (`MOIM_SMS_URL`, `MOIM_SMS_KEY`); without a URL, SMS go to the log.
+    pub sms_url: Option<String>,
+    pub sms_key: Option<String>,
+    /// The `sub` of VAPID tokens (`MOIM_VAPID_SUBJECT`): a `mailto:` or `https:` contact the push
+    /// services can reach; by default `mailto:` the sender address.
+    pub vapid_subject: Option<String>,
+    /// How long a push service or SMS gateway may take to answer one request.
+    pub channel_timeout: Duration,
 }
 
 /// OpenStreetMap's standard tiles (their usage policy asks for light use and attribution).
@@ -151,6 +159,10 @@ impl WebConfig {
             notify_email_delay: Duration::from_secs(60),
             map_tiles: DEFAULT_MAP_TILES.into(),
             meetup_host_cooldown: Duration::from_secs(10),
+            sms_url: None,
+            sms_key: None,
+            vapid_subject: None,
+            channel_timeout: Duration::from_secs(10),
         }
     }
 
@@ -186,6 +198,23 @@ impl WebConfig {
         format!(
             "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:{tiles}; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
         )
+    }
+
+    /// The VAPID contact: the configured subject, else `mailto:` the sender's address.
+    pub fn vapid_subject(&self) -> String {
+        if let Some(s) = self
+            .vapid_subject
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
+            return s.trim().to_owned();
+        }
+        let from = self.mail_from.trim();
+        let addr = match (from.find('<'), from.rfind('>')) {
+            (Some(a), Some(b)) if a < b => &from[a + 1..b],
+            _ => from,
+        };
+        format!("mailto:{}", addr.trim())
     }
 
     /// `base_url` + `path`, for links in e-mails.

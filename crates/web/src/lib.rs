@@ -50,6 +50,8 @@ pub struct App {
     pub media: media::MediaStore,
     /// Wakes the real-time streams of users who got notifications, across instances.
     pub hub: Arc<realtime::Hub>,
+    /// The Web Push signing key, generated on first start and stored in the database.
+    pub vapid: Arc<flows::notify::push::Vapid>,
 }
 
 impl std::ops::Deref for AppState {
@@ -78,6 +80,15 @@ impl AppState {
         let metrics = ops::metrics_handle();
         let media = media::MediaStore::local(&config.data_dir.join("media"))?;
         let hub = Arc::new(realtime::Hub::start(&db, config.redis_url.as_deref()).await?);
+        let vapid = moim_store::settings::get_or_init(
+            &db,
+            "vapid_pkcs8",
+            flows::notify::push::Vapid::generate_pkcs8,
+        )
+        .await?;
+        let vapid = Arc::new(
+            flows::notify::push::Vapid::from_pkcs8(&vapid).map_err(|e| anyhow::anyhow!(e))?,
+        );
         Ok(Self(Arc::new(App {
             db,
             config,
@@ -86,6 +97,7 @@ impl AppState {
             metrics,
             media,
             hub,
+            vapid,
         })))
     }
 }

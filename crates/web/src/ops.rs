@@ -57,6 +57,13 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
                         0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
                     ],
                 )
+                .ok()?
+                .set_buckets_for_metric(
+                    Matcher::Full("moim_job_duration_seconds".into()),
+                    &[
+                        0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0, 600.0,
+                    ],
+                )
                 .ok()?;
             let recorder = builder.build_recorder();
             let handle = recorder.handle();

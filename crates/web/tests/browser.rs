@@ -1367,3 +1367,153 @@ async fn course_bookmark_rate_and_comment_in_a_real_browser() {
         course_bookmark_rate_comment(&driver, vp).await;
     }
 }
+
+/// Two `moim serve` instances on one PostgreSQL database (and, when `MOIM_TEST_REDIS_URL` is
+/// set, a second round fanning out through Redis): a browser signed in on instance B has the
+/// notification centre open; a notification made through instance A appears in its list and its
+/// header badge without a reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_made_on_instance_a_reaches_a_browser_on_instance_b() {
+    const TEST: &str = "a_notification_made_on_instance_a_reaches_a_browser_on_instance_b";
+    if moim_testkit::postgres_url().is_none() {
+        eprintln!("{TEST}: skipped: set MOIM_TEST_DATABASE_URL (two instances share PostgreSQL)");
+        return;
+    }
+    let Some(driver) = Driver::start(TEST) else {
+        return;
+    };
+    let mut fan_outs = vec![None];
+    match std::env::var("MOIM_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => fan_outs.push(Some(url)),
+        _ => eprintln!("{TEST}: the Redis round is skipped: set MOIM_TEST_REDIS_URL"),
+    }
+    for (round, redis) in fan_outs.into_iter().enumerate() {
+        let a = TestApp::with_config(|c| c.redis_url = redis.clone()).await;
+        let b = a.sibling(|c| c.redis_url = redis.clone()).await;
+        let _a_addr = a.serve().await;
+        let base = format!("http://{}", b.serve().await);
+        let br = Browser::open(&driver, &base, DESKTOP, "cross-instance").await;
+        br.goto("/signup").await;
+        let email = format!("cross{round}@example.com");
+        sign_up_and_verify(&br, &b, &email, &format!("cross{round}")).await;
+        br.goto("/notifications").await;
+        br.find("#notify-empty").await;
+        // Give the page's event stream a moment to connect, then notify through instance A.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let user = moim_store::accounts::user_by_email(&a.db, &email)
+            .await
+            .expect("look the user up")
+            .expect("the user");
+        let title = format!("Shift swap approved {round}");
+        moim_web::flows::notify::notify(
+            &a.state,
+            vec![moim_web::flows::notify::Notice {
+                recipient: user.id,
+                kind: "system.notice",
+                params: vec![("title", title.clone()), ("body", "from instance A".into())],
+                link: "/notifications".into(),
+                group: None,
+                actor: None,
+            }],
+        )
+        .await
+        .expect("notify through instance A");
+        let sent = Instant::now();
+        let via = if redis.is_some() {
+            "Redis"
+        } else {
+            "PostgreSQL LISTEN/NOTIFY"
+        };
+        br.until(
+            &format!("the notification from instance A via {via}"),
+            async |c| {
+                let text = c
+                    .execute(
+                        "return document.querySelector('#notify-list').innerText",
+                        vec![],
+                    )
+                    .await
+                    .ok()?;
+                text.as_str()?.contains(&title).then_some(())
+            },
+        )
+        .await;
+        // Streams also re-read the database every RECHECK (15 s) without a wake-up; arriving
+        // well before that shows the wake-up crossed instances.
+        assert!(
+            sent.elapsed() < moim_web::realtime::RECHECK / 2,
+            "the notification arrived after {:?}: by the periodic re-check, not via {via}",
+            sent.elapsed()
+        );
+        br.until("the header badge to count it", async |c| {
+            let v = c
+                .execute(
+                    "const b = document.querySelector('#unread-badge'); return b && !b.hidden ? b.textContent : ''",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            v.as_str()?.trim_start().starts_with('1').then_some(())
+        })
+        .await;
+        br.shot("cross-instance-notification").await;
+        if round == 0 {
+            notification_settings(&br).await;
+        }
+        br.close().await;
+    }
+}
+
+/// The notification settings page in a real browser: the switches save, and the page registers
+/// the push service worker at the site root (a real push service cannot be reached from here).
+async fn notification_settings(b: &Browser) {
+    b.goto("/notifications/settings").await;
+    b.find("#push-card").await;
+    b.shot("notification-settings").await;
+    b.js("navigator.serviceWorker.getRegistration('/').then(r => { window.__sw = r ? r.scope : 'none'; }); return null;")
+        .await;
+    let base = b.js("return location.origin + '/'").await;
+    let scope = b
+        .until("the service worker registration", async |c| {
+            let v = c.execute("return window.__sw || ''", vec![]).await.ok()?;
+            let v = v.as_str()?.to_owned();
+            if v == "none" {
+                // Registration may still be in flight: ask again.
+                let _ = c
+                    .execute(
+                        "navigator.serviceWorker.getRegistration('/').then(r => { window.__sw = r ? r.scope : 'none'; }); return null;",
+                        vec![],
+                    )
+                    .await;
+                return None;
+            }
+            (!v.is_empty()).then_some(v)
+        })
+        .await;
+    assert_eq!(
+        Value::String(scope),
+        base,
+        "the worker's scope is the whole site"
+    );
+    // Exactly one of "turn on" / "turn off" is shown (not subscribed here: "turn on").
+    let shown = b
+        .js("return ['#push-on', '#push-off'].filter(s => document.querySelector(s).offsetParent !== null)")
+        .await;
+    assert_eq!(shown, json!(["#push-on"]));
+    // Turn meetup e-mail off and save; the page comes back with it off.
+    b.click("#pref-meetup-email").await;
+    b.click("form[data-testid=prefs-form] button[type=submit]")
+        .await;
+    b.until("the saved switches", async |c| {
+        let v = c
+            .execute(
+                "const e = document.querySelector('#pref-meetup-email'); return location.search.includes('notice') && e && !e.checked",
+                vec![],
+            )
+            .await
+            .ok()?;
+        v.as_bool()?.then_some(())
+    })
+    .await;
+    b.shot("notification-settings-saved").await;
+}

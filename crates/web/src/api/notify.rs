@@ -32,6 +32,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete))
         .routes(routes!(get_prefs, set_pref))
         .routes(routes!(stream))
+        .routes(routes!(push_key))
+        .routes(routes!(subscribe_push, unsubscribe_push))
+        .routes(routes!(get_phone, put_phone))
 }
 
 /// My new notifications as they arrive (Server-Sent Events). Each `notification` event carries
@@ -340,4 +343,132 @@ async fn set_pref(
     Ok(Json(PrefsDto {
         items: prefs(&state, user.id).await?,
     }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PushKeyDto {
+    /// The VAPID public key (base64url, 65-byte P-256 point): `applicationServerKey` for
+    /// `PushManager.subscribe`.
+    pub public_key: String,
+}
+
+/// The server's Web Push (VAPID) public key.
+#[utoipa::path(get, path = "/notifications/push/key", tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, body = PushKeyDto), (status = 401, body = Problem)))]
+async fn push_key(State(state): State<AppState>, ApiUser(_user): ApiUser) -> Json<PushKeyDto> {
+    Json(PushKeyDto {
+        public_key: state.vapid.public_key(),
+    })
+}
+
+/// The browser's keys of a push subscription, as `PushSubscription.toJSON().keys` gives them.
+#[derive(Deserialize, ToSchema)]
+pub struct PushKeys {
+    /// base64url P-256 public key (65 bytes).
+    pub p256dh: String,
+    /// base64url auth secret (16 bytes).
+    pub auth: String,
+}
+
+/// `PushSubscription.toJSON()`.
+#[derive(Deserialize, ToSchema)]
+pub struct PushSubscriptionIn {
+    /// The push service URL (`https`).
+    pub endpoint: String,
+    pub keys: PushKeys,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PushSubscriptionDto {
+    pub id: Uuid,
+    pub endpoint: String,
+    pub created_at: String,
+}
+
+/// Subscribe this browser to my notifications by Web Push (again is fine; an endpoint that
+/// belonged to another account moves to me).
+#[utoipa::path(post, path = "/notifications/push/subscriptions", tag = "notifications", security(("bearer" = [])),
+    request_body = PushSubscriptionIn,
+    responses((status = 201, body = PushSubscriptionDto), (status = 400, body = Problem), (status = 401, body = Problem)))]
+async fn subscribe_push(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PushSubscriptionIn>,
+) -> ApiResult<(StatusCode, Json<PushSubscriptionDto>)> {
+    let ua = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let s = flows::subscribe_push(
+        &state,
+        user.id,
+        &body.endpoint,
+        &body.keys.p256dh,
+        &body.keys.auth,
+        ua,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PushSubscriptionDto {
+            id: s.id,
+            endpoint: s.endpoint,
+            created_at: timestamp(s.created_at).to_string(),
+        }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PushEndpoint {
+    pub endpoint: String,
+}
+
+/// Unsubscribe a browser of mine from Web Push.
+#[utoipa::path(delete, path = "/notifications/push/subscriptions", tag = "notifications", security(("bearer" = [])),
+    request_body = PushEndpoint,
+    responses((status = 204), (status = 404, body = Problem), (status = 401, body = Problem)))]
+async fn unsubscribe_push(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(body): ApiJson<PushEndpoint>,
+) -> ApiResult<StatusCode> {
+    if store::delete_push_subscription(&state.db, user.id, body.endpoint.trim()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("subscription_not_found"))
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PhoneDto {
+    /// E.164 (`+821012345678`); a Korean mobile number may be sent as `010-1234-5678`. Null or
+    /// blank removes the number (no SMS).
+    pub phone: Option<String>,
+}
+
+/// My SMS number.
+#[utoipa::path(get, path = "/notifications/phone", tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, body = PhoneDto), (status = 401, body = Problem)))]
+async fn get_phone(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> ApiResult<Json<PhoneDto>> {
+    Ok(Json(PhoneDto {
+        phone: store::phone(&state.db, user.id).await?,
+    }))
+}
+
+/// Set or remove my SMS number.
+#[utoipa::path(put, path = "/notifications/phone", tag = "notifications", security(("bearer" = [])),
+    request_body = PhoneDto,
+    responses((status = 200, body = PhoneDto), (status = 400, body = Problem), (status = 401, body = Problem)))]
+async fn put_phone(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(body): ApiJson<PhoneDto>,
+) -> ApiResult<Json<PhoneDto>> {
+    let phone =
+        flows::set_phone(&state, user.id, body.phone.as_deref().unwrap_or_default()).await?;
+    Ok(Json(PhoneDto { phone }))
 }

@@ -12,6 +12,11 @@
 //! - **Rendering.** Title and body are `notify.<kind>.title` / `notify.<kind>.body` from the
 //!   emitting module's `STRINGS`, with `{name}` placeholders filled from `params`, in the
 //!   reader's language at the time it is read (or sent).
+//! - **Channels.** Every channel starts from the in-app row: e-mail ([`EMAIL_JOB`], after
+//!   `notify_email_delay`), Web Push ([`PUSH_JOB`], [`push`]) and SMS ([`SMS_JOB`], [`sms`]).
+//!   Push and SMS jobs are only queued for recipients who have a subscription or a number. Each
+//!   job checks, just before sending, that the notification is still unread and that the
+//!   RECIPIENT's preference for its category and channel is on.
 
 use crate::error::ApiError;
 use crate::i18n::Tr;
@@ -21,6 +26,10 @@ use moim_jobs::{JobCtx, JobError, NewJob, Registry};
 use moim_store::notifications::{self as store, NewNotification, Notification};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub mod http;
+pub mod push;
+pub mod sms;
 
 /// Preference categories: the part of a kind before the first `.`.
 pub const CATEGORIES: [&str; 8] = [
@@ -146,29 +155,206 @@ pub async fn notify(app: &App, notices: Vec<Notice>) -> Result<(), ApiError> {
             rows.push(d.into_row(None));
         }
     }
-    let created = store::create(&app.db, &rows).await?;
-    delivered(app, &created).await?;
+    let created = store::create_and_queue(&app.db, &rows, &channel_jobs(app), &[]).await?;
+    delivered(app, &created).await;
     Ok(())
 }
 
-/// What happens once rows exist: open pages of the recipients are woken up (on every instance)
-/// and an e-mail is queued for each (sent after `notify_email_delay` unless read or turned off
-/// by then).
-async fn delivered(app: &App, created: &[Notification]) -> Result<(), moim_store::Error> {
+/// The channel jobs queued with each new row (see `store::create_and_queue`).
+fn channel_jobs(app: &App) -> store::ChannelJobs<'static> {
+    store::ChannelJobs {
+        email_kind: EMAIL_JOB,
+        email_at: moim_core::time::now_millis()
+            + app.config.notify_email_delay.as_millis() as Millis,
+        push_kind: PUSH_JOB,
+        sms_kind: SMS_JOB,
+    }
+}
+
+/// What happens once rows (and their channel jobs) exist: open pages of the recipients are
+/// woken up, on every instance.
+async fn delivered(app: &App, created: &[Notification]) {
     if created.is_empty() {
-        return Ok(());
+        return;
     }
     metrics::counter!("moim_notifications_created_total").increment(created.len() as u64);
-    let users: Vec<Uuid> = created.iter().map(|n| n.user_id).collect();
+    let mut users: Vec<Uuid> = created.iter().map(|n| n.user_id).collect();
+    users.sort_unstable();
+    users.dedup();
     app.hub.publish(&users).await;
-    let at = moim_core::time::now_millis() + app.config.notify_email_delay.as_millis() as Millis;
-    for n in created {
-        let payload = serde_json::json!({ "notification": n.id }).to_string();
-        let key = format!("email:{}", n.id);
-        let job = NewJob::new(EMAIL_JOB, &payload).at(at).unique(&key);
-        moim_store::jobs::enqueue(&app.db, &job).await?;
+}
+
+/// The job kind that pushes one notification to the recipient's browsers.
+pub const PUSH_JOB: &str = "notify.push";
+/// The job kind that texts one notification to the recipient's phone.
+pub const SMS_JOB: &str = "notify.sms";
+
+/// A notification about to leave by `channel`, when it still should (checked now): unread,
+/// not deleted, and the recipient's preference for its category on.
+async fn still_wanted(
+    db: &moim_store::Db,
+    id: Uuid,
+    channel: &'static str,
+) -> Result<Option<Notification>, JobError> {
+    let Some(n) = store::by_id(db, id).await? else {
+        return Ok(None);
+    };
+    if n.read_at.is_some() {
+        metrics::counter!("moim_notification_channel_skipped_total", "channel" => channel, "reason" => "read")
+            .increment(1);
+        return Ok(None);
     }
-    Ok(())
+    if !store::channel_enabled(db, n.user_id, &n.category, channel).await? {
+        metrics::counter!("moim_notification_channel_skipped_total", "channel" => channel, "reason" => "preference")
+            .increment(1);
+        return Ok(None);
+    }
+    Ok(Some(n))
+}
+
+/// The recipient's language for rendering a notification sent outside the app.
+async fn recipient_tr(db: &moim_store::Db, user: Uuid) -> Result<Option<Tr>, JobError> {
+    Ok(moim_store::accounts::user_by_id(db, user)
+        .await?
+        .map(|u| Tr::new(moim_core::accounts::Locale::parse(&u.locale).unwrap_or_default())))
+}
+
+/// Pushes one notification to every browser the recipient subscribed. Subscriptions the push
+/// service reports gone (404/410) or that are malformed are deleted; any other failure retries
+/// the job (browsers that already got it show the retry in place: same `tag`). Returns how many
+/// browsers accepted it.
+async fn push_job(app: &App, ctx: JobCtx) -> Result<usize, JobError> {
+    let p: EmailPayload = ctx.payload()?;
+    let Some(n) = still_wanted(&ctx.db, p.notification, "push").await? else {
+        return Ok(0);
+    };
+    let subs = store::push_subscriptions(&ctx.db, n.user_id).await?;
+    if subs.is_empty() {
+        return Ok(0);
+    }
+    let Some(t) = recipient_tr(&ctx.db, n.user_id).await? else {
+        return Ok(0);
+    };
+    let (title, body) = render(&t, &n);
+    // One push record holds ~3.9 KB: long texts are cut (the app shows them whole).
+    let cut = |s: String, max: usize| -> String {
+        if s.chars().count() <= max {
+            s
+        } else {
+            s.chars().take(max - 1).chain(['…']).collect()
+        }
+    };
+    let (title, body) = (cut(title, 200), cut(body, 600));
+    let payload = serde_json::json!({
+        "id": n.id, "title": title, "body": body, "url": n.link, "tag": n.id.to_string(),
+    })
+    .to_string();
+    let subject = app.config.vapid_subject();
+    let mut sent = 0;
+    let mut failure = None;
+    for s in subs {
+        let r = push::send(
+            &app.vapid,
+            &subject,
+            &s.endpoint,
+            &s.p256dh,
+            &s.auth,
+            payload.as_bytes(),
+            app.config.channel_timeout,
+        )
+        .await;
+        match r {
+            Ok(()) => sent += 1,
+            Err(e @ (push::PushError::Gone(_) | push::PushError::BadSubscription(_))) => {
+                tracing::info!(subscription = %s.id, error = %e, "push subscription removed");
+                store::delete_push_subscription_by_id(&ctx.db, s.id).await?;
+                metrics::counter!("moim_push_subscriptions_removed_total").increment(1);
+            }
+            Err(e) => {
+                tracing::warn!(subscription = %s.id, error = %e, "push failed");
+                failure = Some(e);
+            }
+        }
+    }
+    metrics::counter!("moim_notification_pushes_sent_total").increment(sent as u64);
+    match failure {
+        Some(e) => Err(JobError::retry(e)),
+        None => Ok(sent),
+    }
+}
+
+/// Texts one notification (title, body and link) to the recipient's number.
+async fn sms_job(app: &App, ctx: JobCtx) -> Result<bool, JobError> {
+    let p: EmailPayload = ctx.payload()?;
+    let Some(n) = still_wanted(&ctx.db, p.notification, "sms").await? else {
+        return Ok(false);
+    };
+    let Some(phone) = store::phone(&ctx.db, n.user_id).await? else {
+        return Ok(false);
+    };
+    let Some(t) = recipient_tr(&ctx.db, n.user_id).await? else {
+        return Ok(false);
+    };
+    let (title, body) = render(&t, &n);
+    let text = format!("[moim] {title}\n{body}\n{}", app.config.url(&n.link));
+    let provider =
+        sms::SmsProvider::from_config(app.config.sms_url.as_deref(), app.config.sms_key.as_deref());
+    match sms::send(&provider, &phone, &text, app.config.channel_timeout).await {
+        Ok(()) => {
+            metrics::counter!("moim_notification_sms_sent_total", "provider" => provider.name())
+                .increment(1);
+            Ok(true)
+        }
+        Err(e) if e.permanent => Err(JobError::permanent(e)),
+        Err(e) => Err(JobError::retry(e)),
+    }
+}
+
+/// Stores a browser's push subscription for the user (the endpoint must be an `https` URL,
+/// `http` only for a loopback host, which tests and local development use).
+pub async fn subscribe_push(
+    app: &App,
+    user: Uuid,
+    endpoint: &str,
+    p256dh: &str,
+    auth: &str,
+    user_agent: &str,
+) -> Result<store::PushSubscription, ApiError> {
+    let mut v = super::Validator::default();
+    let endpoint = endpoint.trim();
+    let uri = endpoint.parse::<axum::http::Uri>().ok();
+    let host = uri.as_ref().and_then(|u| u.host()).unwrap_or_default();
+    let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]");
+    let scheme_ok = match uri.as_ref().and_then(|u| u.scheme_str()) {
+        Some("https") => true,
+        Some("http") => loopback,
+        _ => false,
+    };
+    if endpoint.len() > 2000 || !scheme_ok || host.is_empty() {
+        v.push(moim_core::FieldError::new("endpoint", "invalid_endpoint"));
+    }
+    if push::encrypt(p256dh, auth, b"").is_err() {
+        v.push(moim_core::FieldError::new("keys", "invalid_keys"));
+    }
+    v.finish()?;
+    let ua: String = user_agent.chars().take(200).collect();
+    Ok(store::upsert_push_subscription(&app.db, user, endpoint, p256dh, auth, &ua).await?)
+}
+
+/// Sets (a valid number, stored in E.164) or removes (blank) the user's SMS number.
+pub async fn set_phone(app: &App, user: Uuid, phone: &str) -> Result<Option<String>, ApiError> {
+    if phone.trim().is_empty() {
+        store::set_phone(&app.db, user, None).await?;
+        return Ok(None);
+    }
+    let Some(p) = sms::parse_phone(phone) else {
+        let mut v = super::Validator::default();
+        v.push(moim_core::FieldError::new("phone", "invalid_phone"));
+        v.finish()?;
+        return Ok(None);
+    };
+    store::set_phone(&app.db, user, Some(&p)).await?;
+    Ok(Some(p))
 }
 
 /// The job kind that e-mails one notification.
@@ -354,6 +540,8 @@ pub async fn set_pref(
 /// Registers the notification jobs with a runner's registry; they deliver through `app`.
 pub fn register(registry: &mut Registry, app: AppState) {
     let mail_app = app.clone();
+    let push_app = app.clone();
+    let sms_app = app.clone();
     registry.register(REMINDER_JOB, move |ctx: JobCtx| {
         let app = app.clone();
         async move { reminder_job(&app, ctx).await }
@@ -363,20 +551,72 @@ pub fn register(registry: &mut Registry, app: AppState) {
         async move { email_job(&app, ctx).await.map(|_| ()) }
     });
     registry.register(RETENTION_JOB, retention_job);
+    registry.register(PUSH_JOB, move |ctx: JobCtx| {
+        let app = push_app.clone();
+        async move { push_job(&app, ctx).await.map(|_| ()) }
+    });
+    registry.register(SMS_JOB, move |ctx: JobCtx| {
+        let app = sms_app.clone();
+        async move { sms_job(&app, ctx).await.map(|_| ()) }
+    });
 }
 
-/// Delivers a due reminder: the in-app row, at most once per (job key, time asked for).
+/// How many due reminders one run delivers together (its own and those it claims).
+pub const REMINDER_BATCH: i64 = 256;
+
+/// Delivers a due reminder, and in bulk the other due reminders: it claims up to
+/// [`REMINDER_BATCH`] − 1 more (as `{worker}+batch`, until its own lease ends: the runner's
+/// heartbeat does not renew them, so a run that hangs or is cancelled at its timeout cannot hold
+/// them longer than one lease, after which any runner takes them back) and creates every in-app
+/// row, queues their channel jobs and completes the claimed jobs in one transaction. Each row is created at most once per (job key, time
+/// asked for), so a run repeated after a crash adds nothing. Its own job is completed by the
+/// runner. If the batch fails, the claimed jobs are handed back (retried) with the error.
 async fn reminder_job(app: &App, ctx: JobCtx) -> Result<(), JobError> {
-    let p: ReminderPayload = ctx.payload()?;
-    let key = ctx
-        .job
-        .unique_key
-        .clone()
-        .unwrap_or_else(|| ctx.id().to_string());
-    let dedupe = format!("{key}@{}", p.at);
-    let created = store::create(&ctx.db, &[p.notice.into_row(Some(dedupe))]).await?;
-    delivered(app, &created).await?;
-    Ok(())
+    let mut batch = vec![ctx.job.clone()];
+    if let (Some(worker), Some(until)) = (ctx.job.locked_by.as_deref(), ctx.job.locked_until) {
+        let sweeper = format!("{worker}+batch");
+        batch.extend(
+            moim_store::jobs::claim_kind(
+                &ctx.db,
+                &sweeper,
+                REMINDER_JOB,
+                REMINDER_BATCH - 1,
+                until,
+            )
+            .await?,
+        );
+    }
+    let mut rows = Vec::with_capacity(batch.len());
+    let mut swept = Vec::with_capacity(batch.len());
+    for (i, job) in batch.iter().enumerate() {
+        let p: ReminderPayload = match serde_json::from_str(&job.payload) {
+            Ok(p) => p,
+            Err(e) if i == 0 => return Err(e.into()),
+            Err(e) => {
+                moim_store::jobs::fail(&ctx.db, job, &format!("bad payload: {e}"), None).await?;
+                continue;
+            }
+        };
+        let key = job.unique_key.clone().unwrap_or_else(|| job.id.to_string());
+        rows.push(p.notice.into_row(Some(format!("{key}@{}", p.at))));
+        if i > 0 {
+            swept.push(job.clone());
+        }
+    }
+    match store::create_and_queue(&ctx.db, &rows, &channel_jobs(app), &swept).await {
+        Ok(created) => {
+            metrics::counter!("moim_reminders_delivered_total").increment(rows.len() as u64);
+            delivered(app, &created).await;
+            Ok(())
+        }
+        Err(e) => {
+            let retry_at = moim_core::time::now_millis() + 1000;
+            for job in &swept {
+                let _ = moim_store::jobs::fail(&ctx.db, job, &e.to_string(), Some(retry_at)).await;
+            }
+            Err(e.into())
+        }
+    }
 }
 
 /// Title and body of a notification in the reader's language.

@@ -11,6 +11,7 @@ mod groups;
 mod media;
 mod meetups;
 mod notify;
+mod notify_channels;
 mod notify_live;
 mod openapi;
 mod ops;

@@ -722,3 +722,78 @@ async fn a_daily_20_00_reminder_fires_at_20_00_in_the_groups_zone_across_a_dst_c
     assert_eq!(got.len(), 3, "one notification per day, none doubled");
     assert!(got.iter().all(|n| n.kind == "system.notice"));
 }
+
+#[tokio::test]
+async fn due_reminders_are_delivered_in_bulk_each_once() {
+    let t = TestApp::new().await;
+    let a = user_id(&t.user("a@example.com", "alice").await).await;
+    let b = user_id(&t.user("b@example.com", "bob").await).await;
+    let at = now_millis() - 1000;
+    for _ in 0..150 {
+        let obj = format!("meetup:{}", Uuid::now_v7());
+        notify::remind(&t.state, reminder(&obj, at, &[a, b]))
+            .await
+            .unwrap();
+    }
+    // One not yet due stays queued.
+    let later = format!("meetup:{}", Uuid::now_v7());
+    notify::remind(&t.state, reminder(&later, now_millis() + HOUR, &[a]))
+        .await
+        .unwrap();
+    let (r1, r2) = (runner(&t), runner(&t));
+    let (n1, n2) = tokio::join!(r1.drain(), r2.drain());
+    let runs = n1.unwrap() + n2.unwrap();
+    assert!(runs < 300, "reminders ran one by one ({runs} runs)");
+    assert_eq!(inbox(&t, a).await.len(), 150);
+    assert_eq!(inbox(&t, b).await.len(), 150);
+    let counts = moim_store::jobs::counts(&t.db).await.unwrap();
+    let of = |s: &str| counts.iter().find(|(k, _)| k == s).map_or(0, |c| c.1);
+    // 300 reminders done; their e-mail jobs (delayed) and the later reminder are queued.
+    assert_eq!(of("done"), 300, "{counts:?}");
+    assert_eq!(of("running"), 0, "{counts:?}");
+    assert_eq!(of("queued"), 301, "{counts:?}");
+}
+
+#[tokio::test]
+async fn reminders_taken_by_a_batch_that_died_come_back_after_its_lease() {
+    let t = TestApp::new().await;
+    let a = user_id(&t.user("a@example.com", "alice").await).await;
+    let at = now_millis() - 1000;
+    for _ in 0..3 {
+        let obj = format!("meetup:{}", Uuid::now_v7());
+        notify::remind(&t.state, reminder(&obj, at, &[a]))
+            .await
+            .unwrap();
+    }
+    // A batch run claimed them and then hung; its lease has run out.
+    let taken = moim_store::jobs::claim_kind(&t.db, "w1+batch", REMINDER_JOB, 10, now_millis() - 1)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 3);
+    assert!(inbox(&t, a).await.is_empty());
+    runner(&t).drain().await.unwrap();
+    assert_eq!(
+        inbox(&t, a).await.len(),
+        3,
+        "every reminder delivered, once"
+    );
+    // The hung run waking up late cannot complete what others took over.
+    let sweep = store::create_and_queue(
+        &t.db,
+        &[],
+        &store::ChannelJobs {
+            email_kind: "notify.email",
+            email_at: now_millis(),
+            push_kind: "notify.push",
+            sms_kind: "notify.sms",
+        },
+        &taken,
+    )
+    .await
+    .unwrap();
+    assert!(sweep.is_empty());
+    for j in &taken {
+        let now = moim_store::jobs::get(&t.db, j.id).await.unwrap().unwrap();
+        assert_eq!((now.status.as_str(), now.attempts), ("done", 2), "{now:?}");
+    }
+}
