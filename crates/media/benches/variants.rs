@@ -25,6 +25,30 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(9);
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    // Steps one after another on one thread, to see where the time goes.
+    let (mut dec, mut res, mut enc, mut seq) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..runs {
+        let (p, t) =
+            moim_media::process_timed(&jpeg, &limits, &[384, 758], 2048, false).expect("process");
+        assert_eq!(p.variants.len(), 3);
+        dec.push(ms(t.decode));
+        res.push(ms(t.resize));
+        enc.push(ms(t.encode));
+        seq.push(ms(t.total));
+    }
+    println!(
+        "steps on one thread (medians): decode {:.1} ms, resize {:.1} ms, encode {:.1} ms, total {:.1} ms",
+        median(dec),
+        median(res),
+        median(enc),
+        median(seq)
+    );
+    // What an upload runs: `process` (the full view encoded on a second thread).
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();

@@ -134,6 +134,25 @@ pub struct Common {
     /// PostgreSQL `LISTEN/NOTIFY`, or in-process with SQLite).
     #[arg(long, env = "MOIM_REDIS_URL", global = true)]
     pub redis_url: Option<String>,
+    /// Media store: `s3://bucket[/prefix]` for S3-compatible storage, or a folder. Default:
+    /// `<data dir>/media` on local disk.
+    #[arg(long, env = "MOIM_MEDIA_URL", global = true)]
+    pub media_url: Option<String>,
+    /// S3 endpoint for non-AWS servers (MinIO, Garage, R2...), e.g. `http://127.0.0.1:9000`.
+    #[arg(long, env = "MOIM_MEDIA_S3_ENDPOINT", global = true)]
+    pub media_s3_endpoint: Option<String>,
+    /// S3 region (default `us-east-1`).
+    #[arg(long, env = "MOIM_MEDIA_S3_REGION", global = true)]
+    pub media_s3_region: Option<String>,
+    #[arg(long, env = "MOIM_MEDIA_S3_ACCESS_KEY_ID", global = true)]
+    pub media_s3_access_key_id: Option<String>,
+    #[arg(
+        long,
+        env = "MOIM_MEDIA_S3_SECRET_ACCESS_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub media_s3_secret_access_key: Option<String>,
     /// Test support: registers the `test.ledger` job kind used by the crash test.
     #[arg(
         long,
@@ -176,6 +195,14 @@ impl Common {
         c.admin_emails = moim_web::config::parse_admin_emails(&self.admin_emails);
         c.meetup_min_lead = std::time::Duration::from_secs(self.meetup_min_lead_hours * 3600);
         c.redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
+        let set = |v: &Option<String>| v.clone().filter(|u| !u.trim().is_empty());
+        c.media = moim_web::config::MediaSettings {
+            url: set(&self.media_url),
+            s3_endpoint: set(&self.media_s3_endpoint),
+            s3_region: set(&self.media_s3_region),
+            s3_access_key_id: set(&self.media_s3_access_key_id),
+            s3_secret_access_key: set(&self.media_s3_secret_access_key),
+        };
         c
     }
 

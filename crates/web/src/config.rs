@@ -34,6 +34,23 @@ pub struct WebConfig {
     /// How long an e-mail about a notification waits, so one read in the app meanwhile is not
     /// mailed too (checked just before sending).
     pub notify_email_delay: Duration,
+    /// Where uploaded media live (`MOIM_MEDIA_URL`, `MOIM_MEDIA_S3_*`).
+    pub media: MediaSettings,
+}
+
+/// The media object store: local disk under `<data dir>/media` unless `url` names another
+/// folder or an S3-compatible bucket (`s3://bucket` or `s3://bucket/prefix`).
+#[derive(Debug, Clone, Default)]
+pub struct MediaSettings {
+    /// `s3://bucket[/prefix]`, `file:///path` or a plain path; `None` = `<data dir>/media`.
+    pub url: Option<String>,
+    /// S3 endpoint for non-AWS servers (MinIO, Garage, Ceph, R2...), e.g.
+    /// `http://127.0.0.1:9000`; `http://` endpoints are allowed as written.
+    pub s3_endpoint: Option<String>,
+    /// Default `us-east-1`.
+    pub s3_region: Option<String>,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
 }
 
 /// Rate limits, as (allowed hits, window).
@@ -92,6 +109,7 @@ impl WebConfig {
             meetup_min_lead: Duration::from_secs(6 * 3600),
             redis_url: None,
             notify_email_delay: Duration::from_secs(60),
+            media: MediaSettings::default(),
         }
     }
 
