@@ -215,6 +215,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0003_notifications.sql",
     "0004_rosters.sql",
     "0005_meetups.sql",
+    "0010_meetup_list_index.sql",
 ];
 
 impl Db {
