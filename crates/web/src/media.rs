@@ -10,7 +10,7 @@
 //! every variant is stored. Deliberately not a background job: a URL handed out is then always
 //! servable (the original service served the *original*, metadata included, until its async
 //! resize caught up), the original is never stored anywhere (it carries the GPS position), and a
-//! 12 MP photo takes well under 150 ms (`cargo bench -p moim-media`), less than its upload.
+//! 12 MP photo takes a few hundred ms at most (`cargo bench -p moim-media`), less than its upload.
 //!
 //! Storage: local disk under `<data dir>/media` by default, or any S3-compatible bucket when
 //! `MOIM_MEDIA_URL=s3://bucket[/prefix]` ([`MediaStore::from_config`]).
