@@ -25,16 +25,41 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(9);
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    // Steps one after another on one thread, to see where the time goes.
+    let (mut dec, mut res, mut enc, mut seq) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..runs {
+        let (p, t) =
+            moim_media::process_timed(&jpeg, &limits, &[384, 758], 2048, false).expect("process");
+        assert_eq!(p.variants.len(), 3);
+        dec.push(ms(t.decode));
+        res.push(ms(t.resize));
+        enc.push(ms(t.encode));
+        seq.push(ms(t.total));
+    }
+    println!(
+        "steps on one thread (medians): decode {:.1} ms, resize {:.1} ms, encode {:.1} ms, total {:.1} ms",
+        median(dec),
+        median(res),
+        median(enc),
+        median(seq)
+    );
+    // The same with the full view encoded on a second thread (`parallel`), for comparison.
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
-        let p = moim_media::process(&jpeg, &limits, &[384, 758], 2048).expect("process");
+        let (p, _) =
+            moim_media::process_timed(&jpeg, &limits, &[384, 758], 2048, true).expect("process");
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(p.variants.len(), 3);
     }
     times.sort_by(f64::total_cmp);
     println!(
-        "12 MP JPEG ({} KB) -> w384 + w758 + full2048: median {:.1} ms, min {:.1} ms, max {:.1} ms over {runs} runs",
+        "two threads: 12 MP JPEG ({} KB) -> w384 + w758 + full2048: median {:.1} ms, min {:.1} ms, max {:.1} ms over {runs} runs",
         jpeg.len() / 1024,
         times[runs / 2],
         times[0],

@@ -157,6 +157,25 @@ pub struct Common {
     /// sender address of `MOIM_MAIL_FROM`.
     #[arg(long, env = "MOIM_VAPID_SUBJECT", global = true)]
     pub vapid_subject: Option<String>,
+    /// Media store: `s3://bucket[/prefix]` for S3-compatible storage, or a folder. Default:
+    /// `<data dir>/media` on local disk.
+    #[arg(long, env = "MOIM_MEDIA_URL", global = true)]
+    pub media_url: Option<String>,
+    /// S3 endpoint for non-AWS servers (MinIO, Garage, R2...), e.g. `http://127.0.0.1:9000`.
+    #[arg(long, env = "MOIM_MEDIA_S3_ENDPOINT", global = true)]
+    pub media_s3_endpoint: Option<String>,
+    /// S3 region (default `us-east-1`).
+    #[arg(long, env = "MOIM_MEDIA_S3_REGION", global = true)]
+    pub media_s3_region: Option<String>,
+    #[arg(long, env = "MOIM_MEDIA_S3_ACCESS_KEY_ID", global = true)]
+    pub media_s3_access_key_id: Option<String>,
+    #[arg(
+        long,
+        env = "MOIM_MEDIA_S3_SECRET_ACCESS_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub media_s3_secret_access_key: Option<String>,
     /// Test support: registers the `test.ledger` job kind used by the crash test.
     #[arg(
         long,
@@ -203,6 +222,14 @@ impl Common {
         c.sms_url = self.sms_url.clone().filter(|u| !u.trim().is_empty());
         c.sms_key = self.sms_key.clone();
         c.vapid_subject = self.vapid_subject.clone();
+        let set = |v: &Option<String>| v.clone().filter(|u| !u.trim().is_empty());
+        c.media = moim_web::config::MediaSettings {
+            url: set(&self.media_url),
+            s3_endpoint: set(&self.media_s3_endpoint),
+            s3_region: set(&self.media_s3_region),
+            s3_access_key_id: set(&self.media_s3_access_key_id),
+            s3_secret_access_key: set(&self.media_s3_secret_access_key),
+        };
         c
     }
 

@@ -222,6 +222,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0006_notify_channels.sql",
     "0007_courses.sql",
     "0008_meetup_hosting.sql",
+    "0010_meetup_list_index.sql",
 ];
 
 impl Db {

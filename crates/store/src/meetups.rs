@@ -473,6 +473,12 @@ pub struct ListCursor {
 }
 
 /// One page of the filtered list (`limit` rows; fetch `limit + 1` to know whether more follow).
+///
+/// Shaped for the indexes (measured in `bench/meetups`): the time window is one plain range on
+/// `starts_at` (the "from" day, the "to" day and the closing time folded into two bounds, with
+/// open ends as the extreme values instead of `$flag = FALSE OR ...`, which no planner can use),
+/// and a near-point filter is first a latitude/longitude box (a range on `meetups_lat_idx`)
+/// before the exact distance. Soonest and newest page by keyset on `(key, id)`.
 pub async fn list(
     db: &Db,
     f: &Filter,
@@ -481,44 +487,78 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Meetup>> {
     // Near-point: an equirectangular distance in degrees², exact enough below a few hundred km
-    // and plain arithmetic on both backends. The cosine of the latitude is computed here.
-    let (near_on, lat0, lng0, kx, r2) = match f.near {
+    // and plain arithmetic on both backends. The cosine of the latitude is computed here, and
+    // so is the box around the circle (wider in longitude away from the equator).
+    let (near_on, lat0, lng0, kx, r2, lat_box, lng_box) = match f.near {
         Some((lat, lng, km)) => {
             let deg = km / 111.32;
-            (true, lat, lng, lat.to_radians().cos(), deg * deg)
+            let kx = lat.to_radians().cos();
+            // Near the poles the longitude box would span the globe: leave it open there.
+            let lng_deg = if kx > 0.01 { deg / kx } else { 1000.0 };
+            (
+                true,
+                lat,
+                lng,
+                kx,
+                deg * deg,
+                (lat - deg, lat + deg),
+                (lng - lng_deg, lng + lng_deg),
+            )
         }
-        None => (false, 0.0, 0.0, 1.0, 0.0),
+        None => (
+            false,
+            0.0,
+            0.0,
+            1.0,
+            0.0,
+            (-1000.0, 1000.0),
+            (-1000.0, 1000.0),
+        ),
     };
     let viewer = f.viewer.unwrap_or(Uuid::nil());
-    let closed_from = f.now + moim_core::meetups::LIST_CLOSES;
-    let dist_expr = "((m.lat - $14) * (m.lat - $14) + (m.lng - $15) * $16 * (m.lng - $15) * $16)";
+    // The time window as one range: [lower, upper).
+    let mut lower = f.from.unwrap_or(i64::MIN);
+    if !f.include_closed {
+        lower = lower.max(f.now + moim_core::meetups::LIST_CLOSES);
+    }
+    let upper = f.to.unwrap_or(i64::MAX);
+    // The next page of the soonest list starts at the cursor: part of the same range.
+    if let (Sort::Soonest, Some(c)) = (sort, after) {
+        lower = lower.max(c.key);
+    }
+    let dist_expr = "((m.lat - $11) * (m.lat - $11) + (m.lng - $12) * $13 * (m.lng - $12) * $13)";
     let order = match sort {
         Sort::Soonest => {
-            "AND ($19 = FALSE OR (m.starts_at, m.id) > ($20, $21)) ORDER BY m.starts_at, m.id LIMIT $22"
+            "AND ($16 = FALSE OR (m.starts_at, m.id) > ($17, $18)) \
+             ORDER BY m.starts_at, m.id LIMIT CAST($19 AS BIGINT)"
         }
         Sort::Newest => {
-            "AND ($19 = FALSE OR (m.created_at, m.id) < ($20, $21)) ORDER BY m.created_at DESC, m.id DESC LIMIT $22"
+            "AND ($16 = FALSE OR (m.created_at, m.id) < ($17, $18)) \
+             ORDER BY m.created_at DESC, m.id DESC LIMIT CAST($19 AS BIGINT)"
         }
-        Sort::Nearest => "AND ($19 = FALSE OR $21 = $21) ORDER BY DIST, m.id LIMIT $22 OFFSET $20",
+        Sort::Nearest => {
+            "AND ($16 = FALSE OR $18 = $18) ORDER BY DIST, m.id \
+             LIMIT CAST($19 AS BIGINT) OFFSET CAST($17 AS BIGINT)"
+        }
     };
     // Every fragment below is a constant of this function; request values only ever arrive
-    // through the numbered parameters.
+    // through the numbered parameters. Terms that only need indexed columns come first.
     let sql = format!(
         "SELECT {COLUMNS} FROM meetups m JOIN users u ON u.id = m.host_id \
-         WHERE m.cancelled_at IS NULL \
-         AND (m.is_public = TRUE OR EXISTS (SELECT 1 FROM memberships ms WHERE ms.group_id = m.group_id \
-              AND ms.user_id = $1 AND ms.status = 'active') OR m.host_id = $1) \
-         AND ($2 = TRUE OR (m.starts_at >= $3 AND (m.participant_count < m.capacity OR m.waitlist = TRUE))) \
-         AND ($4 = FALSE OR m.starts_at >= $5) \
-         AND ($6 = FALSE OR m.starts_at < $7) \
-         AND ($8 = 0 OR ((CAST(1 AS BIGINT) << CAST(m.start_hour / 4 AS INTEGER)) & $8) <> 0) \
-         AND m.distance_m >= $9 AND ($10 = FALSE OR m.distance_m < $11) \
-         AND ($12 = '' OR $12 LIKE '%,' || m.theme || ',%') \
-         AND ($13 = 0 OR ((CAST(1 AS BIGINT) << CAST(m.region AS INTEGER)) & $13) <> 0) \
-         AND ($17 = FALSE OR {dist_expr} <= $18) \
-         AND ($23 = '' OR $23 LIKE '%,' || m.level || ',%') \
-         AND ($24 = FALSE OR m.group_id = $25) \
-         AND ($26 = FALSE OR m.host_id = $27) \
+         WHERE m.starts_at >= $3 AND m.starts_at < $4 \
+         AND m.lat >= $25 AND m.lat <= $26 AND m.lng >= $27 AND m.lng <= $28 \
+         AND m.cancelled_at IS NULL \
+         AND ($5 = 0 OR ((CAST(1 AS BIGINT) << CAST(m.start_hour / 4 AS INTEGER)) & $5) <> 0) \
+         AND m.distance_m >= $6 AND ($7 = FALSE OR m.distance_m < $8) \
+         AND ($9 = '' OR $9 LIKE '%,' || m.theme || ',%') \
+         AND ($10 = 0 OR ((CAST(1 AS BIGINT) << CAST(m.region AS INTEGER)) & $10) <> 0) \
+         AND ($14 = FALSE OR {dist_expr} <= $15) \
+         AND ($20 = '' OR $20 LIKE '%,' || m.level || ',%') \
+         AND ($21 = FALSE OR m.group_id = $22) \
+         AND ($23 = FALSE OR m.host_id = $24) \
+         AND ($2 = TRUE OR m.participant_count < m.capacity OR m.waitlist = TRUE) \
+         AND (m.is_public = TRUE OR m.host_id = $1 OR EXISTS (SELECT 1 FROM memberships ms \
+              WHERE ms.group_id = m.group_id AND ms.user_id = $1 AND ms.status = 'active')) \
          {order}",
         order = order.replace("DIST", dist_expr),
     );
@@ -535,21 +575,22 @@ pub async fn list(
     Ok(dispatch!(db, pool => sqlx::query_as::<_, Meetup>(sql)
         .bind(viewer)                                   // $1
         .bind(f.include_closed)                         // $2
-        .bind(closed_from)                              // $3
-        .bind(f.from.is_some()).bind(f.from.unwrap_or(0)) // $4 $5
-        .bind(f.to.is_some()).bind(f.to.unwrap_or(0))   // $6 $7
-        .bind(f.slots)                                  // $8
-        .bind(f.min_distance_m.unwrap_or(0))            // $9
-        .bind(f.max_distance_m.is_some()).bind(f.max_distance_m.unwrap_or(0)) // $10 $11
-        .bind(&f.themes)                                // $12
-        .bind(f.regions)                                // $13
-        .bind(lat0).bind(lng0).bind(kx)                 // $14 $15 $16
-        .bind(near_on).bind(r2)                         // $17 $18
-        .bind(has_after).bind(offset_key).bind(after_id) // $19 $20 $21
-        .bind(limit)                                    // $22
-        .bind(&f.levels)                                // $23
-        .bind(f.group.is_some()).bind(f.group.unwrap_or(Uuid::nil())) // $24 $25
-        .bind(f.host.is_some()).bind(f.host.unwrap_or(Uuid::nil()))   // $26 $27
+        .bind(lower)                                    // $3
+        .bind(upper)                                    // $4
+        .bind(f.slots)                                  // $5
+        .bind(f.min_distance_m.unwrap_or(0))            // $6
+        .bind(f.max_distance_m.is_some()).bind(f.max_distance_m.unwrap_or(0)) // $7 $8
+        .bind(&f.themes)                                // $9
+        .bind(f.regions)                                // $10
+        .bind(lat0).bind(lng0).bind(kx)                 // $11 $12 $13
+        .bind(near_on).bind(r2)                         // $14 $15
+        .bind(has_after).bind(offset_key).bind(after_id) // $16 $17 $18
+        .bind(limit)                                    // $19
+        .bind(&f.levels)                                // $20
+        .bind(f.group.is_some()).bind(f.group.unwrap_or(Uuid::nil())) // $21 $22
+        .bind(f.host.is_some()).bind(f.host.unwrap_or(Uuid::nil()))   // $23 $24
+        .bind(lat_box.0).bind(lat_box.1)                // $25 $26
+        .bind(lng_box.0).bind(lng_box.1)                // $27 $28
         .fetch_all(pool).await?))
 }
 

@@ -49,6 +49,8 @@ pub struct WebConfig {
     pub vapid_subject: Option<String>,
     /// How long a push service or SMS gateway may take to answer one request.
     pub channel_timeout: Duration,
+    /// Where uploaded media live (`MOIM_MEDIA_URL`, `MOIM_MEDIA_S3_*`).
+    pub media: MediaSettings,
 }
 
 /// OpenStreetMap's standard tiles (their usage policy asks for light use and attribution).
@@ -99,6 +101,21 @@ pub fn tile_origin(template: &str) -> Option<String> {
         && (!name.contains('*') || name.starts_with("*."));
     let port_ok = port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
     (name_ok && port_ok).then(|| format!("{scheme}://{host}"))
+}
+
+/// The media object store: local disk under `<data dir>/media` unless `url` names another
+/// folder or an S3-compatible bucket (`s3://bucket` or `s3://bucket/prefix`).
+#[derive(Debug, Clone, Default)]
+pub struct MediaSettings {
+    /// `s3://bucket[/prefix]`, `file:///path` or a plain path; `None` = `<data dir>/media`.
+    pub url: Option<String>,
+    /// S3 endpoint for non-AWS servers (MinIO, Garage, Ceph, R2...), e.g.
+    /// `http://127.0.0.1:9000`; `http://` endpoints are allowed as written.
+    pub s3_endpoint: Option<String>,
+    /// Default `us-east-1`.
+    pub s3_region: Option<String>,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
 }
 
 /// Rate limits, as (allowed hits, window).
@@ -163,6 +180,7 @@ impl WebConfig {
             sms_key: None,
             vapid_subject: None,
             channel_timeout: Duration::from_secs(10),
+            media: MediaSettings::default(),
         }
     }
 

@@ -78,7 +78,7 @@ impl AppState {
         let tokens = auth::TokenKeys::new(secret.as_bytes());
         let mailer = mail::Mailer::new(&config)?;
         let metrics = ops::metrics_handle();
-        let media = media::MediaStore::local(&config.data_dir.join("media"))?;
+        let media = media::MediaStore::from_config(&config)?;
         let hub = Arc::new(realtime::Hub::start(&db, config.redis_url.as_deref()).await?);
         let vapid = moim_store::settings::get_or_init(
             &db,

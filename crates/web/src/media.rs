@@ -4,6 +4,16 @@
 //! Objects are content-addressed: `<sha256 of the upload>/<variant>`, served at
 //! `/media/<hash>/<variant>` with a year-long `immutable` cache header, since the bytes behind a
 //! URL can never change. Meetups, courses, avatars and group images all store these URLs.
+//!
+//! Where the variants are made: on tokio's blocking pool, never on the async runtime, with at
+//! most one pipeline run per core at a time ([`MediaStore::upload`]); the upload answers once
+//! every variant is stored. Deliberately not a background job: a URL handed out is then always
+//! servable (the original service served the *original*, metadata included, until its async
+//! resize caught up), the original is never stored anywhere (it carries the GPS position), and a
+//! 12 MP photo takes a few hundred ms at most (`cargo bench -p moim-media`), less than its upload.
+//!
+//! Storage: local disk under `<data dir>/media` by default, or any S3-compatible bucket when
+//! `MOIM_MEDIA_URL=s3://bucket[/prefix]` ([`MediaStore::from_config`]).
 
 use crate::error::ApiError;
 use axum::http::StatusCode;
@@ -23,6 +33,9 @@ pub const FULL_MAX: u32 = 2048;
 pub struct MediaStore {
     store: Arc<dyn ObjectStore>,
     pub limits: Limits,
+    /// One pipeline run per core: a 50 MP upload holds ~200 MB of pixels, so a burst of
+    /// uploads queues here instead of filling the blocking pool and the memory.
+    pipeline: Arc<tokio::sync::Semaphore>,
 }
 
 /// One stored upload.
@@ -69,10 +82,55 @@ impl MediaStore {
 
     /// Any object store (an S3-compatible one when configured by the binary).
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             store,
             limits: Limits::default(),
+            pipeline: Arc::new(tokio::sync::Semaphore::new(cores)),
         }
+    }
+
+    /// The store the configuration names: an S3-compatible bucket for `s3://bucket[/prefix]`,
+    /// a folder for a path or `file://` URL, `<data dir>/media` when unset.
+    pub fn from_config(config: &crate::WebConfig) -> anyhow::Result<Self> {
+        let m = &config.media;
+        match m.url.as_deref().map(str::trim) {
+            None | Some("") => Self::local(&config.data_dir.join("media")),
+            Some(u) if u.starts_with("s3://") => Self::s3(u, m),
+            Some(u) => {
+                let path = u.strip_prefix("file://").unwrap_or(u);
+                Self::local(std::path::Path::new(path))
+            }
+        }
+    }
+
+    /// An S3-compatible bucket (AWS, MinIO, Garage, R2, ...), optionally under a prefix.
+    pub fn s3(url: &str, m: &crate::config::MediaSettings) -> anyhow::Result<Self> {
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| anyhow::anyhow!("MOIM_MEDIA_URL must start with s3://"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            anyhow::bail!("MOIM_MEDIA_URL names no bucket: {url}");
+        }
+        let mut b = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region(m.s3_region.as_deref().unwrap_or("us-east-1"));
+        if let Some(e) = &m.s3_endpoint {
+            b = b
+                .with_endpoint(e.trim_end_matches('/'))
+                .with_allow_http(e.starts_with("http://"));
+        }
+        if let (Some(k), Some(s)) = (&m.s3_access_key_id, &m.s3_secret_access_key) {
+            b = b.with_access_key_id(k).with_secret_access_key(s);
+        }
+        let s3: Arc<dyn ObjectStore> = Arc::new(b.build()?);
+        let prefix = prefix.trim_matches('/');
+        Ok(Self::new(if prefix.is_empty() {
+            s3
+        } else {
+            Arc::new(object_store::prefix::PrefixStore::new(s3, prefix))
+        }))
     }
 
     /// Checks and processes an upload off the async runtime, writes its variants and records it.
@@ -83,13 +141,14 @@ impl MediaStore {
         bytes: Bytes,
     ) -> Result<Stored, ApiError> {
         let limits = self.limits;
-        let (hash, processed) = tokio::task::spawn_blocking(move || {
+        let permit = self.pipeline.acquire().await.map_err(ApiError::internal)?;
+        let done = tokio::task::spawn_blocking(move || {
             let hash = hex::encode(Sha256::digest(&bytes));
             moim_media::process(&bytes, &limits, WIDTHS, FULL_MAX).map(|p| (hash, p))
         })
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(media_error)?;
+        .await;
+        drop(permit);
+        let (hash, processed) = done.map_err(ApiError::internal)?.map_err(media_error)?;
         // The pipeline returns one rendition per requested width, smallest first, then the full
         // view; a small picture is never upscaled, so its renditions are named here by the width
         // they stand for (`w758` of a 200 px picture is that picture at 200 px).

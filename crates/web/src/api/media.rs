@@ -147,9 +147,21 @@ async fn set_group_image(
     Ok(Json(media_dto(&stored)))
 }
 
+/// The headers every served variant carries: its bytes can never change behind its URL.
+fn cache_headers(h: &mut axum::http::HeaderMap, etag: &str) {
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+}
+
 async fn serve(
     State(state): State<AppState>,
     axum::extract::Path((hash, variant)): axum::extract::Path<(String, String)>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     if !media::is_hash(&hash) {
         return ApiError::not_found("media_not_found").into_response();
@@ -162,6 +174,23 @@ async fn serve(
     let Some(content_type) = row.variant_type(&variant).map(str::to_owned) else {
         return ApiError::not_found("media_not_found").into_response();
     };
+    let etag = format!("\"{hash}-{variant}\"");
+    // A browser revalidating (a reload, or a cache that ignores `immutable`) gets a 304
+    // without the object being fetched from the store.
+    let revalidating = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            let t = t.trim();
+            t == "*" || t.trim_start_matches("W/") == etag
+        });
+    if revalidating {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        cache_headers(res.headers_mut(), &etag);
+        return res;
+    }
     match state.media.read(&hash, &variant).await {
         Ok(Some(bytes)) => {
             let mut res = bytes.into_response();
@@ -169,13 +198,7 @@ async fn serve(
             if let Ok(v) = HeaderValue::from_str(&content_type) {
                 h.insert(header::CONTENT_TYPE, v);
             }
-            h.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=31536000, immutable"),
-            );
-            if let Ok(v) = HeaderValue::from_str(&format!("\"{hash}-{variant}\"")) {
-                h.insert(header::ETAG, v);
-            }
+            cache_headers(h, &etag);
             res
         }
         Ok(None) => ApiError::not_found("media_not_found").into_response(),

@@ -312,3 +312,244 @@ async fn avatars_and_group_images_use_uploads() {
         .await;
     assert_eq!(edit.status, 200, "{}", edit.text);
 }
+
+/// The markers of a JPEG up to its image data: (marker, segment payload).
+fn jpeg_segments(b: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    assert_eq!(&b[..2], [0xFF, 0xD8], "not a JPEG");
+    let mut out = Vec::new();
+    let mut i = 2;
+    while i + 4 <= b.len() {
+        assert_eq!(b[i], 0xFF, "marker expected at {i}");
+        let marker = b[i + 1];
+        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
+        out.push((marker, b[i + 4..i + 2 + len].to_vec()));
+        if marker == 0xDA {
+            break; // start of scan: entropy-coded data follows
+        }
+        i += 2 + len;
+    }
+    out
+}
+
+/// What a served variant may carry besides pixels: a JFIF APP0 header and the tables needed to
+/// decode it. No EXIF/XMP/ICC (APP1-APP15), no comment, no PNG text chunk.
+fn assert_no_metadata(name: &str, content_type: &str, b: &[u8]) {
+    if content_type == "image/jpeg" {
+        for (marker, payload) in jpeg_segments(b) {
+            match marker {
+                0xE0 => assert!(
+                    payload.starts_with(b"JFIF\0"),
+                    "{name}: APP0 that is not JFIF"
+                ),
+                0xE1..=0xEF => panic!("{name}: keeps an APP{} segment", marker - 0xE0),
+                0xFE => panic!("{name}: keeps a comment"),
+                _ => {}
+            }
+        }
+    } else {
+        assert_eq!(content_type, "image/png");
+        let mut i = 8;
+        while i + 8 <= b.len() {
+            let len = u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as usize;
+            let kind = &b[i + 4..i + 8];
+            assert!(
+                !matches!(
+                    kind,
+                    b"tEXt" | b"zTXt" | b"iTXt" | b"eXIf" | b"iCCP" | b"tIME"
+                ),
+                "{name}: keeps a {} chunk",
+                String::from_utf8_lossy(kind)
+            );
+            i += 12 + len;
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_variant_is_metadata_free_cacheable_and_revalidates_with_304() {
+    let app = super::app().await;
+    let (u, _) = app.quick_user("cache").await;
+    // A phone photo larger than the full view, held upright, with GPS in its EXIF.
+    let r = u
+        .upload(
+            Method::POST,
+            "/api/v1/media",
+            "file",
+            "IMG_0002.JPG",
+            &jpeg_with_gps(2400, 1000),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        (r.json["width"].as_u64(), r.json["height"].as_u64()),
+        (Some(1000), Some(2400))
+    );
+    let hash = r.json["hash"].as_str().unwrap().to_owned();
+    for (v, w, h) in [("w384", 384, 922), ("w758", 758, 1819), ("full", 853, 2048)] {
+        let url = format!("/media/{hash}/{v}");
+        let got = u.get(&url).await;
+        assert_eq!(got.status, 200, "{v}");
+        assert_eq!(got.header("content-type"), Some("image/jpeg"), "{v}");
+        assert_eq!(
+            got.header("cache-control"),
+            Some("public, max-age=31536000, immutable"),
+            "{v}"
+        );
+        assert_eq!(got.header("x-content-type-options"), Some("nosniff"));
+        let etag = got.header("etag").unwrap().to_owned();
+        assert!(etag.contains(&hash), "{v}: {etag}");
+        let bytes = app.state.media.read(&hash, v).await.unwrap().unwrap();
+        assert_no_metadata(v, "image/jpeg", &bytes);
+        let back = image::load_from_memory(&bytes).unwrap();
+        assert_eq!((back.width(), back.height()), (w, h), "{v} is upright");
+
+        // A revalidation answers 304 with no body; another variant's tag does not match.
+        let req = axum::http::Request::get(&url)
+            .header("if-none-match", &etag)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let again = u.send(req).await;
+        assert_eq!(again.status, 304, "{v}");
+        assert!(again.text.is_empty());
+        assert_eq!(again.header("etag"), Some(etag.as_str()));
+        let other = if v == "full" { "w384" } else { "full" };
+        let req = axum::http::Request::get(format!("/media/{hash}/{other}"))
+            .header("if-none-match", &etag)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(u.send(req).await.status, 200, "{other} with {v}'s tag");
+    }
+
+    // Transparency keeps PNG, also without any text chunk from the original.
+    let img =
+        image::RgbaImage::from_fn(900, 300, |x, _| image::Rgba([200, 10, 10, (x % 256) as u8]));
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(img.as_raw(), 900, 300, image::ExtendedColorType::Rgba8)
+        .unwrap();
+    // Insert a tEXt chunk (camera notes) after IHDR (8 + 25 bytes).
+    let mut tagged = png[..33].to_vec();
+    tagged.extend(chunk(b"tEXt", b"Comment\0taken at 37.5665N 126.9780E"));
+    tagged.extend_from_slice(&png[33..]);
+    let r = u
+        .upload(Method::POST, "/api/v1/media", "file", "logo.png", &tagged)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let hash = r.json["hash"].as_str().unwrap();
+    for v in ["w384", "w758", "full"] {
+        let got = u.get(&format!("/media/{hash}/{v}")).await;
+        assert_eq!(got.header("content-type"), Some("image/png"), "{v}");
+        let bytes = app.state.media.read(hash, v).await.unwrap().unwrap();
+        assert_no_metadata(v, "image/png", &bytes);
+        assert!(!bytes.windows(7).any(|w| w == b"37.5665"), "{v}");
+    }
+}
+
+/// `MOIM_TEST_S3_URL=http://127.0.0.1:5005` (any S3-compatible server, e.g.
+/// `python3 -m moto.server -p 5005`): uploads go to a bucket and are served from it.
+#[tokio::test]
+async fn uploads_go_to_an_s3_bucket_when_configured() {
+    let Some(endpoint) = std::env::var("MOIM_TEST_S3_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("skipped: set MOIM_TEST_S3_URL (e.g. http://127.0.0.1:5005 from moto.server)");
+        return;
+    };
+    let bucket = format!("moim-test-{}", uuid::Uuid::now_v7().simple());
+    create_bucket(&endpoint, &bucket).await;
+    let url = format!("s3://{bucket}/uploads");
+    let app = moim_testkit::TestApp::with_config(|c| {
+        c.media = moim_web::config::MediaSettings {
+            url: Some(url),
+            s3_endpoint: Some(endpoint.clone()),
+            s3_region: Some("us-east-1".into()),
+            s3_access_key_id: Some("test".into()),
+            s3_secret_access_key: Some("test".into()),
+        };
+    })
+    .await;
+    let (u, _) = app.quick_user("bucket").await;
+    let r = u
+        .upload(
+            Method::POST,
+            "/api/v1/media",
+            "file",
+            "IMG_0003.JPG",
+            &jpeg_with_gps(800, 600),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let hash = r.json["hash"].as_str().unwrap();
+    for v in ["w384", "w758", "full"] {
+        let got = u.get(&format!("/media/{hash}/{v}")).await;
+        assert_eq!(got.status, 200, "{v}");
+        assert!(got.header("cache-control").unwrap().contains("immutable"));
+        let bytes = app.state.media.read(hash, v).await.unwrap().unwrap();
+        assert_no_metadata(v, "image/jpeg", &bytes);
+        // The object is in the bucket under the prefix, as any S3 client lists it.
+        let (status, body) = http_raw(
+            &endpoint,
+            "GET",
+            &format!("/{bucket}?list-type=2&prefix=uploads/{hash}/{v}"),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}: listing the bucket");
+        let listing = String::from_utf8_lossy(&body);
+        assert!(
+            listing.contains(&format!("<Key>uploads/{hash}/{v}</Key>")),
+            "{v} not in the bucket: {listing}"
+        );
+        assert!(
+            listing.contains(&format!("<Size>{}</Size>", bytes.len())),
+            "{v}: {listing}"
+        );
+    }
+    // Nothing was written to the local data folder.
+    assert!(!app.dir.join("media").exists());
+}
+
+/// One plain HTTP/1.1 request (the S3 test server accepts unsigned requests).
+async fn http_raw(endpoint: &str, method: &str, path: &str) -> (u16, Vec<u8>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let hostport = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = tokio::net::TcpStream::connect(hostport).await.unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let mut body = buf[split + 4..].to_vec();
+    if head.to_lowercase().contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    (status, body)
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
+        b = &b[eol + 4 + n..];
+    }
+}
+
+async fn create_bucket(endpoint: &str, bucket: &str) {
+    let (status, body) = http_raw(endpoint, "PUT", &format!("/{bucket}")).await;
+    assert!(
+        status == 200,
+        "creating bucket {bucket}: {status} {}",
+        String::from_utf8_lossy(&body)
+    );
+}
