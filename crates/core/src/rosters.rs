@@ -178,6 +178,9 @@ pub struct Request {
     #[serde(default)]
     pub shift_type: Option<Uuid>,
     pub want: bool,
+    /// How much an unmet request costs (1–1000); none = [`REQUEST_WEIGHT`].
+    #[serde(default)]
+    pub weight: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -680,7 +683,7 @@ pub fn build_model(
                 }
             )),
             scope: m::Scope::Employees(vec![e]),
-            strength: m::Strength::Soft(REQUEST_WEIGHT),
+            strength: m::Strength::Soft(r.weight.unwrap_or(REQUEST_WEIGHT).clamp(1, 1000)),
             rule: if r.want {
                 m::Rule::ShiftOnRequest { day, shift }
             } else {
@@ -1036,6 +1039,7 @@ mod tests {
                 date: "2026-05-07".parse().unwrap(),
                 shift_type: Some(night.id),
                 want: true,
+                weight: None,
             }],
             shift_types: vec![day.clone(), night.clone()],
             ..Default::default()
@@ -1086,6 +1090,7 @@ mod tests {
                 user: staff[2].user
             }
         );
+        assert_eq!(m.constraints[3].strength, m::Strength::Soft(REQUEST_WEIGHT));
         assert_eq!(
             m.constraints[3].rule,
             m::Rule::ShiftOnRequest {

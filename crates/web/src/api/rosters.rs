@@ -132,6 +132,8 @@ pub struct RequestDto {
     pub shift_type_id: Option<Uuid>,
     /// true = wants to work, false = wants the day (or that shift) off
     pub want: bool,
+    /// Cost of leaving it unmet (default 10).
+    pub weight: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -220,6 +222,7 @@ pub fn setup_dto(setup: &Setup, staff: &[core::Staff]) -> SetupDto {
                 date: r.date.to_string(),
                 shift_type_id: r.shift_type,
                 want: r.want,
+                weight: r.weight.unwrap_or(core::REQUEST_WEIGHT),
             })
             .collect(),
         holidays: setup
@@ -563,6 +566,9 @@ pub struct RequestBody {
     #[serde(default)]
     pub shift_type_id: Option<Uuid>,
     pub want: bool,
+    /// Cost of leaving it unmet, 1–1000 (default 10).
+    #[serde(default)]
+    pub weight: Option<i64>,
 }
 
 /// File a request: want / don't want a shift on a day.
@@ -580,6 +586,9 @@ async fn add_request(
         .trim()
         .parse()
         .map_err(|_| ApiError::field("date", "invalid_date"))?;
+    if b.weight.is_some_and(|w| !(1..=1000).contains(&w)) {
+        return Err(ApiError::field("weight", "out_of_range"));
+    }
     let (setup, _) = flows::edit_setup_as(&state, id, user.id, b.user_id == user.id, |setup| {
         check_members(&staff, &[b.user_id], "user_id")?;
         if let Some(s) = b.shift_type_id
@@ -593,6 +602,7 @@ async fn add_request(
             date,
             shift_type: b.shift_type_id,
             want: b.want,
+            weight: b.weight,
         });
         Ok(())
     })

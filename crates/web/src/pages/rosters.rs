@@ -272,6 +272,7 @@ struct RequestRow {
     date: String,
     shift: String,
     want: bool,
+    weight: i64,
     can_delete: bool,
 }
 
@@ -514,6 +515,7 @@ async fn setup_render(
             date: r.date.to_string(),
             shift: shift_name(r.shift_type),
             want: r.want,
+            weight: r.weight.unwrap_or(core::REQUEST_WEIGHT),
             can_delete: manager || r.user == uid,
         })
         .collect();
@@ -1044,6 +1046,15 @@ async fn add_request(
             .map_err(|_| ApiError::field("date", "invalid_date"))?;
         let shift = uuid_opt(f.get("shift_type_id"));
         let want = f.get("want") == "1";
+        let weight = match f.get("weight").trim() {
+            "" => None,
+            w => Some(
+                w.parse::<i64>()
+                    .ok()
+                    .filter(|w| (1..=1000).contains(w))
+                    .ok_or_else(|| ApiError::field("weight", "out_of_range"))?,
+            ),
+        };
         let staff = flows::staff_of(&state, id).await?;
         flows::edit_setup_as(&state, id, uid, user == uid, |setup| {
             if !staff.iter().any(|s| s.user == user) {
@@ -1060,6 +1071,7 @@ async fn add_request(
                 date,
                 shift_type: shift,
                 want,
+                weight,
             });
             Ok(())
         })
@@ -2004,8 +2016,8 @@ pub const STRINGS: crate::i18n::Strings = &[
     ("rosters.date", "날짜", "Date"),
     (
         "rosters.request_hint",
-        "요청은 가능하면 들어줘요 (가중치 10). 꼭 쉬어야 하는 날은 휴가로 넣으세요.",
-        "Requests are met when possible (weight 10). Days that must be free go under leave.",
+        "요청은 가능하면 들어줘요 (기본 가중치 10: 클수록 먼저 들어줘요). 꼭 쉬어야 하는 날은 휴가로 넣으세요.",
+        "Requests are met when possible (default weight 10; higher goes first). Days that must be free go under leave.",
     ),
     ("rosters.holidays", "공휴일", "Public holidays"),
     (

@@ -1280,6 +1280,7 @@ async fn the_setup_page_edits_headcounts_who_may_work_holidays_requests_leave_an
                 ("date", "2026-12-24"),
                 ("shift_type_id", ""),
                 ("want", "0"),
+                ("weight", "25"),
             ],
         )
         .await;
@@ -1294,6 +1295,7 @@ async fn the_setup_page_edits_headcounts_who_may_work_holidays_requests_leave_an
     let s = owner.get(&api).await.json;
     assert_eq!(s["requests"].as_array().unwrap().len(), 1);
     assert_eq!(s["requests"][0]["want"], false);
+    assert_eq!(s["requests"][0]["weight"], 25);
     // Leave picked on the calendar replaces the days of the months shown only.
     let r = members[1]
         .put(

@@ -1404,6 +1404,7 @@ pub fn demo_ward_full(month: Date, head: Option<Uuid>) -> Setup {
             date: on(14),
             shift_type: None,
             want: false,
+            weight: None,
         },
         core::Request {
             id: Uuid::now_v7(),
@@ -1411,6 +1412,7 @@ pub fn demo_ward_full(month: Date, head: Option<Uuid>) -> Setup {
             date: on(24),
             shift_type: Some(night.id),
             want: true,
+            weight: Some(20),
         },
     ];
     Setup {
