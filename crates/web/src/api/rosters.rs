@@ -993,8 +993,7 @@ pub fn roster_dto(l: &Loaded, manager: bool, lang: core::Lang) -> RosterDto {
     let b = &l.built;
     let m = &b.model;
     let g = l.row.group_id;
-    let tz = "Asia/Seoul";
-    let today = moim_core::time::today_in(tz);
+    let today = moim_core::time::today_in(&l.time_zone);
     let eval = (l.row.status != "generating").then(|| l.evaluation());
     let mut cells = Vec::new();
     for (e, s) in b.staff.iter().enumerate() {

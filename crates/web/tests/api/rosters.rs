@@ -1395,3 +1395,31 @@ async fn the_setup_page_edits_headcounts_who_may_work_holidays_requests_leave_an
     assert!(s["conditions"].as_array().unwrap().is_empty());
     assert!(s["shift_types"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn today_is_marked_in_the_groups_time_zone() {
+    let app = super::app().await;
+    // Samoa (UTC−11) and Seoul (UTC+9) are on different dates for 20 hours of every day.
+    let tz = "Pacific/Pago_Pago";
+    let (g, owner, _members) = team(&app, 1, tz).await;
+    add_shift(&owner, &g, "D", "09:00", "17:00", 1).await;
+    let today = moim_core::time::today_in(tz);
+    let from = today.checked_sub(jiff::Span::new().days(2)).unwrap();
+    let to = today.checked_add(jiff::Span::new().days(2)).unwrap();
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "t", "starts_on": from.to_string(), "ends_on": to.to_string(), "time_limit_secs": 1}),
+        )
+        .await;
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    let roster = wait_ready(&owner, &g, &rid).await;
+    let marked: Vec<&str> = roster["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["today"] == true)
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(marked, [today.to_string().as_str()]);
+}

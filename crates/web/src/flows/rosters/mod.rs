@@ -204,6 +204,8 @@ pub struct Loaded {
     pub roster: Roster,
     pub locks: Vec<(usize, usize)>,
     pub published: Option<Roster>,
+    /// The group's time zone ("today" on the page); Asia/Seoul until [`Loaded::in_zone`].
+    pub time_zone: String,
 }
 
 impl Loaded {
@@ -221,7 +223,13 @@ impl Loaded {
             roster,
             locks,
             published,
+            time_zone: moim_core::accounts::DEFAULT_TIME_ZONE.to_owned(),
         })
+    }
+
+    pub fn in_zone(mut self, tz: &str) -> Self {
+        tz.clone_into(&mut self.time_zone);
+        self
     }
 
     /// The model with this roster's locks pinned, as evaluated and regenerated.
@@ -275,7 +283,8 @@ pub async fn load_for_member(
             .await?
             .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
     }
-    Ok((a, role, Loaded::from_row(row)?))
+    let l = Loaded::from_row(row)?.in_zone(&a.group.time_zone);
+    Ok((a, role, l))
 }
 
 async fn load_for_manager(
@@ -657,7 +666,14 @@ async fn reload(state: &AppState, group_id: Uuid, roster_id: Uuid) -> Result<Loa
     let row = store::get_roster(&state.db, group_id, roster_id)
         .await?
         .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
-    Loaded::from_row(row)
+    in_group_zone(state, Loaded::from_row(row)?).await
+}
+
+async fn in_group_zone(state: &AppState, l: Loaded) -> Result<Loaded, ApiError> {
+    match moim_store::groups::get_group(&state.db, l.row.group_id).await? {
+        Some(g) => Ok(l.in_zone(&g.time_zone)),
+        None => Ok(l),
+    }
 }
 
 pub async fn undo(
@@ -742,7 +758,7 @@ pub async fn shared(state: &AppState, token: &str) -> Result<Loaded, ApiError> {
     let row = store::roster_by_token(&state.db, token)
         .await?
         .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
-    Loaded::from_row(row)
+    in_group_zone(state, Loaded::from_row(row)?).await
 }
 
 pub async fn delete(
