@@ -13,12 +13,16 @@
 //! - [`build_model`], [`Built`], [`Origin`]: the mapping.
 //! - [`sentence`]: what a condition means, in Korean or English.
 //! - [`korean_holidays`]: the default public-holiday table (editable per group).
+//! - [`import`]: member import from CSV; [`words`]: explanations in Korean or English.
 
 use crate::FieldError;
 use jiff::civil::Date;
 use roster::model as m;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub mod import;
+pub mod words;
 
 pub const MAX_SHIFT_TYPES: usize = 12;
 pub const MAX_CONDITIONS: usize = 50;
@@ -174,6 +178,9 @@ pub struct Request {
     #[serde(default)]
     pub shift_type: Option<Uuid>,
     pub want: bool,
+    /// How much an unmet request costs (1–1000); none = [`REQUEST_WEIGHT`].
+    #[serde(default)]
+    pub weight: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,9 +189,37 @@ pub struct Holiday {
     pub name: String,
 }
 
+/// Someone on the group's rosters as imported from CSV: either a roster-only person without a
+/// moim account (`user` is none; they are rostered under `id`), or a group member (`user`) with
+/// the name and position the roster should show for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub nickname: Option<String>,
+    #[serde(default)]
+    pub position: String,
+    /// The group member this row stands for, when the e-mail or nickname matched one.
+    #[serde(default)]
+    pub user: Option<Uuid>,
+}
+
+impl Person {
+    /// The id the person is rostered under.
+    pub fn roster_id(&self) -> Uuid {
+        self.user.unwrap_or(self.id)
+    }
+}
+
 /// Everything a group has set up for rostering.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Setup {
+    /// People imported from CSV (roster-only people and members' roster names / positions).
+    #[serde(default)]
+    pub people: Vec<Person>,
     #[serde(default)]
     pub shift_types: Vec<ShiftTypeDef>,
     #[serde(default)]
@@ -324,6 +359,33 @@ pub struct Staff {
     pub name: String,
 }
 
+/// Who a roster is made for: the group's active members (with the roster name an import gave
+/// them) followed by the roster-only people of the setup.
+pub fn roster_staff(members: Vec<(Uuid, String)>, setup: &Setup) -> Vec<Staff> {
+    let mut out: Vec<Staff> = members
+        .into_iter()
+        .map(|(user, nickname)| Staff {
+            user,
+            name: setup
+                .people
+                .iter()
+                .find(|p| p.user == Some(user))
+                .map_or(nickname, |p| p.name.clone()),
+        })
+        .collect();
+    out.extend(
+        setup
+            .people
+            .iter()
+            .filter(|p| p.user.is_none())
+            .map(|p| Staff {
+                user: p.id,
+                name: p.name.clone(),
+            }),
+    );
+    out
+}
+
 /// Where an engine constraint came from, so that explanations link to the right setting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -352,6 +414,9 @@ pub struct Built {
     pub start: Date,
     /// Holidays inside the range.
     pub holidays: Vec<Holiday>,
+    /// English label of every `model.constraints` entry (the model's own names are Korean).
+    #[serde(default)]
+    pub labels_en: Vec<String>,
 }
 
 impl Built {
@@ -373,6 +438,17 @@ impl Built {
     pub fn is_holiday(&self, day: usize) -> bool {
         let d = self.date(day);
         self.holidays.iter().any(|h| h.date == d)
+    }
+    /// A constraint's label in a language.
+    pub fn label(&self, i: usize, lang: Lang) -> String {
+        match lang {
+            Lang::En => self
+                .labels_en
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| self.model.constraint_label(i)),
+            Lang::Ko => self.model.constraint_label(i),
+        }
     }
 }
 
@@ -462,6 +538,7 @@ pub fn build_model(
     }
     let mut constraints = Vec::new();
     let mut origins = Vec::new();
+    let mut labels_en = Vec::new();
     let strength = |c: &Condition| {
         if c.hard {
             m::Strength::Hard
@@ -533,6 +610,11 @@ pub fn build_model(
                 }
             }
         };
+        labels_en.push(if c.name.trim().is_empty() {
+            sentence(c, setup, Lang::En)
+        } else {
+            c.name.clone()
+        });
         constraints.push(m::Constraint {
             name: Some(if c.name.trim().is_empty() {
                 sentence(c, setup, Lang::Ko)
@@ -554,6 +636,7 @@ pub fn build_model(
             .map(|l| day_of(l.date))
             .collect();
         if !days.is_empty() {
+            labels_en.push(format!("{}'s leave / unavailable days", p.name));
             constraints.push(m::Constraint {
                 name: Some(format!("{} 휴가/불가일", p.name)),
                 scope: m::Scope::Employees(vec![e]),
@@ -578,6 +661,16 @@ pub fn build_model(
             None => None,
         };
         let day = day_of(r.date);
+        labels_en.push(format!(
+            "{} {} {}",
+            staff[e].name,
+            r.date,
+            if r.want {
+                "wants to work"
+            } else {
+                "wants the day off"
+            }
+        ));
         constraints.push(m::Constraint {
             name: Some(format!(
                 "{} {} {}",
@@ -590,7 +683,7 @@ pub fn build_model(
                 }
             )),
             scope: m::Scope::Employees(vec![e]),
-            strength: m::Strength::Soft(REQUEST_WEIGHT),
+            strength: m::Strength::Soft(r.weight.unwrap_or(REQUEST_WEIGHT).clamp(1, 1000)),
             rule: if r.want {
                 m::Rule::ShiftOnRequest { day, shift }
             } else {
@@ -600,6 +693,7 @@ pub fn build_model(
         origins.push(Origin::Request { id: r.id });
     }
     if !has_balance {
+        labels_en.push("Spread shifts evenly".into());
         constraints.push(m::Constraint {
             name: Some("근무 횟수 균등 배분".into()),
             scope: m::Scope::All,
@@ -630,6 +724,7 @@ pub fn build_model(
         origins,
         start,
         holidays,
+        labels_en,
     })
 }
 
@@ -944,6 +1039,7 @@ mod tests {
                 date: "2026-05-07".parse().unwrap(),
                 shift_type: Some(night.id),
                 want: true,
+                weight: None,
             }],
             shift_types: vec![day.clone(), night.clone()],
             ..Default::default()
@@ -994,6 +1090,7 @@ mod tests {
                 user: staff[2].user
             }
         );
+        assert_eq!(m.constraints[3].strength, m::Strength::Soft(REQUEST_WEIGHT));
         assert_eq!(
             m.constraints[3].rule,
             m::Rule::ShiftOnRequest {
@@ -1011,6 +1108,42 @@ mod tests {
         );
         let s = sentence(&setup.conditions[1], &setup, Lang::En);
         assert!(s.contains("never works 주간 the day after 야간"), "{s}");
+    }
+
+    #[test]
+    fn explanations_read_in_korean_and_english() {
+        let staff: Vec<Staff> = ["민지", "서연"]
+            .iter()
+            .map(|n| Staff {
+                user: Uuid::now_v7(),
+                name: (*n).into(),
+            })
+            .collect();
+        let setup = Setup {
+            shift_types: vec![st("야간", 22 * 60, 2)],
+            leave: vec![Leave {
+                user: staff[1].user,
+                date: "2026-05-05".parse().unwrap(),
+                kind: "leave".into(),
+            }],
+            ..Default::default()
+        };
+        let b = build_model(&setup, &staff, "2026-05-04".parse().unwrap(), 3, "x").unwrap();
+        let issues = roster::explain::precheck(&b.model);
+        let i = issues
+            .iter()
+            .find(|i| i.kind == roster::explain::IssueKind::CoverShortfall)
+            .unwrap();
+        let ko = words::issue_text(&b, i, Lang::Ko);
+        let en = words::issue_text(&b, i, Lang::En);
+        assert!(ko.starts_with("5/5(화) 야간: 2명이 필요한데"), "{ko}");
+        assert!(ko.contains("서연: 휴가·근무 불가일"), "{ko}");
+        assert!(
+            en.starts_with("Tue 5 May, 야간: needs 2, but only 1"),
+            "{en}"
+        );
+        assert!(en.contains("서연 is away that day"), "{en}");
+        assert_eq!(b.label(0, Lang::En), "서연's leave / unavailable days");
     }
 
     #[test]

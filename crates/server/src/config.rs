@@ -36,6 +36,25 @@ pub enum Command {
     /// Roster solver tools: solve or check benchmark instances.
     #[command(subcommand)]
     Roster(roster::cli::RosterCommand),
+    /// Demo data.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Subcommand)]
+pub enum DemoCommand {
+    /// Load the demo roster groups: a hospital ward (25 nurses on day / evening / night, with
+    /// rules, leave and requests) and an office (7 people on call). Running it again refreshes
+    /// their setups without duplicating anything.
+    Seed {
+        /// Owner of the demo groups (an existing account's e-mail). Default: the account
+        /// `demo@moim.local`, created without a usable password.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Month the demo leave and requests fall in (`YYYY-MM`). Default: next month.
+        #[arg(long)]
+        month: Option<String>,
+    },
 }
 
 #[derive(Args)]

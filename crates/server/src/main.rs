@@ -8,6 +8,7 @@
 //!   `MOIM_JOBS_IN_PROCESS=false`), listen, shut down gracefully on Ctrl-C / SIGTERM.
 //! - `worker`: migrate and run only the job runner; any number may share a database.
 //! - `migrate`: apply migrations and exit.
+//! - `demo seed`: load the demo roster groups (ward and office).
 #![forbid(unsafe_code)]
 
 mod config;
@@ -30,7 +31,70 @@ fn main() -> anyhow::Result<()> {
         Command::Migrate => runtime.block_on(migrate(&cli.common)),
         Command::Worker => runtime.block_on(worker(&cli.common)),
         Command::Roster(cmd) => roster::cli::run(cmd),
+        Command::Demo(config::DemoCommand::Seed { owner, month }) => {
+            runtime.block_on(demo_seed(&cli.common, owner, month))
+        }
     }
+}
+
+/// `moim demo seed`: migrate, find or create the owner, load the two demo groups.
+async fn demo_seed(
+    c: &config::Common,
+    owner: Option<String>,
+    month: Option<String>,
+) -> anyhow::Result<()> {
+    const DEMO_EMAIL: &str = "demo@moim.local";
+    let db = open_db(c).await?;
+    moim_store::migrate(&db).await?;
+    let month = match month {
+        Some(m) => format!("{}-01", m.trim())
+            .parse::<jiff::civil::Date>()
+            .map_err(|_| anyhow::anyhow!("--month must be YYYY-MM, got {m:?}"))?,
+        None => {
+            let today = moim_core::time::today_in(moim_core::accounts::DEFAULT_TIME_ZONE);
+            today
+                .first_of_month()
+                .checked_add(jiff::Span::new().months(1))?
+        }
+    };
+    let owner_id = match owner {
+        Some(email) => {
+            let email = moim_core::accounts::Email::parse(&email)
+                .map_err(|_| anyhow::anyhow!("--owner must be an e-mail address"))?;
+            moim_store::accounts::user_by_email(&db, email.as_str())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account with the e-mail {}", email.as_str()))?
+                .id
+        }
+        None => match moim_store::accounts::user_by_email(&db, DEMO_EMAIL).await? {
+            Some(u) => u.id,
+            None => {
+                // "!" is not a password hash: nobody can log in to it with a password.
+                let id = moim_store::accounts::create_user(
+                    &db,
+                    &moim_store::accounts::NewUser {
+                        email: DEMO_EMAIL,
+                        password_hash: "!",
+                        nickname: "데모관리자",
+                        nickname_key: "데모관리자",
+                        locale: "ko",
+                        time_zone: moim_core::accounts::DEFAULT_TIME_ZONE,
+                    },
+                )
+                .await?;
+                moim_store::accounts::mark_verified(&db, id).await?;
+                id
+            }
+        },
+    };
+    let groups = moim_web::flows::rosters::seed_demo_groups(&db, owner_id, month)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo seed failed: {}", e.code))?;
+    for (id, name) in groups {
+        println!("{id}\t{name}\t/groups/{id}/rosters/setup");
+    }
+    db.close().await;
+    Ok(())
 }
 
 async fn open_db(c: &config::Common) -> anyhow::Result<moim_store::Db> {

@@ -38,6 +38,14 @@ pub async fn put_setup(db: &Db, group_id: Uuid, setup: &str, expected: i64) -> R
     Ok(expected + 1)
 }
 
+/// Active members' e-mail addresses and nicknames, for matching an imported member list.
+pub async fn member_keys(db: &Db, group_id: Uuid) -> Result<Vec<(Uuid, String, String)>> {
+    Ok(dispatch!(db, pool => sqlx::query_as(
+        "SELECT u.id, u.email, u.nickname FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.group_id = $1 AND m.status = 'active' ORDER BY m.joined_at, u.id")
+        .bind(group_id).fetch_all(pool).await?))
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RosterRow {
     pub id: Uuid,

@@ -851,6 +851,21 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
         sentences[1].contains("최대 5일까지 연속 근무"),
         "{sentences:?}"
     );
+    // A condition being built says what it means before it is added (htmx preview).
+    a.goto(&setup).await;
+    set_value(&a, "#cond-kind", "max_weekends").await;
+    set_value(&a, "#cond-value", "2").await;
+    a.until("the sentence of the condition being built", async |c| {
+        let t = c
+            .find(Locator::Css("#cond-preview"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        t.contains("주말(토·일)에 최대 2번").then_some(())
+    })
+    .await;
     // Generate a month: progress first, then the roster.
     a.goto(&format!("/groups/{gid}/rosters")).await;
     a.fill("#roster-name", "12월 근무표").await;

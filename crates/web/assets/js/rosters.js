@@ -20,6 +20,33 @@
     es.addEventListener("progress", function (e) { draw(JSON.parse(e.data).points); });
     es.addEventListener("done", function () { es.close(); window.location.reload(); });
   }
+  // The condition form shows only the fields its kind uses (hidden ones are still sent, and
+  // the server ignores what a kind does not read); the weight only for soft conditions.
+  var cform = document.getElementById("condition-form");
+  if (cform) {
+    var sync = function () {
+      var kind = document.getElementById("cond-kind").value;
+      var soft = document.getElementById("cond-strength").value === "soft";
+      cform.querySelectorAll("[data-for]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-for").split(" ").indexOf(kind) < 0;
+      });
+      cform.querySelectorAll("[data-soft]").forEach(function (el) { el.hidden = !soft; });
+    };
+    cform.addEventListener("change", sync);
+    sync();
+  }
+  // "Choose a file" reads the CSV into the text box, so it can be checked before importing.
+  document.querySelectorAll("input[data-csv-file]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var f = input.files && input.files[0];
+      if (!f) return;
+      var r = new FileReader();
+      r.onload = function () {
+        document.querySelector(input.getAttribute("data-csv-file")).value = String(r.result);
+      };
+      r.readAsText(f);
+    });
+  });
   document.addEventListener("click", function (e) {
     var t = e.target.closest && e.target.closest("[data-copy-text]");
     if (t) {

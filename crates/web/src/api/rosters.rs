@@ -33,6 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_request))
         .routes(routes!(set_holidays))
         .routes(routes!(set_options))
+        .routes(routes!(import_members))
+        .routes(routes!(delete_person))
         .routes(routes!(list_rosters, create_roster))
         .routes(routes!(get_roster, delete_roster))
         .routes(routes!(roster_events))
@@ -53,6 +55,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_swap))
         .routes(routes!(shared_roster))
         .routes(routes!(shared_calendar))
+}
+
+/// The caller's language for sentences built here (explanations, rule checks).
+pub fn lang_of(locale: &str) -> core::Lang {
+    if locale == "en" {
+        core::Lang::En
+    } else {
+        core::Lang::Ko
+    }
 }
 
 // ---------- setup ----------
@@ -121,6 +132,8 @@ pub struct RequestDto {
     pub shift_type_id: Option<Uuid>,
     /// true = wants to work, false = wants the day (or that shift) off
     pub want: bool,
+    /// Cost of leaving it unmet (default 10).
+    pub weight: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -136,14 +149,27 @@ pub struct StaffDto {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct PersonDto {
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub nickname: Option<String>,
+    pub position: String,
+    /// The group member this row stands for; null for a roster-only person (rostered under `id`).
+    pub user_id: Option<Uuid>,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct SetupDto {
+    /// People imported from CSV.
+    pub people: Vec<PersonDto>,
     pub shift_types: Vec<ShiftTypeDto>,
     pub conditions: Vec<ConditionDto>,
     pub leave: Vec<LeaveDto>,
     pub requests: Vec<RequestDto>,
     pub holidays: Vec<HolidayDto>,
     pub swap_needs_approval: bool,
-    /// The group's active members (who will be rostered).
+    /// Who will be rostered: active members, then roster-only people.
     pub members: Vec<StaffDto>,
     /// Counting rules use Monday-first weeks; a weekend is Saturday + Sunday.
     pub week_starts_on: String,
@@ -151,6 +177,18 @@ pub struct SetupDto {
 
 pub fn setup_dto(setup: &Setup, staff: &[core::Staff]) -> SetupDto {
     SetupDto {
+        people: setup
+            .people
+            .iter()
+            .map(|p| PersonDto {
+                id: p.id,
+                name: p.name.clone(),
+                email: p.email.clone(),
+                nickname: p.nickname.clone(),
+                position: p.position.clone(),
+                user_id: p.user,
+            })
+            .collect(),
         shift_types: setup.shift_types.iter().map(shift_dto).collect(),
         conditions: setup
             .conditions
@@ -184,6 +222,7 @@ pub fn setup_dto(setup: &Setup, staff: &[core::Staff]) -> SetupDto {
                 date: r.date.to_string(),
                 shift_type_id: r.shift_type,
                 want: r.want,
+                weight: r.weight.unwrap_or(core::REQUEST_WEIGHT),
             })
             .collect(),
         holidays: setup
@@ -527,6 +566,9 @@ pub struct RequestBody {
     #[serde(default)]
     pub shift_type_id: Option<Uuid>,
     pub want: bool,
+    /// Cost of leaving it unmet, 1–1000 (default 10).
+    #[serde(default)]
+    pub weight: Option<i64>,
 }
 
 /// File a request: want / don't want a shift on a day.
@@ -544,6 +586,9 @@ async fn add_request(
         .trim()
         .parse()
         .map_err(|_| ApiError::field("date", "invalid_date"))?;
+    if b.weight.is_some_and(|w| !(1..=1000).contains(&w)) {
+        return Err(ApiError::field("weight", "out_of_range"));
+    }
     let (setup, _) = flows::edit_setup_as(&state, id, user.id, b.user_id == user.id, |setup| {
         check_members(&staff, &[b.user_id], "user_id")?;
         if let Some(s) = b.shift_type_id
@@ -557,6 +602,7 @@ async fn add_request(
             date,
             shift_type: b.shift_type_id,
             want: b.want,
+            weight: b.weight,
         });
         Ok(())
     })
@@ -654,6 +700,94 @@ async fn set_options(
         Ok(())
     })
     .await?;
+    setup_reply(&state, id, &setup).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportBody {
+    /// CSV text: `name, e-mail or nickname, position` per line (comma- or tab-separated, an
+    /// optional header line, `"..."` quoting).
+    pub csv: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportedRow {
+    pub line: usize,
+    pub name: String,
+    /// `linked` (matched a group member by e-mail or nickname), `added` (a roster-only person)
+    /// or `updated` (already imported).
+    pub action: String,
+    /// The id the person is rostered under (a member's user id, or the person's id).
+    pub roster_id: Uuid,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportDto {
+    pub imported: Vec<ImportedRow>,
+    pub setup: SetupDto,
+}
+
+/// Problem details for a failed import: one entry per bad line, `field` = `csv.line.{n}.{column}`.
+pub fn import_problem(errors: &[core::import::RowError]) -> ApiError {
+    let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+        .detail("some lines cannot be imported; nothing was stored");
+    e.errors = errors
+        .iter()
+        .map(|r| crate::error::FieldIssue {
+            field: format!("csv.line.{}.{}", r.line, r.column),
+            code: r.code.to_owned(),
+            message: if r.line == 0 {
+                core::import::message(r.code, false).to_owned()
+            } else {
+                format!("Line {}: {}", r.line, core::import::message(r.code, false))
+            },
+        })
+        .collect();
+    e
+}
+
+/// Import members from CSV (managers). Rows whose e-mail or nickname belongs to a group member
+/// give that member a roster name and position; other rows add roster-only people. All or
+/// nothing: any bad line is a 422 listing every bad line.
+#[utoipa::path(post, path = "/groups/{id}/roster-setup/people/import", tag = "rosters", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ImportBody,
+    responses((status = 200, body = ImportDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn import_members(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(b): ApiJson<ImportBody>,
+) -> ApiResult<Json<ImportDto>> {
+    match flows::import_members(&state, id, user.id, &b.csv).await? {
+        Ok((setup, out)) => {
+            let staff = flows::staff_with(&state.db, id, &setup).await?;
+            Ok(Json(ImportDto {
+                imported: out
+                    .into_iter()
+                    .map(|o| ImportedRow {
+                        line: o.line,
+                        name: o.name,
+                        action: o.action.to_owned(),
+                        roster_id: o.roster_id,
+                    })
+                    .collect(),
+                setup: setup_dto(&setup, &staff),
+            }))
+        }
+        Err(rows) => Err(import_problem(&rows)),
+    }
+}
+
+/// Remove an imported person (managers); a roster-only person's leave, requests and places in
+/// conditions go with them.
+#[utoipa::path(delete, path = "/groups/{id}/roster-setup/people/{pid}", tag = "rosters", security(("bearer" = [])), params(("id" = Uuid, Path), ("pid" = Uuid, Path)),
+    responses((status = 200, body = SetupDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn delete_person(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath((id, pid)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<Json<SetupDto>> {
+    let setup = flows::remove_person(&state, id, user.id, pid).await?;
     setup_reply(&state, id, &setup).await
 }
 
@@ -809,7 +943,10 @@ pub struct ViolationDto {
 
 #[derive(Serialize, ToSchema)]
 pub struct IssueDto {
+    /// In the caller's language.
     pub message: String,
+    pub message_ko: String,
+    pub message_en: String,
     pub date: Option<String>,
     pub shift_type_id: Option<Uuid>,
     /// Settings to change (paths inside moim).
@@ -852,12 +989,11 @@ pub struct RosterDto {
     pub issues: Vec<IssueDto>,
 }
 
-pub fn roster_dto(l: &Loaded, manager: bool) -> RosterDto {
+pub fn roster_dto(l: &Loaded, manager: bool, lang: core::Lang) -> RosterDto {
     let b = &l.built;
     let m = &b.model;
     let g = l.row.group_id;
-    let tz = "Asia/Seoul";
-    let today = moim_core::time::today_in(tz);
+    let today = moim_core::time::today_in(&l.time_zone);
     let eval = (l.row.status != "generating").then(|| l.evaluation());
     let mut cells = Vec::new();
     for (e, s) in b.staff.iter().enumerate() {
@@ -874,7 +1010,7 @@ pub fn roster_dto(l: &Loaded, manager: bool) -> RosterDto {
                                 && (v.day.is_some() || shift.is_some())
                         })
                         .filter(|v| v.day == Some(d) || v.day.is_none() && d == first_worked(l, e))
-                        .map(|v| v.message.clone())
+                        .map(|v| core::words::violation_text(b, v, lang))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -902,7 +1038,7 @@ pub fn roster_dto(l: &Loaded, manager: bool) -> RosterDto {
                 .iter()
                 .filter(|s| s.cost != 0 || s.hard_units != 0)
                 .map(|s| RuleCostDto {
-                    label: flows::source_label(l, s.source),
+                    label: flows::source_label(l, s.source, lang),
                     hard: s.hard,
                     cost: s.cost,
                     hard_units: s.hard_units,
@@ -991,7 +1127,9 @@ pub fn roster_dto(l: &Loaded, manager: bool) -> RosterDto {
             .issues
             .iter()
             .map(|i| IssueDto {
-                message: i.message.clone(),
+                message: core::words::issue_text(b, i, lang),
+                message_ko: core::words::issue_text(b, i, core::Lang::Ko),
+                message_en: core::words::issue_text(b, i, core::Lang::En),
                 date: i.day.map(|d| b.date(d).to_string()),
                 shift_type_id: i.shift.and_then(|s| b.shift_types.get(s)).map(|s| s.id),
                 links: flows::issue_links(g, b, i),
@@ -1016,7 +1154,11 @@ async fn get_roster(
     ApiPath((id, rid)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Json<RosterDto>> {
     let (_, role, l) = flows::load_for_member(&state, id, rid, user.id).await?;
-    Ok(Json(roster_dto(&l, role.can_manage())))
+    Ok(Json(roster_dto(
+        &l,
+        role.can_manage(),
+        lang_of(&user.locale),
+    )))
 }
 
 /// Delete a roster (managers).
@@ -1159,7 +1301,7 @@ async fn edit_cell(
         },
     )
     .await?;
-    Ok(Json(roster_dto(&l, true)))
+    Ok(Json(roster_dto(&l, true, lang_of(&user.locale))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -1178,7 +1320,7 @@ async fn undo(
     ApiJson(b): ApiJson<PlainVersion>,
 ) -> ApiResult<Json<RosterDto>> {
     let l = flows::undo(&state, id, rid, user.id, b.version).await?;
-    Ok(Json(roster_dto(&l, true)))
+    Ok(Json(roster_dto(&l, true, lang_of(&user.locale))))
 }
 
 /// Publish (managers): members see it and later edits show as changes.
@@ -1362,7 +1504,7 @@ async fn shared_roster(
     ApiPath(token): ApiPath<String>,
 ) -> ApiResult<Json<RosterDto>> {
     let l = flows::shared(&state, &token).await?;
-    Ok(Json(roster_dto(&l, false)))
+    Ok(Json(roster_dto(&l, false, core::Lang::Ko)))
 }
 
 /// iCalendar feed through the public link (subscribe from Google / Apple Calendar).

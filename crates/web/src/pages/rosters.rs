@@ -20,8 +20,36 @@ pub fn router() -> axum::Router<AppState> {
         .route("/groups/{id}/rosters", get(list).post(create))
         .route("/groups/{id}/rosters/setup", get(setup_page))
         .route("/groups/{id}/rosters/setup/shift-types", post(add_shift))
+        .route(
+            "/groups/{id}/rosters/setup/shift-types/{sid}",
+            post(update_shift),
+        )
+        .route(
+            "/groups/{id}/rosters/setup/shift-types/{sid}/delete",
+            post(delete_shift),
+        )
         .route("/groups/{id}/rosters/setup/conditions", post(add_condition))
+        .route(
+            "/groups/{id}/rosters/setup/conditions/preview",
+            post(preview_condition),
+        )
+        .route(
+            "/groups/{id}/rosters/setup/conditions/{cid}/delete",
+            post(delete_condition),
+        )
         .route("/groups/{id}/rosters/setup/leave", post(set_leave))
+        .route("/groups/{id}/rosters/setup/requests", post(add_request))
+        .route(
+            "/groups/{id}/rosters/setup/requests/{rid}/delete",
+            post(delete_request),
+        )
+        .route("/groups/{id}/rosters/setup/holidays", post(set_holidays))
+        .route("/groups/{id}/rosters/setup/options", post(set_options))
+        .route("/groups/{id}/rosters/setup/import", post(import_members))
+        .route(
+            "/groups/{id}/rosters/setup/people/{pid}/delete",
+            post(delete_person),
+        )
         .route("/groups/{id}/rosters/{rid}", get(view))
         .route("/groups/{id}/rosters/{rid}/events", get(events))
         .route("/groups/{id}/rosters/{rid}/cell", post(edit_cell))
@@ -156,6 +184,38 @@ async fn create(
 
 // --- setup -----------------------------------------------------------------------------------
 
+/// A posted form as key/value pairs, keeping repeated keys (checkbox groups).
+struct Pairs(Vec<(String, String)>);
+
+impl Pairs {
+    fn parse(body: &[u8]) -> Self {
+        Self(
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+    fn get(&self, key: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, v)| v.as_str())
+    }
+    fn all(&self, key: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == key && !v.trim().is_empty())
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+    fn uuids(&self, key: &str) -> Vec<Uuid> {
+        self.all(key)
+            .into_iter()
+            .filter_map(|v| v.trim().parse().ok())
+            .collect()
+    }
+}
+
 struct CondRow {
     id: Uuid,
     name: String,
@@ -170,13 +230,65 @@ struct ShiftRow {
     end: String,
     colour: String,
     headcount: u32,
+    /// Monday first; the per-day figure, or the daily one when not set per weekday.
+    weekday: Vec<WdCount>,
+    by_weekday: bool,
+    holiday: String,
+    allowed: Vec<Uuid>,
     who: String,
+}
+
+struct WdCount {
+    name: &'static str,
+    idx: usize,
+    n: u32,
+}
+
+impl ShiftRow {
+    fn allows(&self, u: &Uuid) -> bool {
+        self.allowed.contains(u)
+    }
 }
 
 struct LeaveRow {
     user: Uuid,
     name: String,
     dates: String,
+}
+
+struct PersonRow {
+    roster_id: Uuid,
+    name: String,
+    position: String,
+    /// The imported row (to remove it); none for a member without one.
+    person: Option<Uuid>,
+    /// A member with a moim account (false: a roster-only person).
+    account: bool,
+}
+
+struct RequestRow {
+    id: Uuid,
+    who: String,
+    date: String,
+    shift: String,
+    want: bool,
+    weight: i64,
+    can_delete: bool,
+}
+
+struct CalCell {
+    date: String,
+    day: i8,
+    checked: bool,
+    weekend: bool,
+    holiday: Option<String>,
+}
+
+struct MonthCal {
+    title: String,
+    key: String,
+    /// Sunday-first weeks; `None` pads the first and last week.
+    weeks: Vec<Vec<Option<CalCell>>>,
 }
 
 #[derive(Template)]
@@ -188,14 +300,108 @@ struct SetupPage<'a> {
     shifts: Vec<ShiftRow>,
     conditions: Vec<CondRow>,
     members: Vec<core::Staff>,
+    people: Vec<PersonRow>,
     leave: Vec<LeaveRow>,
+    requests: Vec<RequestRow>,
+    /// Whose leave the calendar shows, and the months shown.
+    leave_who: Uuid,
+    months: Vec<MonthCal>,
+    months_keys: String,
+    month_first: String,
+    prev_month: String,
+    next_month: String,
+    holidays_text: String,
+    holidays_default: bool,
+    swap_needs_approval: bool,
     errors: FormErrors,
+    import_errors: Vec<String>,
+    import_text: String,
+    notice: Option<String>,
     me: Uuid,
 }
 
-async fn setup_page(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> Response {
+#[derive(Deserialize, Default)]
+struct SetupQuery {
+    #[serde(default)]
+    who: String,
+    #[serde(default)]
+    month: String,
+    notice: Option<String>,
+}
+
+#[derive(Default)]
+struct SetupExtra {
+    errors: FormErrors,
+    import_errors: Vec<String>,
+    import_text: String,
+    notice: Option<String>,
+}
+
+async fn setup_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    Query(q): Query<SetupQuery>,
+) -> Response {
     let uid = user_or_return!(ctx);
-    setup_render(&state, &ctx, id, uid, FormErrors::default(), StatusCode::OK).await
+    let notice = ctx.notice(
+        q.notice.clone(),
+        &["rosters.notice.saved", "rosters.notice.imported"],
+    );
+    let extra = SetupExtra {
+        notice,
+        ..Default::default()
+    };
+    setup_render(&state, &ctx, id, uid, &q, extra, StatusCode::OK).await
+}
+
+fn lang_of(ctx: &PageCtx) -> core::Lang {
+    if ctx.lang() == moim_core::accounts::Locale::En {
+        core::Lang::En
+    } else {
+        core::Lang::Ko
+    }
+}
+
+fn month_cal(
+    first: jiff::civil::Date,
+    checked: &[jiff::civil::Date],
+    holidays: &[core::Holiday],
+    en: bool,
+) -> MonthCal {
+    let days = first.days_in_month();
+    let lead = first.weekday().to_sunday_zero_offset() as usize;
+    let mut cells: Vec<Option<CalCell>> = (0..lead).map(|_| None).collect();
+    for d in 1..=days {
+        let date = first.with().day(d).build().unwrap_or(first);
+        cells.push(Some(CalCell {
+            date: date.to_string(),
+            day: d,
+            checked: checked.contains(&date),
+            weekend: date.weekday().to_monday_zero_offset() >= 5,
+            holiday: holidays
+                .iter()
+                .find(|h| h.date == date)
+                .map(|h| h.name.clone()),
+        }));
+    }
+    while !cells.len().is_multiple_of(7) {
+        cells.push(None);
+    }
+    let mut weeks = Vec::new();
+    let mut it = cells.into_iter().peekable();
+    while it.peek().is_some() {
+        weeks.push(it.by_ref().take(7).collect());
+    }
+    MonthCal {
+        title: if en {
+            first.strftime("%B %Y").to_string()
+        } else {
+            format!("{}년 {}월", first.year(), first.month())
+        },
+        key: format!("{:04}-{:02}", first.year(), first.month()),
+        weeks,
+    }
 }
 
 async fn setup_render(
@@ -203,23 +409,22 @@ async fn setup_render(
     ctx: &PageCtx,
     id: Uuid,
     uid: Uuid,
-    errors: FormErrors,
+    q: &SetupQuery,
+    extra: SetupExtra,
     status: StatusCode,
 ) -> Response {
     let (a, setup) = ok_or_page!(ctx, flows::setup_for_member(state, id, uid).await);
     let manager = a.role().is_some_and(|r| r.can_manage());
-    let staff = ok_or_page!(ctx, flows::staff_of(state, id).await);
-    let lang = if ctx.lang() == moim_core::accounts::Locale::En {
-        core::Lang::En
-    } else {
-        core::Lang::Ko
-    };
+    let staff = ok_or_page!(ctx, flows::staff_with(&state.db, id, &setup).await);
+    let lang = lang_of(ctx);
+    let en = lang == core::Lang::En;
     let name_of = |u: &Uuid| {
         staff
             .iter()
             .find(|s| s.user == *u)
             .map_or_else(|| "?".to_owned(), |s| s.name.clone())
     };
+    let wd_names = if en { WD_EN } else { WD_KO };
     let shifts = setup
         .shift_types
         .iter()
@@ -230,6 +435,19 @@ async fn setup_render(
             end: core::clock(s.start_minute + s.length_minutes),
             colour: s.colour.clone(),
             headcount: s.headcount,
+            weekday: (0..7)
+                .map(|w| WdCount {
+                    name: wd_names[w],
+                    idx: w,
+                    n: s.need(w, false),
+                })
+                .collect(),
+            by_weekday: s.weekday_headcount.is_some(),
+            holiday: s
+                .holiday_headcount
+                .map(|h| h.to_string())
+                .unwrap_or_default(),
+            allowed: s.allowed.clone(),
             who: if s.allowed.is_empty() {
                 ctx.t.s("rosters.everyone").to_owned()
             } else {
@@ -244,7 +462,7 @@ async fn setup_render(
             id: c.id,
             name: c.name.clone(),
             hard: c.hard,
-            sentence: core::sentence(c, &setup, lang),
+            sentence: sentence_with_names(c, &setup, &staff, lang),
         })
         .collect();
     let leave = staff
@@ -264,6 +482,89 @@ async fn setup_render(
             })
         })
         .collect();
+    let people = staff
+        .iter()
+        .map(|s| {
+            let p = setup
+                .people
+                .iter()
+                .find(|p| p.user == Some(s.user) || (p.user.is_none() && p.id == s.user));
+            PersonRow {
+                roster_id: s.user,
+                name: s.name.clone(),
+                position: p.map(|p| p.position.clone()).unwrap_or_default(),
+                person: p.map(|p| p.id),
+                account: p.is_none_or(|p| p.user.is_some()),
+            }
+        })
+        .collect();
+    let shift_name = |sid: Option<Uuid>| match sid {
+        Some(sid) => setup
+            .shift_types
+            .iter()
+            .find(|s| s.id == sid)
+            .map_or_else(|| "?".to_owned(), |s| s.name.clone()),
+        None => ctx.t.s("rosters.any_shift").to_owned(),
+    };
+    let mut requests: Vec<RequestRow> = setup
+        .requests
+        .iter()
+        .map(|r| RequestRow {
+            id: r.id,
+            who: name_of(&r.user),
+            date: r.date.to_string(),
+            shift: shift_name(r.shift_type),
+            want: r.want,
+            weight: r.weight.unwrap_or(core::REQUEST_WEIGHT),
+            can_delete: manager || r.user == uid,
+        })
+        .collect();
+    requests.sort_by(|x, y| x.date.cmp(&y.date));
+    // The leave calendar: the chosen member (yourself by default), two months from `month`
+    // (by default the coming month, which is what the next roster usually covers).
+    let leave_who = q
+        .who
+        .parse::<Uuid>()
+        .ok()
+        .filter(|u| staff.iter().any(|s| s.user == *u) && (manager || *u == uid))
+        .unwrap_or(uid);
+    let today = moim_core::time::today_in(&a.group.time_zone);
+    let first = jiff::civil::Date::strptime("%Y-%m-%d", format!("{}-01", q.month.trim()))
+        .ok()
+        .unwrap_or_else(|| {
+            today
+                .first_of_month()
+                .checked_add(jiff::Span::new().months(1))
+                .unwrap_or(today)
+        });
+    let second = first
+        .checked_add(jiff::Span::new().months(1))
+        .unwrap_or(first);
+    let holidays = setup.holidays();
+    let mine: Vec<jiff::civil::Date> = setup
+        .leave
+        .iter()
+        .filter(|l| l.user == leave_who)
+        .map(|l| l.date)
+        .collect();
+    let months = vec![
+        month_cal(first, &mine, &holidays, en),
+        month_cal(second, &mine, &holidays, en),
+    ];
+    let months_keys = months
+        .iter()
+        .map(|m| m.key.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    let prev = first
+        .checked_sub(jiff::Span::new().months(1))
+        .unwrap_or(first);
+    let ym = |d: jiff::civil::Date| format!("{:04}-{:02}", d.year(), d.month());
+    let holidays_text = holidays
+        .iter()
+        .map(|h| format!("{} {}", h.date, h.name))
+        .collect::<Vec<_>>()
+        .join("\n");
     render(
         status,
         &SetupPage {
@@ -273,81 +574,53 @@ async fn setup_render(
             shifts,
             conditions,
             members: staff,
+            people,
             leave,
-            errors,
+            requests,
+            leave_who,
+            months,
+            month_first: ym(first),
+            months_keys,
+            prev_month: ym(prev),
+            next_month: ym(second),
+            holidays_text,
+            holidays_default: setup.holidays.is_none(),
+            swap_needs_approval: setup.swap_needs_approval,
+            errors: extra.errors,
+            import_errors: extra.import_errors,
+            import_text: extra.import_text,
+            notice: extra.notice,
             me: uid,
         },
     )
 }
 
-#[derive(Deserialize)]
-struct ShiftForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    start: String,
-    #[serde(default)]
-    end: String,
-    #[serde(default)]
-    colour: String,
-    #[serde(default)]
-    headcount: String,
-}
-
-async fn add_shift(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Path(id): Path<Uuid>,
-    Form(f): Form<ShiftForm>,
-) -> Response {
-    let uid = user_or_return!(ctx);
-    let result = async {
-        let mut v = crate::flows::Validator::default();
-        let start = v.check(core::parse_clock("start", &f.start));
-        let end = v.check(core::parse_clock("end", &f.end));
-        let n = v.check(
-            f.headcount
-                .trim()
-                .parse::<u32>()
-                .map_err(|_| moim_core::FieldError::new("headcount", "invalid_type")),
-        );
-        v.finish()?;
-        let (start, end, n) = (
-            crate::flows::checked(start)?,
-            crate::flows::checked(end)?,
-            crate::flows::checked(n)?,
-        );
-        let s = core::ShiftTypeDef {
-            id: Uuid::now_v7(),
-            name: f.name.trim().to_owned(),
-            start_minute: start,
-            length_minutes: if end > start {
-                end - start
-            } else {
-                end + 1440 - start
-            },
-            colour: if f.colour.is_empty() {
-                "#5b7cfa".into()
-            } else {
-                f.colour.to_lowercase()
-            },
-            headcount: n,
-            weekday_headcount: None,
-            holiday_headcount: None,
-            allowed: vec![],
-        };
-        Setup::check_shift_type(&s)?;
-        flows::edit_setup(&state, id, uid, |setup| {
-            if setup.shift_types.len() >= core::MAX_SHIFT_TYPES {
-                return Err(crate::error::ApiError::field("name", "too_many"));
-            }
-            setup.shift_types.push(s.clone());
-            Ok(())
-        })
-        .await
+/// The condition's sentence, naming the chosen members instead of counting them.
+fn sentence_with_names(
+    c: &core::Condition,
+    setup: &Setup,
+    staff: &[core::Staff],
+    lang: core::Lang,
+) -> String {
+    let s = core::sentence(c, setup, lang);
+    if c.members.is_empty() {
+        return s;
     }
-    .await;
-    after_setup_post(&state, &ctx, id, uid, result.map(|_| ())).await
+    let names: Vec<String> = c
+        .members
+        .iter()
+        .map(|u| {
+            staff
+                .iter()
+                .find(|x| x.user == *u)
+                .map_or_else(|| "?".to_owned(), |x| x.name.clone())
+        })
+        .collect();
+    let n = c.members.len();
+    match lang {
+        core::Lang::Ko => s.replacen(&format!("선택한 {n}명"), &names.join(", "), 1),
+        core::Lang::En => s.replacen(&format!("The {n} chosen members"), &names.join(", "), 1),
+    }
 }
 
 async fn after_setup_post(
@@ -356,45 +629,22 @@ async fn after_setup_post(
     id: Uuid,
     uid: Uuid,
     r: Result<(), crate::error::ApiError>,
+    anchor: &str,
 ) -> Response {
     match r {
-        Ok(()) => redirect(ctx, &format!("/groups/{id}/rosters/setup")),
+        Ok(()) => redirect(
+            ctx,
+            &format!("/groups/{id}/rosters/setup?notice=rosters.notice.saved#{anchor}"),
+        ),
         Err(e) if e.errors.is_empty() => page_error(ctx, e),
         Err(e) => {
-            let errors = FormErrors::from_api(&e, ctx.lang());
-            setup_render(state, ctx, id, uid, errors, e.status).await
+            let extra = SetupExtra {
+                errors: FormErrors::from_api(&e, ctx.lang()),
+                ..Default::default()
+            };
+            setup_render(state, ctx, id, uid, &SetupQuery::default(), extra, e.status).await
         }
     }
-}
-
-#[derive(Deserialize)]
-struct ConditionForm {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    strength: String,
-    #[serde(default)]
-    weight: String,
-    #[serde(default)]
-    shift_a: String,
-    #[serde(default)]
-    shift_b: String,
-    #[serde(default)]
-    period: String,
-    #[serde(default)]
-    min: String,
-    #[serde(default)]
-    max: String,
-    #[serde(default)]
-    value: String,
-    #[serde(default)]
-    measure: String,
-    /// Comma-free multi-select arrives as repeated `members` keys; axum's Form keeps the last,
-    /// so the page sends one member at most (everyone when empty).
-    #[serde(default)]
-    member: String,
 }
 
 fn num(field: &'static str, s: &str) -> Result<Option<u32>, crate::error::ApiError> {
@@ -411,39 +661,174 @@ fn uuid_opt(s: &str) -> Option<Uuid> {
     s.trim().parse().ok()
 }
 
-/// Builds a rule from the generic condition form.
-fn rule_from_form(f: &ConditionForm) -> Result<core::Rule, crate::error::ApiError> {
+/// A shift type from the add / edit form (per-weekday headcounts and "who may work it"
+/// included when sent).
+fn shift_from_form(
+    f: &Pairs,
+    id: Uuid,
+    staff: &[core::Staff],
+) -> Result<core::ShiftTypeDef, crate::error::ApiError> {
     use crate::error::ApiError;
-    let period = match f.period.as_str() {
+    let mut v = crate::flows::Validator::default();
+    let start = v.check(core::parse_clock("start", f.get("start")));
+    let end = v.check(core::parse_clock("end", f.get("end")));
+    let n = v.check(
+        f.get("headcount")
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| moim_core::FieldError::new("headcount", "invalid_type")),
+    );
+    v.finish()?;
+    let (start, end, n) = (
+        crate::flows::checked(start)?,
+        crate::flows::checked(end)?,
+        crate::flows::checked(n)?,
+    );
+    let mut weekday = Vec::new();
+    for w in 0..7 {
+        let key = format!("wd{w}");
+        weekday.push(num("weekday_headcount", f.get(&key))?.unwrap_or(n));
+    }
+    let by_weekday = f.get("by_weekday") == "1" && weekday.iter().any(|&x| x != n);
+    let allowed = f.uuids("allowed");
+    if allowed.iter().any(|u| !staff.iter().any(|s| s.user == *u)) {
+        return Err(ApiError::field("allowed", "not_a_member"));
+    }
+    let colour = f.get("colour").trim().to_lowercase();
+    let s = core::ShiftTypeDef {
+        id,
+        name: f.get("name").trim().to_owned(),
+        start_minute: start,
+        length_minutes: if end > start {
+            end - start
+        } else {
+            end + 1440 - start
+        },
+        colour: if colour.is_empty() {
+            "#5b7cfa".into()
+        } else {
+            colour
+        },
+        headcount: n,
+        weekday_headcount: by_weekday.then_some(weekday),
+        holiday_headcount: num("holiday_headcount", f.get("holiday_headcount"))?,
+        allowed,
+    };
+    Setup::check_shift_type(&s)?;
+    Ok(s)
+}
+
+async fn add_shift(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    body: axum::body::Bytes,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let f = Pairs::parse(&body);
+    let result = async {
+        let staff = flows::staff_of(&state, id).await?;
+        let s = shift_from_form(&f, Uuid::now_v7(), &staff)?;
+        flows::edit_setup(&state, id, uid, |setup| {
+            if setup.shift_types.len() >= core::MAX_SHIFT_TYPES {
+                return Err(crate::error::ApiError::field("name", "too_many"));
+            }
+            setup.shift_types.push(s.clone());
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+    .await;
+    after_setup_post(&state, &ctx, id, uid, result, "shift-types").await
+}
+
+async fn update_shift(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, sid)): Path<(Uuid, Uuid)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let f = Pairs::parse(&body);
+    let result = async {
+        let staff = flows::staff_of(&state, id).await?;
+        let s = shift_from_form(&f, sid, &staff)?;
+        flows::edit_setup(&state, id, uid, |setup| {
+            let slot = setup
+                .shift_types
+                .iter_mut()
+                .find(|x| x.id == sid)
+                .ok_or_else(|| crate::error::ApiError::not_found("shift_type_not_found"))?;
+            *slot = s.clone();
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+    .await;
+    after_setup_post(&state, &ctx, id, uid, result, &format!("shift-{sid}")).await
+}
+
+async fn delete_shift(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, sid)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let result = flows::edit_setup(&state, id, uid, |setup| {
+        let n = setup.shift_types.len();
+        setup.shift_types.retain(|s| s.id != sid);
+        if n == setup.shift_types.len() {
+            return Err(crate::error::ApiError::not_found("shift_type_not_found"));
+        }
+        let probe = setup.clone();
+        setup
+            .conditions
+            .retain(|c| probe.check_condition(c).is_ok());
+        setup.requests.retain(|r| r.shift_type != Some(sid));
+        Ok(())
+    })
+    .await
+    .map(|_| ());
+    after_setup_post(&state, &ctx, id, uid, result, "shift-types").await
+}
+
+/// Builds a rule from the generic condition form.
+fn rule_from_form(f: &Pairs) -> Result<core::Rule, crate::error::ApiError> {
+    use crate::error::ApiError;
+    let period = match f.get("period") {
         "month" => core::Period::Month,
         "roster" => core::Period::Roster,
         _ => core::Period::Week,
     };
-    let value = || num("value", &f.value)?.ok_or_else(|| ApiError::field("value", "required"));
-    let shifts = uuid_opt(&f.shift_a).into_iter().collect::<Vec<_>>();
-    Ok(match f.kind.as_str() {
+    let value =
+        || num("value", f.get("value"))?.ok_or_else(|| ApiError::field("value", "required"));
+    let shifts = uuid_opt(f.get("shift_a")).into_iter().collect::<Vec<_>>();
+    Ok(match f.get("kind") {
         "shift_count" => core::Rule::ShiftCount {
             shift_types: shifts,
             period,
-            min: num("min", &f.min)?,
-            max: num("max", &f.max)?,
+            min: num("min", f.get("min"))?,
+            max: num("max", f.get("max"))?,
         },
         "hours" => core::Rule::Hours {
             period,
-            min: num("min", &f.min)?,
-            max: num("max", &f.max)?,
+            min: num("min", f.get("min"))?,
+            max: num("max", f.get("max"))?,
         },
         "max_consecutive_work" => core::Rule::MaxConsecutiveWork { max: value()? },
         "min_consecutive_work" => core::Rule::MinConsecutiveWork { min: value()? },
         "min_consecutive_days_off" => core::Rule::MinConsecutiveDaysOff { min: value()? },
         "forbidden_succession" => core::Rule::ForbiddenSuccession {
-            from: uuid_opt(&f.shift_a).ok_or_else(|| ApiError::field("shift_a", "required"))?,
-            to: uuid_opt(&f.shift_b).ok_or_else(|| ApiError::field("shift_b", "required"))?,
+            from: uuid_opt(f.get("shift_a"))
+                .ok_or_else(|| ApiError::field("shift_a", "required"))?,
+            to: uuid_opt(f.get("shift_b")).ok_or_else(|| ApiError::field("shift_b", "required"))?,
         },
         "min_rest" => core::Rule::MinRest { hours: value()? },
         "max_weekends" => core::Rule::MaxWeekends { max: value()? },
         "fairness" => core::Rule::Fairness {
-            measure: match f.measure.as_str() {
+            measure: match f.get("measure") {
                 "hours" => core::Measure::Hours,
                 "weekends" => core::Measure::Weekends,
                 _ => core::Measure::Shifts,
@@ -454,25 +839,47 @@ fn rule_from_form(f: &ConditionForm) -> Result<core::Rule, crate::error::ApiErro
     })
 }
 
+fn condition_from_form(
+    f: &Pairs,
+    staff: &[core::Staff],
+) -> Result<core::Condition, crate::error::ApiError> {
+    let rule = rule_from_form(f)?;
+    let members = f.uuids("members");
+    if members.iter().any(|u| !staff.iter().any(|s| s.user == *u)) {
+        return Err(crate::error::ApiError::field("members", "not_a_member"));
+    }
+    let weight = match f.get("weight").trim() {
+        "" => 5,
+        w => w
+            .parse()
+            .map_err(|_| crate::error::ApiError::field("weight", "invalid_type"))?,
+    };
+    Ok(core::Condition {
+        id: Uuid::now_v7(),
+        name: f.get("name").trim().to_owned(),
+        hard: f.get("strength") != "soft",
+        weight,
+        members,
+        rule,
+    })
+}
+
 async fn add_condition(
     State(state): State<AppState>,
     ctx: PageCtx,
     Path(id): Path<Uuid>,
-    Form(f): Form<ConditionForm>,
+    body: axum::body::Bytes,
 ) -> Response {
     let uid = user_or_return!(ctx);
+    let f = Pairs::parse(&body);
     let result = async {
-        let rule = rule_from_form(&f)?;
-        let c = core::Condition {
-            id: Uuid::now_v7(),
-            name: f.name.trim().to_owned(),
-            hard: f.strength != "soft",
-            weight: f.weight.trim().parse().unwrap_or(5),
-            members: uuid_opt(&f.member).into_iter().collect(),
-            rule,
-        };
+        let staff = flows::staff_of(&state, id).await?;
+        let c = condition_from_form(&f, &staff)?;
         flows::edit_setup(&state, id, uid, |setup| {
             setup.check_condition(&c)?;
+            if setup.conditions.len() >= core::MAX_CONDITIONS {
+                return Err(crate::error::ApiError::field("kind", "too_many"));
+            }
             setup.conditions.push(c.clone());
             Ok(())
         })
@@ -480,55 +887,124 @@ async fn add_condition(
         .map(|_| ())
     }
     .await;
-    after_setup_post(&state, &ctx, id, uid, result).await
+    after_setup_post(&state, &ctx, id, uid, result, "conditions").await
 }
 
-#[derive(Deserialize)]
-struct LeaveForm {
-    #[serde(default)]
-    user_id: String,
-    /// Dates picked on the calendar, comma separated.
-    #[serde(default)]
-    dates: String,
+/// The sentence of the condition being built (htmx, as the form changes).
+async fn preview_condition(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    body: axum::body::Bytes,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let f = Pairs::parse(&body);
+    let text = async {
+        let (_, setup) = flows::setup_for_member(&state, id, uid).await?;
+        let staff = flows::staff_with(&state.db, id, &setup).await?;
+        let c = condition_from_form(&f, &staff)?;
+        setup.check_condition(&c)?;
+        Ok::<_, crate::error::ApiError>(sentence_with_names(&c, &setup, &staff, lang_of(&ctx)))
+    }
+    .await
+    .unwrap_or_else(|_| ctx.t.s("rosters.preview_incomplete").to_owned());
+    let mut out = String::new();
+    for ch in text.chars() {
+        match ch {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        out,
+    )
+        .into_response()
 }
 
+async fn delete_condition(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, cid)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let result = flows::edit_setup(&state, id, uid, |setup| {
+        let n = setup.conditions.len();
+        setup.conditions.retain(|c| c.id != cid);
+        if n == setup.conditions.len() {
+            return Err(crate::error::ApiError::not_found("condition_not_found"));
+        }
+        Ok(())
+    })
+    .await
+    .map(|_| ());
+    after_setup_post(&state, &ctx, id, uid, result, "conditions").await
+}
+
+/// Leave picked on the month calendars: the member's days in the months shown are replaced by
+/// the ticked ones (other months keep theirs). A plain `dates` list (comma separated) adds days.
 async fn set_leave(
     State(state): State<AppState>,
     ctx: PageCtx,
     Path(id): Path<Uuid>,
-    Form(f): Form<LeaveForm>,
+    body: axum::body::Bytes,
 ) -> Response {
     let uid = user_or_return!(ctx);
+    let f = Pairs::parse(&body);
+    let who = f.get("user_id").trim().to_owned();
     let result = async {
-        let user: Uuid = f
-            .user_id
-            .trim()
+        use crate::error::ApiError;
+        let user: Uuid = who
             .parse()
-            .map_err(|_| crate::error::ApiError::field("user_id", "required"))?;
+            .map_err(|_| ApiError::field("user_id", "required"))?;
         let mut dates = Vec::new();
         for d in f
-            .dates
-            .split([',', ' ', '\n'])
+            .all("date")
+            .into_iter()
+            .chain(f.get("dates").split([',', ' ', '\n']))
             .filter(|s| !s.trim().is_empty())
         {
             dates.push(
                 d.trim()
                     .parse::<jiff::civil::Date>()
-                    .map_err(|_| crate::error::ApiError::field("dates", "invalid_date"))?,
+                    .map_err(|_| ApiError::field("dates", "invalid_date"))?,
             );
         }
+        if dates.len() > 366 {
+            return Err(ApiError::field("dates", "too_many"));
+        }
+        let months: Vec<String> = f
+            .get("months")
+            .split(',')
+            .map(|m| m.trim().to_owned())
+            .filter(|m| m.len() == 7)
+            .collect();
+        let kind = if f.get("kind") == "unavailable" {
+            "unavailable"
+        } else {
+            "leave"
+        };
         let staff = flows::staff_of(&state, id).await?;
         flows::edit_setup_as(&state, id, uid, user == uid, |setup| {
             if !staff.iter().any(|s| s.user == user) {
-                return Err(crate::error::ApiError::field("user_id", "not_a_member"));
+                return Err(ApiError::field("user_id", "not_a_member"));
             }
-            setup.leave.retain(|l| l.user != user);
+            let ym = |d: &jiff::civil::Date| format!("{:04}-{:02}", d.year(), d.month());
+            // The calendars replace their months; the text list only adds.
+            setup
+                .leave
+                .retain(|l| l.user != user || !months.contains(&ym(&l.date)));
             for d in &dates {
-                setup.leave.push(core::Leave {
-                    user,
-                    date: *d,
-                    kind: "leave".into(),
-                });
+                if !setup.leave.iter().any(|l| l.user == user && l.date == *d) {
+                    setup.leave.push(core::Leave {
+                        user,
+                        date: *d,
+                        kind: kind.into(),
+                    });
+                }
             }
             Ok(())
         })
@@ -536,7 +1012,218 @@ async fn set_leave(
         .map(|_| ())
     }
     .await;
-    after_setup_post(&state, &ctx, id, uid, result).await
+    match result {
+        Ok(()) => redirect(
+            &ctx,
+            &format!(
+                "/groups/{id}/rosters/setup?who={who}&month={}&notice=rosters.notice.saved#leave",
+                f.get("months").split(',').next().unwrap_or("").trim()
+            ),
+        ),
+        r => after_setup_post(&state, &ctx, id, uid, r, "leave").await,
+    }
+}
+
+async fn add_request(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    body: axum::body::Bytes,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let f = Pairs::parse(&body);
+    let result = async {
+        use crate::error::ApiError;
+        let user: Uuid = f
+            .get("user_id")
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::field("user_id", "required"))?;
+        let date: jiff::civil::Date = f
+            .get("date")
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::field("date", "invalid_date"))?;
+        let shift = uuid_opt(f.get("shift_type_id"));
+        let want = f.get("want") == "1";
+        let weight = match f.get("weight").trim() {
+            "" => None,
+            w => Some(
+                w.parse::<i64>()
+                    .ok()
+                    .filter(|w| (1..=1000).contains(w))
+                    .ok_or_else(|| ApiError::field("weight", "out_of_range"))?,
+            ),
+        };
+        let staff = flows::staff_of(&state, id).await?;
+        flows::edit_setup_as(&state, id, uid, user == uid, |setup| {
+            if !staff.iter().any(|s| s.user == user) {
+                return Err(ApiError::field("user_id", "not_a_member"));
+            }
+            if let Some(s) = shift
+                && setup.shift_index(s).is_none()
+            {
+                return Err(ApiError::field("shift_type_id", "unknown_shift_type"));
+            }
+            setup.requests.push(core::Request {
+                id: Uuid::now_v7(),
+                user,
+                date,
+                shift_type: shift,
+                want,
+                weight,
+            });
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+    .await;
+    after_setup_post(&state, &ctx, id, uid, result, "requests").await
+}
+
+async fn delete_request(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let result = async {
+        let (current, _) = flows::load_setup(&state, id).await?;
+        let own = current
+            .requests
+            .iter()
+            .any(|r| r.id == rid && r.user == uid);
+        flows::edit_setup_as(&state, id, uid, own, |setup| {
+            let n = setup.requests.len();
+            setup.requests.retain(|r| r.id != rid);
+            if n == setup.requests.len() {
+                return Err(crate::error::ApiError::not_found("request_not_found"));
+            }
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+    .await;
+    after_setup_post(&state, &ctx, id, uid, result, "requests").await
+}
+
+/// The holiday table as text, one `YYYY-MM-DD name` per line; `reset` goes back to Korea's.
+async fn set_holidays(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    body: axum::body::Bytes,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let f = Pairs::parse(&body);
+    let result = async {
+        use crate::error::ApiError;
+        let list = if f.get("reset") == "1" {
+            None
+        } else {
+            let mut list = Vec::new();
+            for line in f.get("holidays").lines().filter(|l| !l.trim().is_empty()) {
+                let line = line.trim();
+                let (date, name) = line.split_once([' ', '\t', ',']).unwrap_or((line, ""));
+                let date = date
+                    .trim()
+                    .parse()
+                    .map_err(|_| ApiError::field("holidays", "invalid_date"))?;
+                let name = moim_core::accounts::parse_text("holidays", name.trim(), 40, true)?;
+                list.push(core::Holiday { date, name });
+            }
+            if list.len() > 500 {
+                return Err(ApiError::field("holidays", "too_many"));
+            }
+            list.sort_by_key(|h| h.date);
+            Some(list)
+        };
+        flows::edit_setup(&state, id, uid, |setup| {
+            setup.holidays = list.clone();
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+    .await;
+    after_setup_post(&state, &ctx, id, uid, result, "holidays").await
+}
+
+async fn set_options(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    body: axum::body::Bytes,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let f = Pairs::parse(&body);
+    let on = f.get("swap_needs_approval") == "1";
+    let result = flows::edit_setup(&state, id, uid, |setup| {
+        setup.swap_needs_approval = on;
+        Ok(())
+    })
+    .await
+    .map(|_| ());
+    after_setup_post(&state, &ctx, id, uid, result, "options").await
+}
+
+async fn import_members(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    body: axum::body::Bytes,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let f = Pairs::parse(&body);
+    let text = f.get("csv").to_owned();
+    match flows::import_members(&state, id, uid, &text).await {
+        Ok(Ok(_)) => redirect(
+            &ctx,
+            &format!("/groups/{id}/rosters/setup?notice=rosters.notice.imported#people"),
+        ),
+        Ok(Err(rows)) => {
+            let ko = ctx.lang() == moim_core::accounts::Locale::Ko;
+            let import_errors = rows
+                .iter()
+                .map(|r| {
+                    let m = core::import::message(r.code, ko);
+                    match (r.line, ko) {
+                        (0, _) => m.to_owned(),
+                        (n, true) => format!("{n}번째 줄: {m}"),
+                        (n, false) => format!("Line {n}: {m}"),
+                    }
+                })
+                .collect();
+            let extra = SetupExtra {
+                import_errors,
+                import_text: text,
+                ..Default::default()
+            };
+            setup_render(
+                &state,
+                &ctx,
+                id,
+                uid,
+                &SetupQuery::default(),
+                extra,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => page_error(&ctx, e),
+    }
+}
+
+async fn delete_person(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, pid)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let r = flows::remove_person(&state, id, uid, pid).await.map(|_| ());
+    after_setup_post(&state, &ctx, id, uid, r, "people").await
 }
 
 // --- one roster ------------------------------------------------------------------------------
@@ -645,7 +1332,11 @@ pub fn roster_view(
     filter: &Filter,
     manager: bool,
 ) -> RosterView {
-    let dto = crate::api::rosters::roster_dto(l, manager);
+    let dto = crate::api::rosters::roster_dto(
+        l,
+        manager,
+        if en { core::Lang::En } else { core::Lang::Ko },
+    );
     let b = &l.built;
     let m = &b.model;
     let wd_names = if en { WD_EN } else { WD_KO };
@@ -1242,6 +1933,119 @@ async fn regenerate(
 }
 
 pub const STRINGS: crate::i18n::Strings = &[
+    ("rosters.people", "근무 인원", "People"),
+    ("rosters.position", "직위", "Position"),
+    ("rosters.account", "moim 계정", "moim account"),
+    (
+        "rosters.roster_only",
+        "명단만 (계정 없음)",
+        "Roster only (no account)",
+    ),
+    ("rosters.remove", "빼기", "Remove"),
+    ("rosters.delete", "삭제", "Delete"),
+    (
+        "rosters.import",
+        "CSV로 인원 가져오기",
+        "Import people from CSV",
+    ),
+    (
+        "rosters.import_help",
+        "한 줄에 한 명: 이름, 이메일 또는 닉네임, 직위 (쉼표 또는 탭으로 구분, 첫 줄 머리글은 건너뜀). 모임 멤버의 이메일·닉네임이면 그 멤버에게 이름과 직위를 붙이고, 아니면 계정 없는 근무 인원으로 추가해요. 잘못된 줄이 하나라도 있으면 아무것도 저장하지 않아요.",
+        "One person per line: name, e-mail or nickname, position (comma or tab separated; a header line is skipped). A group member's e-mail or nickname gives that member the name and position; anyone else is added as a roster-only person. If any line is wrong, nothing is stored.",
+    ),
+    (
+        "rosters.import_file",
+        "파일 선택 (CSV)",
+        "Choose a file (CSV)",
+    ),
+    ("rosters.import_paste", "또는 붙여넣기", "Or paste"),
+    ("rosters.import_button", "가져오기", "Import"),
+    (
+        "rosters.notice.imported",
+        "인원을 가져왔어요.",
+        "People imported.",
+    ),
+    ("rosters.notice.saved", "저장했어요.", "Saved."),
+    ("rosters.edit_shift", "수정", "Edit"),
+    (
+        "rosters.by_weekday",
+        "요일마다 다르게",
+        "Different by weekday",
+    ),
+    (
+        "rosters.holiday_headcount",
+        "공휴일 인원",
+        "On public holidays",
+    ),
+    (
+        "rosters.holiday_headcount_hint",
+        "비우면 일요일과 같음",
+        "empty = as on Sunday",
+    ),
+    (
+        "rosters.who_hint",
+        "아무도 고르지 않으면 모두",
+        "none ticked = everyone",
+    ),
+    (
+        "rosters.shift_hint",
+        "요일별 인원, 공휴일 인원, 근무 가능 인원은 추가한 뒤 '수정'에서 정해요.",
+        "Set per-weekday and holiday headcounts and who may work it under 'Edit' after adding.",
+    ),
+    ("rosters.preview", "이 조건의 뜻", "What it means"),
+    (
+        "rosters.preview_incomplete",
+        "조건을 끝까지 고르면 여기에 뜻이 나와요.",
+        "Finish the condition to see what it means.",
+    ),
+    ("rosters.show", "보기", "Show"),
+    ("rosters.prev", "이전 달", "Previous month"),
+    ("rosters.next", "다음 달", "Next month"),
+    (
+        "rosters.leave_help",
+        "쉬는 날을 눌러 고르고 저장하세요. 보이는 두 달만 바뀌어요.",
+        "Tick the days off and save. Only the two months shown change.",
+    ),
+    ("rosters.leave_kind", "종류", "Kind"),
+    ("rosters.leave_kind.leave", "휴가", "Leave"),
+    ("rosters.leave_kind.unavailable", "근무 불가", "Unavailable"),
+    ("rosters.requests", "근무 요청", "Requests"),
+    ("rosters.request_kind", "요청", "Request"),
+    ("rosters.want", "근무 희망", "Wants to work"),
+    ("rosters.dont_want", "근무 안 하고 싶음", "Wants it off"),
+    ("rosters.date", "날짜", "Date"),
+    (
+        "rosters.request_hint",
+        "요청은 가능하면 들어줘요 (기본 가중치 10: 클수록 먼저 들어줘요). 꼭 쉬어야 하는 날은 휴가로 넣으세요.",
+        "Requests are met when possible (default weight 10; higher goes first). Days that must be free go under leave.",
+    ),
+    ("rosters.holidays", "공휴일", "Public holidays"),
+    (
+        "rosters.holidays_default",
+        "대한민국 공휴일 기본표(2025–2027, 대체공휴일 포함)를 쓰고 있어요. 고치면 이 모임만의 표가 돼요.",
+        "Using Korea's default table (2025–2027, substitute holidays included). Editing makes it this group's own table.",
+    ),
+    (
+        "rosters.holidays_own",
+        "이 모임만의 공휴일 표예요.",
+        "This group's own holiday table.",
+    ),
+    (
+        "rosters.holidays_help",
+        "한 줄에 하루: 날짜(YYYY-MM-DD)와 이름",
+        "One day per line: date (YYYY-MM-DD) and name",
+    ),
+    (
+        "rosters.holidays_reset",
+        "대한민국 기본표로 되돌리기",
+        "Back to Korea's table",
+    ),
+    ("rosters.options", "교대 설정", "Swap settings"),
+    (
+        "rosters.swap_needs_approval",
+        "근무 교대는 관리자 승인 후 반영",
+        "A manager approves swaps before they apply",
+    ),
     ("rosters.title", "근무표", "Rosters"),
     ("rosters.setup", "근무 설정", "Roster setup"),
     ("rosters.new", "새 근무표 만들기", "New roster"),

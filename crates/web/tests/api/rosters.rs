@@ -536,12 +536,30 @@ async fn the_ical_feed_parses_with_python_icalendar_and_keeps_local_times_across
     );
     let dir = std::env::temp_dir().join(format!("moim-ics-{}", uuid::Uuid::now_v7()));
     std::fs::write(&dir, &ics.text).unwrap();
+    // Besides the parser's own reading of TZID, every event is also placed with the feed's
+    // VTIMEZONE alone (the observance in force at its local start): a client without the zone
+    // database relies on exactly that.
     let script = r#"
 import sys, icalendar
 cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())
+tzs = cal.walk('VTIMEZONE')
+assert len(tzs) == 1, 'one VTIMEZONE expected, got %d' % len(tzs)
+assert str(tzs[0]['TZID']) == 'Europe/Berlin'
+obs = []
+for o in tzs[0].subcomponents:
+    start = o['DTSTART'].dt.replace(tzinfo=None)
+    to = o['TZOFFSETTO'].td.total_seconds() / 3600
+    obs.append((start, to, o.name))
+    print('OBS', o.name, start.strftime('%Y-%m-%d %H:%M'), to)
+obs.sort()
+own = tzs[0].to_tz(lookup_tzid=False)
 for ev in cal.walk('VEVENT'):
     s = ev.decoded('DTSTART'); e = ev.decoded('DTEND')
-    print(str(ev.get('SUMMARY')), s.strftime('%Y-%m-%d %H:%M'), s.utcoffset().total_seconds() / 3600, e.strftime('%Y-%m-%d %H:%M'), str(s.tzinfo))
+    local = s.replace(tzinfo=None)
+    by_vtz = [to for (start, to, _) in obs if start <= local][-1]
+    by_own = own.utcoffset(local).total_seconds() / 3600 if hasattr(own, 'utcoffset') else by_vtz
+    assert by_vtz == by_own, (local, by_vtz, by_own)
+    print(str(ev.get('SUMMARY')), s.strftime('%Y-%m-%d %H:%M'), s.utcoffset().total_seconds() / 3600, 'vtz', by_vtz, e.strftime('%Y-%m-%d %H:%M'), str(s.tzinfo))
 "#;
     let out = std::process::Command::new("python3")
         .arg("-c")
@@ -556,13 +574,20 @@ for ev in cal.walk('VEVENT'):
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
+    let (obs, lines): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| l.starts_with("OBS "));
+    // The zone's definition covers the change to summer time on 29 March 2026 at 02:00 local.
+    assert!(obs.contains(&"OBS DAYLIGHT 2026-03-29 02:00 2.0"), "{text}");
+    assert!(
+        obs.iter()
+            .any(|o| o.starts_with("OBS STANDARD") && o.ends_with(" 1.0")),
+        "{text}"
+    );
     // 7 days × (1 day + 1 night) shifts.
     assert_eq!(lines.len(), 14, "{text}");
     let expect = |date: &str, name: &str, start: &str, offset: &str, end: &str| {
         assert!(
             lines.iter().any(|l| l.starts_with(name)
-                && l.contains(&format!("{date} {start} {offset} "))
+                && l.contains(&format!("{date} {start} {offset} vtz {offset} "))
                 && l.contains(end)
                 && l.ends_with("Europe/Berlin")),
             "{name} on {date} at {start} (UTC+{offset}) until {end}: {text}"
@@ -910,4 +935,491 @@ async fn a_generation_lost_to_a_restart_does_not_hang_forever() {
         .await;
     assert_eq!(r.json["status"], "ready", "{}", r.text);
     assert_eq!(r.json["evaluation"]["feasible"], true);
+}
+
+#[tokio::test]
+async fn members_import_from_csv_links_members_adds_people_and_reports_bad_lines() {
+    let app = super::app().await;
+    let (g, owner, members) = team(&app, 2, "Asia/Seoul").await;
+    let url = format!("/api/v1/groups/{g}/roster-setup/people/import");
+    let m0 = me(&members[0]).await;
+    let m1 = me(&members[1]).await;
+    // Bad lines are reported by number and nothing is stored.
+    let bad = owner
+        .post(
+            &url,
+            json!({"csv": "이름,이메일 또는 닉네임,직위\n김민지,m0@x.io,수간호사\n,x@y.io,\n박서연,not@mail,간호사\n"}),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    super::assert_clean(&bad);
+    let fields: Vec<&str> = bad.json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["csv.line.3.name", "csv.line.4.contact"],
+        "{}",
+        bad.text
+    );
+    assert!(
+        bad.json["errors"][1]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Line 4:")
+    );
+    let setup = owner.get(&format!("/api/v1/groups/{g}/roster-setup")).await;
+    assert_eq!(setup.json["people"].as_array().unwrap().len(), 0);
+    // Members may not import.
+    let r = members[0].post(&url, json!({"csv": "x,,"})).await;
+    assert_eq!(r.status, 403);
+    // A good file: two members matched by e-mail and nickname, one roster-only person.
+    let ok = owner
+        .post(
+            &url,
+            json!({"csv": "name,email or nickname,position\r\n김민지,M0@x.io,수간호사\r\n\"이, 도윤\",간호사1,책임간호사\r\n박서연,,간호사\r\n"}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let actions: Vec<(&str, &str)> = ok.json["imported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap(), r["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("김민지", "linked"),
+            ("이, 도윤", "linked"),
+            ("박서연", "added")
+        ]
+    );
+    let seoyeon = ok.json["imported"][2]["roster_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let staff = &ok.json["setup"]["members"];
+    let name_of = |id: &str| {
+        staff
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user_id"] == id)
+            .map(|m| m["name"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(name_of(&m0).as_deref(), Some("김민지"));
+    assert_eq!(name_of(&m1).as_deref(), Some("이, 도윤"));
+    assert_eq!(name_of(&seoyeon).as_deref(), Some("박서연"));
+    assert_eq!(
+        staff.as_array().unwrap().len(),
+        4,
+        "owner, two members, one person"
+    );
+    // Importing again updates instead of adding.
+    let again = owner.post(&url, json!({"csv": "박서연,,책임간호사"})).await;
+    assert_eq!(again.json["imported"][0]["action"], "updated");
+    let people = again.json["setup"]["people"].as_array().unwrap().clone();
+    assert_eq!(people.len(), 3);
+    assert!(
+        people.iter().any(|p| p["name"] == "박서연"
+            && p["position"] == "책임간호사"
+            && p["user_id"].is_null())
+    );
+    // The roster-only person is rostered like anyone else.
+    let shift = add_shift(&owner, &g, "주간", "09:00", "18:00", 1).await;
+    let r = owner
+        .put(
+            &format!("/api/v1/groups/{g}/roster-setup/leave"),
+            json!({"user_id": seoyeon, "dates": ["2026-06-02"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "6월", "starts_on": "2026-06-01", "ends_on": "2026-06-04", "time_limit_secs": 1}),
+        )
+        .await;
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    let roster = wait_ready(&owner, &g, &rid).await;
+    assert_eq!(roster["status"], "ready", "{roster}");
+    assert!(
+        roster["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["user_id"] == seoyeon.as_str() && m["name"] == "박서연")
+    );
+    assert_eq!(shift_of(&roster, &seoyeon, "2026-06-02"), None, "on leave");
+    assert_eq!(count_on(&roster, "2026-06-02", &shift), 1);
+    // Publishing notifies the account holders only (a roster-only person has no inbox).
+    let p = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/publish"),
+            json!({"version": roster["version"]}),
+        )
+        .await;
+    assert_eq!(p.status, 204, "{}", p.text);
+    let inbox = members[0].get("/api/v1/notifications").await;
+    assert!(inbox.text.contains("roster.published"), "{}", inbox.text);
+    // Nobody can offer a swap to someone without an account.
+    let mine = roster["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["user_id"] == m0.as_str() && c["shift_type_id"].is_string())
+        .map(|c| c["date"].as_str().unwrap().to_owned());
+    if let Some(date) = mine {
+        let r = members[0]
+            .post(
+                &format!("/api/v1/groups/{g}/rosters/{rid}/swaps"),
+                json!({"date": date, "target_user_id": seoyeon}),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert_eq!(r.json["errors"][0]["code"], "no_account");
+    }
+    // Removing the person removes their leave too.
+    let pid = people.iter().find(|p| p["name"] == "박서연").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let d = owner
+        .delete(&format!("/api/v1/groups/{g}/roster-setup/people/{pid}"))
+        .await;
+    assert_eq!(d.status, 200, "{}", d.text);
+    assert!(d.json["leave"].as_array().unwrap().is_empty());
+    assert_eq!(d.json["members"].as_array().unwrap().len(), 3);
+}
+
+/// Opens a web session on a client (the pages use the session cookie, not the bearer token).
+async fn web_login(c: &Client, email: &str) {
+    let r = c
+        .form(
+            "/login",
+            &[("email", email), ("password", "correct horse 9")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "log-in of {email}: {}", r.text);
+}
+
+#[tokio::test]
+async fn explanations_follow_the_viewers_language() {
+    let app = super::app().await;
+    let (g, owner, members) = team(&app, 1, "Asia/Seoul").await;
+    add_shift(&owner, &g, "야간", "22:00", "07:00", 3).await;
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "x", "starts_on": "2026-05-04", "ends_on": "2026-05-05", "time_limit_secs": 1}),
+        )
+        .await;
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    let roster = wait_ready(&owner, &g, &rid).await;
+    assert_eq!(roster["status"], "failed");
+    let issue = &roster["issues"][0];
+    let ko = issue["message_ko"].as_str().unwrap();
+    let en = issue["message_en"].as_str().unwrap();
+    assert!(ko.starts_with("5/4(월) 야간: 3명이 필요한데"), "{ko}");
+    assert!(
+        en.starts_with("Mon 4 May, 야간: needs 3, but only 2"),
+        "{en}"
+    );
+    assert_eq!(issue["message"], ko, "a Korean account reads Korean");
+    // An English-speaking member reads English, on the API and on the page.
+    let r = members[0]
+        .patch("/api/v1/me", json!({"locale": "en"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let theirs = members[0]
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+        .await;
+    assert_eq!(theirs.json["issues"][0]["message"], en);
+    web_login(&members[0], "m0@x.io").await;
+    web_login(&owner, "boss@x.io").await;
+    let page = members[0].get(&format!("/groups/{g}/rosters/{rid}")).await;
+    assert!(page.text.contains("needs 3, but only 2"), "{}", page.text);
+    assert!(
+        page.text
+            .contains(&format!("/groups/{g}/rosters/setup#shift-"))
+    );
+    let page = owner.get(&format!("/groups/{g}/rosters/{rid}")).await;
+    assert!(page.text.contains("3명이 필요한데"));
+}
+
+#[tokio::test]
+async fn the_setup_page_edits_headcounts_who_may_work_holidays_requests_leave_and_conditions() {
+    let app = super::app().await;
+    let (g, owner, members) = team(&app, 2, "Asia/Seoul").await;
+    let setup = format!("/groups/{g}/rosters/setup");
+    let m0 = me(&members[0]).await;
+    let m1 = me(&members[1]).await;
+    let api = format!("/api/v1/groups/{g}/roster-setup");
+    web_login(&owner, "boss@x.io").await;
+    web_login(&members[0], "m0@x.io").await;
+    web_login(&members[1], "m1@x.io").await;
+    // A shift type, then per-weekday headcounts, a holiday figure and who may work it.
+    let r = owner
+        .form(
+            &format!("{setup}/shift-types"),
+            &[
+                ("name", "야간"),
+                ("start", "22:00"),
+                ("end", "07:00"),
+                ("colour", "#334455"),
+                ("headcount", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let sid = owner.get(&api).await.json["shift_types"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut form: Vec<(&str, &str)> = vec![
+        ("name", "야간"),
+        ("start", "22:00"),
+        ("end", "07:00"),
+        ("colour", "#334455"),
+        ("headcount", "1"),
+        ("by_weekday", "1"),
+        ("wd0", "1"),
+        ("wd1", "1"),
+        ("wd2", "1"),
+        ("wd3", "1"),
+        ("wd4", "2"),
+        ("wd5", "2"),
+        ("wd6", "1"),
+        ("holiday_headcount", "3"),
+        ("allowed", &m0),
+        ("allowed", &m1),
+    ];
+    let r = owner
+        .form(&format!("{setup}/shift-types/{sid}"), &form)
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let s = owner.get(&api).await.json;
+    let st = &s["shift_types"][0];
+    assert_eq!(st["weekday_headcount"], json!([1, 1, 1, 1, 2, 2, 1]));
+    assert_eq!(st["holiday_headcount"], 3);
+    let mut allowed: Vec<&str> = st["allowed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    allowed.sort();
+    let mut want = vec![m0.as_str(), m1.as_str()];
+    want.sort();
+    assert_eq!(allowed, want);
+    // A plain member cannot change it.
+    let r = members[0]
+        .form(&format!("{setup}/shift-types/{sid}"), &form)
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    // A bad weekday figure is shown on the page, not a 500.
+    form[7] = ("wd1", "lots");
+    let r = owner
+        .form(&format!("{setup}/shift-types/{sid}"), &form)
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("role=\"alert\""));
+    // A condition for two chosen members; its sentence names them.
+    let preview = owner
+        .form(
+            &format!("{setup}/conditions/preview"),
+            &[
+                ("kind", "max_weekends"),
+                ("value", "1"),
+                ("strength", "soft"),
+                ("weight", "7"),
+                ("members", &m0),
+            ],
+        )
+        .await;
+    assert_eq!(preview.status, 200);
+    assert!(
+        preview
+            .text
+            .contains("간호사0은(는) 주말(토·일)에 최대 1번 근무합니다")
+            && preview.text.contains("가중치 7"),
+        "{}",
+        preview.text
+    );
+    let r = owner
+        .form(
+            &format!("{setup}/conditions"),
+            &[
+                ("kind", "min_consecutive_days_off"),
+                ("value", "2"),
+                ("strength", "hard"),
+                ("members", &m0),
+                ("members", &m1),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let s = owner.get(&api).await.json;
+    assert_eq!(s["conditions"][0]["members"].as_array().unwrap().len(), 2);
+    let page = owner.get(&setup).await.text;
+    assert!(
+        page.contains("간호사0, 간호사1은(는) 쉴 때 최소 2일 연속으로 쉽니다"),
+        "{page}"
+    );
+    let cid = s["conditions"][0]["id"].as_str().unwrap().to_owned();
+    // A member files their own request; another member's is refused.
+    let r = members[0]
+        .form(
+            &format!("{setup}/requests"),
+            &[
+                ("user_id", &m0),
+                ("date", "2026-12-24"),
+                ("shift_type_id", ""),
+                ("want", "0"),
+                ("weight", "25"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = members[0]
+        .form(
+            &format!("{setup}/requests"),
+            &[("user_id", &m1), ("date", "2026-12-25"), ("want", "1")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let s = owner.get(&api).await.json;
+    assert_eq!(s["requests"].as_array().unwrap().len(), 1);
+    assert_eq!(s["requests"][0]["want"], false);
+    assert_eq!(s["requests"][0]["weight"], 25);
+    // Leave picked on the calendar replaces the days of the months shown only.
+    let r = members[1]
+        .put(
+            &format!("/api/v1/groups/{g}/roster-setup/leave"),
+            json!({"user_id": m1, "dates": ["2026-10-05", "2026-12-01"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = members[1]
+        .form(
+            &format!("{setup}/leave"),
+            &[
+                ("user_id", &m1),
+                ("months", "2026-12,2027-01"),
+                ("date", "2026-12-30"),
+                ("date", "2027-01-02"),
+                ("kind", "leave"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let s = owner.get(&api).await.json;
+    let mut days: Vec<&str> = s["leave"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["date"].as_str().unwrap())
+        .collect();
+    days.sort();
+    assert_eq!(days, ["2026-10-05", "2026-12-30", "2027-01-02"]);
+    let cal = members[1].get(&format!("{setup}?month=2026-12")).await.text;
+    assert!(
+        cal.contains("value=\"2026-12-30\" checked"),
+        "the calendar shows the picked day"
+    );
+    // The holiday table: Korea's by default, then the group's own, then back.
+    assert!(cal.contains("2026-12-25 성탄절"));
+    let r = owner
+        .form(
+            &format!("{setup}/holidays"),
+            &[("holidays", "2026-12-24 병원 창립기념일\n2026-12-25 성탄절")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let s = owner.get(&api).await.json;
+    assert_eq!(s["holidays"].as_array().unwrap().len(), 2);
+    assert_eq!(s["holidays"][0]["name"], "병원 창립기념일");
+    let r = owner
+        .form(
+            &format!("{setup}/holidays"),
+            &[("holidays", "24 Dec party")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let r = owner
+        .form(
+            &format!("{setup}/holidays"),
+            &[("reset", "1"), ("holidays", "")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(
+        owner.get(&api).await.json["holidays"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 40
+    );
+    // Import through the page: errors by line in the reader's language, then success.
+    let r = owner
+        .form(
+            &format!("{setup}/import"),
+            &[("csv", "김민지,bad@,수간호사\n")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.text.contains("1번째 줄: 이메일 형식이 아니에요."),
+        "{}",
+        r.text
+    );
+    let r = owner
+        .form(&format!("{setup}/import"), &[("csv", "김민지,,수간호사\n")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert!(owner.get(&setup).await.text.contains("수간호사"));
+    // Deleting a condition and a shift type.
+    let r = owner
+        .form(&format!("{setup}/conditions/{cid}/delete"), &[])
+        .await;
+    assert_eq!(r.status, 303);
+    let r = owner
+        .form(&format!("{setup}/shift-types/{sid}/delete"), &[])
+        .await;
+    assert_eq!(r.status, 303);
+    let s = owner.get(&api).await.json;
+    assert!(s["conditions"].as_array().unwrap().is_empty());
+    assert!(s["shift_types"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn today_is_marked_in_the_groups_time_zone() {
+    let app = super::app().await;
+    // Samoa (UTC−11) and Seoul (UTC+9) are on different dates for 20 hours of every day.
+    let tz = "Pacific/Pago_Pago";
+    let (g, owner, _members) = team(&app, 1, tz).await;
+    add_shift(&owner, &g, "D", "09:00", "17:00", 1).await;
+    let today = moim_core::time::today_in(tz);
+    let from = today.checked_sub(jiff::Span::new().days(2)).unwrap();
+    let to = today.checked_add(jiff::Span::new().days(2)).unwrap();
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "t", "starts_on": from.to_string(), "ends_on": to.to_string(), "time_limit_secs": 1}),
+        )
+        .await;
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    let roster = wait_ready(&owner, &g, &rid).await;
+    let marked: Vec<&str> = roster["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["today"] == true)
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(marked, [today.to_string().as_str()]);
 }

@@ -2,8 +2,8 @@
 //!
 //! All four read the same [`Loaded`] roster as the page, so they cannot disagree with it. Shift
 //! times are wall-clock times of the group's zone; the iCalendar feed writes them with a `TZID`
-//! (computed with jiff), so calendar apps show the same local times on both sides of a DST
-//! change.
+//! (computed with jiff) and the zone's `VTIMEZONE` (its offsets and transitions over the roster's
+//! dates), so calendar apps show the same local times on both sides of a DST change.
 
 use super::Loaded;
 use crate::error::ApiError;
@@ -146,6 +146,64 @@ fn ical_local(dt: DateTime) -> String {
     dt.strftime("%Y%m%dT%H%M%S").to_string()
 }
 
+fn ical_offset(o: jiff::tz::Offset) -> String {
+    let s = o.seconds();
+    let (sign, a) = if s < 0 { ('-', -s) } else { ('+', s) };
+    let (h, m, sec) = (a / 3600, (a % 3600) / 60, a % 60);
+    if sec == 0 {
+        format!("{sign}{h:02}{m:02}")
+    } else {
+        format!("{sign}{h:02}{m:02}{sec:02}")
+    }
+}
+
+/// A `VTIMEZONE` for `name` covering `from..to`: one STANDARD / DAYLIGHT observance per
+/// transition in the range (plus the one in force at its start), taken from jiff's copy of the
+/// tz database, so a client that does not know the zone id still gets every offset right.
+pub fn vtimezone(
+    name: &str,
+    zone: &TimeZone,
+    from: jiff::Timestamp,
+    to: jiff::Timestamp,
+) -> String {
+    let mut transitions: Vec<_> = zone.preceding(from).take(1).collect();
+    transitions.extend(zone.following(from).take_while(|t| t.timestamp() <= to));
+    let mut out = format!("BEGIN:VTIMEZONE\r\nTZID:{name}\r\n");
+    if transitions.is_empty() {
+        let o = zone.to_offset(from);
+        let off = ical_offset(o);
+        out.push_str(&format!(
+            "BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:{off}\r\nTZOFFSETTO:{off}\r\nEND:STANDARD\r\n"
+        ));
+    }
+    for t in transitions {
+        let before = zone.to_offset(t.timestamp() - jiff::SignedDuration::from_secs(1));
+        let kind = if t.dst().is_dst() {
+            "DAYLIGHT"
+        } else {
+            "STANDARD"
+        };
+        let onset = before.to_datetime(t.timestamp());
+        out.push_str(&format!(
+            "BEGIN:{kind}\r\nDTSTART:{}\r\nTZOFFSETFROM:{}\r\nTZOFFSETTO:{}\r\n",
+            ical_local(onset),
+            ical_offset(before),
+            ical_offset(t.offset()),
+        ));
+        let abbr = t.abbreviation();
+        if !abbr.is_empty()
+            && abbr
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-')
+        {
+            out.push_str(&format!("TZNAME:{abbr}\r\n"));
+        }
+        out.push_str(&format!("END:{kind}\r\n"));
+    }
+    out.push_str("END:VTIMEZONE\r\n");
+    out
+}
+
 /// iCalendar: one event per shift (of one member when given), times in `tz` with a TZID.
 pub fn ical(
     l: &Loaded,
@@ -216,5 +274,26 @@ pub fn ical(
             cal.push(ev.done());
         }
     }
-    Ok(cal.done().to_string())
+    // The VTIMEZONE goes before the events (the builder has no component for it).
+    let from = b
+        .start
+        .yesterday()
+        .unwrap_or(b.start)
+        .to_zoned(zone.clone())
+        .map_err(ApiError::internal)?
+        .timestamp();
+    let to = b
+        .date(b.model.days())
+        .tomorrow()
+        .unwrap_or(b.start)
+        .to_zoned(zone.clone())
+        .map_err(ApiError::internal)?
+        .timestamp();
+    let vtz = vtimezone(tz, &zone, from, to);
+    let text = cal.done().to_string();
+    let at = text
+        .find("BEGIN:VEVENT")
+        .or_else(|| text.find("END:VCALENDAR"))
+        .unwrap_or(text.len());
+    Ok(format!("{}{vtz}{}", &text[..at], &text[at..]))
 }

@@ -84,16 +84,117 @@ pub async fn setup_for_member(
     Ok((a, setup))
 }
 
-/// Active members of a group, as roster staff (oldest member first).
+/// Who the group's rosters are made for: active members (oldest first, under the name an import
+/// gave them) and then the setup's roster-only people.
 pub async fn staff_of(state: &AppState, group_id: Uuid) -> Result<Vec<Staff>, ApiError> {
-    let rows = moim_store::groups::members(&state.db, group_id, "active", None, 1000).await?;
-    Ok(rows
+    let (setup, _) = load_setup(state, group_id).await?;
+    staff_with(&state.db, group_id, &setup).await
+}
+
+pub async fn staff_with(
+    db: &moim_store::Db,
+    group_id: Uuid,
+    setup: &Setup,
+) -> Result<Vec<Staff>, ApiError> {
+    let rows = moim_store::groups::members(db, group_id, "active", None, 1000).await?;
+    Ok(core::roster_staff(
+        rows.into_iter().map(|m| (m.user_id, m.nickname)).collect(),
+        setup,
+    ))
+}
+
+/// The group's active members with a moim account (roster-only people have none: they get no
+/// notifications and cannot take part in swaps).
+pub async fn account_holders(state: &AppState, group_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    Ok(
+        moim_store::groups::members(&state.db, group_id, "active", None, 1000)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect(),
+    )
+}
+
+/// Imports members from CSV text (managers). `Ok(Err(rows))` lists every bad line; then nothing
+/// was stored.
+pub async fn import_members(
+    state: &AppState,
+    group_id: Uuid,
+    viewer: Uuid,
+    text: &str,
+) -> Result<Result<(Setup, Vec<core::import::Outcome>), Vec<core::import::RowError>>, ApiError> {
+    access(state, group_id, viewer)
+        .await?
+        .writable()?
+        .manager()?;
+    let rows = match core::import::parse(text) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let keys: Vec<core::import::MemberKey> = store::member_keys(&state.db, group_id)
+        .await?
         .into_iter()
-        .map(|m| Staff {
-            user: m.user_id,
-            name: m.nickname,
+        .map(|(user, email, nickname)| core::import::MemberKey {
+            user,
+            email,
+            nickname,
         })
-        .collect())
+        .collect();
+    let mut failed = None;
+    let r = edit_setup(state, group_id, viewer, |setup| {
+        let mut next = setup.clone();
+        match core::import::apply(&mut next, &rows, &keys) {
+            Ok(out) => {
+                *setup = next;
+                Ok(out)
+            }
+            Err(e) => {
+                failed = Some(e);
+                Err(ApiError::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "import_failed",
+                ))
+            }
+        }
+    })
+    .await;
+    match (r, failed) {
+        (Ok(done), _) => Ok(Ok(done)),
+        (Err(_), Some(rows)) => Ok(Err(rows)),
+        (Err(e), None) => Err(e),
+    }
+}
+
+/// Removes an imported person (managers). A roster-only person's leave, requests and places
+/// in conditions and "who may work" go too; for a member only the roster name is dropped.
+pub async fn remove_person(
+    state: &AppState,
+    group_id: Uuid,
+    viewer: Uuid,
+    person: Uuid,
+) -> Result<Setup, ApiError> {
+    let (setup, _) = edit_setup(state, group_id, viewer, |setup| {
+        let p = setup
+            .people
+            .iter()
+            .find(|p| p.id == person)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("person_not_found"))?;
+        setup.people.retain(|x| x.id != person);
+        if p.user.is_none() {
+            setup.leave.retain(|l| l.user != p.id);
+            setup.requests.retain(|r| r.user != p.id);
+            for c in &mut setup.conditions {
+                c.members.retain(|u| *u != p.id);
+            }
+            for s in &mut setup.shift_types {
+                s.allowed.retain(|u| *u != p.id);
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(setup)
 }
 
 /// A roster loaded for a viewer: the row, the model it was generated from, its cells and locks.
@@ -103,6 +204,8 @@ pub struct Loaded {
     pub roster: Roster,
     pub locks: Vec<(usize, usize)>,
     pub published: Option<Roster>,
+    /// The group's time zone ("today" on the page); Asia/Seoul until [`Loaded::in_zone`].
+    pub time_zone: String,
 }
 
 impl Loaded {
@@ -120,7 +223,13 @@ impl Loaded {
             roster,
             locks,
             published,
+            time_zone: moim_core::accounts::DEFAULT_TIME_ZONE.to_owned(),
         })
+    }
+
+    pub fn in_zone(mut self, tz: &str) -> Self {
+        tz.clone_into(&mut self.time_zone);
+        self
     }
 
     /// The model with this roster's locks pinned, as evaluated and regenerated.
@@ -174,7 +283,8 @@ pub async fn load_for_member(
             .await?
             .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
     }
-    Ok((a, role, Loaded::from_row(row)?))
+    let l = Loaded::from_row(row)?.in_zone(&a.group.time_zone);
+    Ok((a, role, l))
 }
 
 async fn load_for_manager(
@@ -209,10 +319,15 @@ fn parse_date(field: &'static str, s: &str) -> Result<Date, FieldError> {
         .map_err(|_| FieldError::new(field, "invalid_date"))
 }
 
+/// How long the solver searches unless asked otherwise: the final roster (precheck, search,
+/// evaluation and the write) must arrive within 3 s of the request.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_millis(2500);
+
 fn time_limit(secs: Option<u64>) -> Result<Duration, ApiError> {
-    match secs.unwrap_or(3) {
-        n @ 1..=30 => Ok(Duration::from_secs(n)),
-        _ => Err(ApiError::field("time_limit_secs", "out_of_range")),
+    match secs {
+        None => Ok(DEFAULT_TIME_LIMIT),
+        Some(n @ 1..=30) => Ok(Duration::from_secs(n)),
+        Some(_) => Err(ApiError::field("time_limit_secs", "out_of_range")),
     }
 }
 
@@ -551,7 +666,14 @@ async fn reload(state: &AppState, group_id: Uuid, roster_id: Uuid) -> Result<Loa
     let row = store::get_roster(&state.db, group_id, roster_id)
         .await?
         .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
-    Loaded::from_row(row)
+    in_group_zone(state, Loaded::from_row(row)?).await
+}
+
+async fn in_group_zone(state: &AppState, l: Loaded) -> Result<Loaded, ApiError> {
+    match moim_store::groups::get_group(&state.db, l.row.group_id).await? {
+        Some(g) => Ok(l.in_zone(&g.time_zone)),
+        None => Ok(l),
+    }
 }
 
 pub async fn undo(
@@ -585,10 +707,12 @@ pub async fn publish(
         .map_err(version_conflict)?;
     // After the commit: every member on the roster hears about it in the app.
     let link = format!("/groups/{group_id}/rosters/{roster_id}");
+    let accounts = account_holders(state, group_id).await?;
     let notices = l
         .built
         .staff
         .iter()
+        .filter(|s| accounts.contains(&s.user))
         .map(|s| Notice {
             recipient: s.user,
             kind: "roster.published",
@@ -634,7 +758,7 @@ pub async fn shared(state: &AppState, token: &str) -> Result<Loaded, ApiError> {
     let row = store::roster_by_token(&state.db, token)
         .await?
         .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
-    Loaded::from_row(row)
+    in_group_zone(state, Loaded::from_row(row)?).await
 }
 
 pub async fn delete(
@@ -702,12 +826,16 @@ pub fn fairness(l: &Loaded) -> Vec<(usize, i64, i64, i64)> {
 }
 
 /// The label of an evaluation source.
-pub fn source_label(l: &Loaded, s: Source) -> String {
+pub fn source_label(l: &Loaded, s: Source, lang: core::Lang) -> String {
+    let ko = lang == core::Lang::Ko;
     match s {
-        Source::Cover => "인원 수 (headcount)".into(),
-        Source::Qualification => "근무 가능 유형 (who may work it)".into(),
-        Source::Lock => "고정된 칸 (locked cell)".into(),
-        Source::Constraint(i) => l.built.model.constraint_label(i),
+        Source::Cover if ko => "인원 수".into(),
+        Source::Cover => "Headcount".into(),
+        Source::Qualification if ko => "근무 가능 유형".into(),
+        Source::Qualification => "Who may work it".into(),
+        Source::Lock if ko => "고정된 칸".into(),
+        Source::Lock => "Locked cells".into(),
+        Source::Constraint(i) => l.built.label(i, lang),
     }
 }
 
@@ -778,6 +906,10 @@ pub async fn request_swap(
     if input.target == Some(viewer) {
         return Err(ApiError::field("target_user_id", "is_yourself"));
     }
+    let accounts = account_holders(state, group_id).await?;
+    if input.target.is_some_and(|t| !accounts.contains(&t)) {
+        return Err(ApiError::field("target_user_id", "no_account"));
+    }
     let id = store::create_swap(
         &state.db,
         roster_id,
@@ -793,7 +925,7 @@ pub async fn request_swap(
         .built
         .staff
         .iter()
-        .filter(|s| input.target.is_none_or(|t| t == s.user))
+        .filter(|s| input.target.is_none_or(|t| t == s.user) && accounts.contains(&s.user))
         .map(|s| Notice {
             recipient: s.user,
             kind: "roster.swap_requested",
@@ -1115,6 +1247,299 @@ pub fn demo_office_setup() -> Setup {
     }
 }
 
+/// The demo ward: 25 nurses (roster-only people with positions) on day / evening / night, with
+/// weekday headcounts, the usual succession and stretch rules, fair nights and weekends, a few
+/// leave days and requests in `month` (its first day). `head`: the account that is the head
+/// nurse (the group's owner), or none for 25 roster-only people.
+pub fn demo_ward_full(month: Date, head: Option<Uuid>) -> Setup {
+    let st = |name: &str, start: u32, n: u32, colour: &str| core::ShiftTypeDef {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        start_minute: start,
+        length_minutes: 8 * 60 + 30,
+        colour: colour.into(),
+        headcount: n,
+        weekday_headcount: None,
+        holiday_headcount: None,
+        allowed: vec![],
+    };
+    let mut day = st("데이", 7 * 60, 5, "#f6c244");
+    day.weekday_headcount = Some(vec![5, 5, 5, 5, 5, 4, 4]);
+    day.holiday_headcount = Some(4);
+    let eve = st("이브닝", 15 * 60, 4, "#e67e22");
+    let night = st("나이트", 23 * 60, 3, "#34495e");
+    const NAMES: [&str; 25] = [
+        "김민지",
+        "이서연",
+        "박지우",
+        "최수아",
+        "정하은",
+        "강지민",
+        "조윤서",
+        "윤채원",
+        "장서현",
+        "임지아",
+        "한예은",
+        "오수빈",
+        "서다은",
+        "신유진",
+        "권소율",
+        "황지유",
+        "안하린",
+        "송민서",
+        "전서윤",
+        "홍예린",
+        "유지원",
+        "고은서",
+        "문채은",
+        "양시은",
+        "배수민",
+    ];
+    let people: Vec<core::Person> = NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, n)| core::Person {
+            id: Uuid::now_v7(),
+            name: (*n).into(),
+            email: None,
+            nickname: None,
+            position: match i {
+                0 => "수간호사",
+                1..=4 => "책임간호사",
+                _ => "간호사",
+            }
+            .into(),
+            user: if i == 0 { head } else { None },
+        })
+        .collect();
+    // The head nurse works days only; the newest two do not work nights.
+    let head = people[0].roster_id();
+    let mut night = night;
+    night.allowed = people[1..23].iter().map(|p| p.roster_id()).collect();
+    let eve_allowed: Vec<Uuid> = people[1..].iter().map(|p| p.roster_id()).collect();
+    let mut eve = eve;
+    eve.allowed = eve_allowed;
+    let cond = |name: &str, hard: bool, weight: i64, rule: core::Rule| core::Condition {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        hard,
+        weight,
+        members: vec![],
+        rule,
+    };
+    let on = |d: i8| {
+        month
+            .checked_add(jiff::Span::new().days(i64::from(d) - 1))
+            .unwrap_or(month)
+    };
+    let mut conditions = vec![
+        cond(
+            "나이트 다음 날 데이 금지",
+            true,
+            1,
+            core::Rule::ForbiddenSuccession {
+                from: night.id,
+                to: day.id,
+            },
+        ),
+        cond(
+            "나이트 다음 날 이브닝 금지",
+            true,
+            1,
+            core::Rule::ForbiddenSuccession {
+                from: night.id,
+                to: eve.id,
+            },
+        ),
+        cond(
+            "이브닝 다음 날 데이는 되도록 피하기",
+            false,
+            5,
+            core::Rule::ForbiddenSuccession {
+                from: eve.id,
+                to: day.id,
+            },
+        ),
+        cond(
+            "연속 근무 최대 5일",
+            true,
+            1,
+            core::Rule::MaxConsecutiveWork { max: 5 },
+        ),
+        cond(
+            "주당 나이트 최대 2회",
+            true,
+            1,
+            core::Rule::ShiftCount {
+                shift_types: vec![night.id],
+                period: core::Period::Week,
+                min: None,
+                max: Some(2),
+            },
+        ),
+        cond(
+            "나이트 고르게",
+            false,
+            3,
+            core::Rule::Fairness {
+                measure: core::Measure::Shifts,
+                shift_types: vec![night.id],
+            },
+        ),
+        cond(
+            "주말 근무 고르게",
+            false,
+            3,
+            core::Rule::Fairness {
+                measure: core::Measure::Weekends,
+                shift_types: vec![],
+            },
+        ),
+    ];
+    conditions.push(core::Condition {
+        members: vec![head],
+        ..cond(
+            "수간호사는 주말 근무 최대 1번",
+            false,
+            10,
+            core::Rule::MaxWeekends { max: 1 },
+        )
+    });
+    let leave = [(3, 10), (3, 11), (3, 12), (7, 20), (7, 21), (12, 5)]
+        .iter()
+        .map(|&(p, d)| core::Leave {
+            user: people[p].roster_id(),
+            date: on(d),
+            kind: "leave".into(),
+        })
+        .collect();
+    let requests = vec![
+        core::Request {
+            id: Uuid::now_v7(),
+            user: people[5].roster_id(),
+            date: on(14),
+            shift_type: None,
+            want: false,
+            weight: None,
+        },
+        core::Request {
+            id: Uuid::now_v7(),
+            user: people[9].roster_id(),
+            date: on(24),
+            shift_type: Some(night.id),
+            want: true,
+            weight: Some(20),
+        },
+    ];
+    Setup {
+        people,
+        conditions,
+        leave,
+        requests,
+        shift_types: vec![day, eve, night],
+        ..Default::default()
+    }
+}
+
+/// The office: seven colleagues taking the on-call duty in turns; `lead` (the owner's
+/// account) is the first of them.
+pub fn demo_office_full(lead: Option<Uuid>) -> Setup {
+    let mut s = demo_office_setup();
+    const NAMES: [&str; 7] = [
+        "김도윤",
+        "이준호",
+        "박서준",
+        "최유나",
+        "정민재",
+        "강하늘",
+        "조은비",
+    ];
+    s.people = NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, n)| core::Person {
+            id: Uuid::now_v7(),
+            name: (*n).into(),
+            email: None,
+            nickname: None,
+            position: if i == 0 { "팀장" } else { "매니저" }.into(),
+            user: if i == 0 { lead } else { None },
+        })
+        .collect();
+    s
+}
+
+/// Loads the demo groups for `owner`: the ward "데모 병동" and the office "데모 사무실". Runs
+/// again without duplicating anything: the owner's groups of those names get fresh setups.
+/// Returns (group id, name) of both.
+pub async fn seed_demo_groups(
+    db: &moim_store::Db,
+    owner: Uuid,
+    month: Date,
+) -> Result<Vec<(Uuid, String)>, ApiError> {
+    let mine = moim_store::groups::my_groups(db, owner, None, 1000).await?;
+    let mut out = Vec::new();
+    for (name, setup, description) in [
+        (
+            "데모 병동",
+            demo_ward_full(month, Some(owner)),
+            "7병동 간호사 25명의 3교대 근무표 (데모)",
+        ),
+        (
+            "데모 사무실",
+            demo_office_full(Some(owner)),
+            "사무실 7명의 당직 순번 (데모)",
+        ),
+    ] {
+        let id = match mine
+            .iter()
+            .find(|g| g.group.name == name && g.group.owner_id == owner && g.role == "owner")
+        {
+            Some(g) => g.group.id,
+            None => {
+                moim_store::groups::create_group(
+                    db,
+                    owner,
+                    &moim_store::groups::GroupFields {
+                        name: name.into(),
+                        category: "work".into(),
+                        description: description.into(),
+                        pledge: String::new(),
+                        image_url: None,
+                        visibility: "private".into(),
+                        join_policy: "invite".into(),
+                        capacity: 50,
+                        rejoin_allowed: true,
+                        starts_on: None,
+                        ends_on: None,
+                        time_zone: moim_core::accounts::DEFAULT_TIME_ZONE.into(),
+                    },
+                )
+                .await?
+                .id
+            }
+        };
+        let json = serde_json::to_string(&setup).map_err(ApiError::internal)?;
+        let mut done = false;
+        for _ in 0..5 {
+            let (_, version) = store::get_setup(db, id).await?;
+            match store::put_setup(db, id, &json, version).await {
+                Ok(_) => {
+                    done = true;
+                    break;
+                }
+                Err(moim_store::Error::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if !done {
+            return Err(ApiError::conflict("busy"));
+        }
+        out.push((id, name.to_owned()));
+    }
+    Ok(out)
+}
+
 /// Stores a demo setup for a group (replacing what was there).
 pub async fn seed_demo(state: &AppState, group_id: Uuid, setup: &Setup) -> Result<(), ApiError> {
     let (_, version) = store::get_setup(&state.db, group_id).await?;
@@ -1131,13 +1556,20 @@ mod tests {
     /// The demo setups map onto the engine and solve to rosters that keep every hard rule.
     #[test]
     fn demo_setups_generate_feasible_rosters() {
-        for (setup, people) in [(demo_ward_setup(), 12), (demo_office_setup(), 7)] {
-            let staff: Vec<Staff> = (0..people)
+        let month: Date = "2026-12-01".parse().unwrap();
+        for (setup, people) in [
+            (demo_ward_setup(), 12),
+            (demo_office_setup(), 7),
+            (demo_ward_full(month, None), 0),
+            (demo_office_full(None), 0),
+        ] {
+            let mut staff: Vec<Staff> = (0..people)
                 .map(|i| Staff {
                     user: Uuid::now_v7(),
                     name: format!("p{i}"),
                 })
                 .collect();
+            staff.extend(core::roster_staff(vec![], &setup));
             let b = core::build_model(&setup, &staff, "2026-12-01".parse().unwrap(), 31, "demo")
                 .unwrap();
             assert!(roster::explain::precheck(&b.model).is_empty());
