@@ -13,8 +13,8 @@
 
 pub mod accounts;
 pub mod groups;
-pub mod rosters;
 pub mod meetups;
+pub mod rosters;
 pub mod secrets;
 pub mod time;
 

@@ -134,6 +134,11 @@ pub struct Common {
     /// PostgreSQL `LISTEN/NOTIFY`, or in-process with SQLite).
     #[arg(long, env = "MOIM_REDIS_URL", global = true)]
     pub redis_url: Option<String>,
+    /// In-process read cache of sessions, users, group views and unread counts: `auto` (on
+    /// for SQLite, off for PostgreSQL, where several instances may share the database), `on`
+    /// (only with a single `moim serve` per database), `off`.
+    #[arg(long, env = "MOIM_READ_CACHE", default_value = "auto", value_parser = parse_read_cache, global = true)]
+    pub read_cache: moim_web::cache::ReadCacheMode,
     /// Test support: registers the `test.ledger` job kind used by the crash test.
     #[arg(
         long,
@@ -143,6 +148,10 @@ pub struct Common {
         global = true
     )]
     pub jobs_test_ledger: bool,
+}
+
+fn parse_read_cache(s: &str) -> Result<moim_web::cache::ReadCacheMode, String> {
+    moim_web::cache::ReadCacheMode::parse(s).ok_or_else(|| "expected auto, on or off".into())
 }
 
 impl Common {
@@ -176,6 +185,7 @@ impl Common {
         c.admin_emails = moim_web::config::parse_admin_emails(&self.admin_emails);
         c.meetup_min_lead = std::time::Duration::from_secs(self.meetup_min_lead_hours * 3600);
         c.redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
+        c.read_cache = self.read_cache;
         c
     }
 

@@ -34,6 +34,8 @@ pub struct WebConfig {
     /// How long an e-mail about a notification waits, so one read in the app meanwhile is not
     /// mailed too (checked just before sending).
     pub notify_email_delay: Duration,
+    /// `MOIM_READ_CACHE`: the in-process read cache (`auto`: on for SQLite only).
+    pub read_cache: crate::cache::ReadCacheMode,
 }
 
 /// Rate limits, as (allowed hits, window).
@@ -92,6 +94,7 @@ impl WebConfig {
             meetup_min_lead: Duration::from_secs(6 * 3600),
             redis_url: None,
             notify_email_delay: Duration::from_secs(60),
+            read_cache: crate::cache::ReadCacheMode::Auto,
         }
     }
 

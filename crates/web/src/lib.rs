@@ -15,11 +15,13 @@
 //! - [`ops`]: health, readiness, Prometheus metrics and the request-metrics middleware.
 //! - [`realtime`]: the notification hub (in-process, PostgreSQL or Redis) and SSE streams.
 //! - [`assets`]: vendored and own static files embedded in the binary.
+//! - [`cache`]: the in-process read cache of sessions, users, group views and unread counts.
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod csrf;
 pub mod error;
@@ -50,6 +52,9 @@ pub struct App {
     pub media: media::MediaStore,
     /// Wakes the real-time streams of users who got notifications, across instances.
     pub hub: Arc<realtime::Hub>,
+    /// Sessions, users, group views and unread counts read on every request; every unsafe
+    /// request clears it (see [`cache`]).
+    pub cache: Arc<cache::ReadCache>,
 }
 
 impl std::ops::Deref for AppState {
@@ -78,6 +83,8 @@ impl AppState {
         let metrics = ops::metrics_handle();
         let media = media::MediaStore::local(&config.data_dir.join("media"))?;
         let hub = Arc::new(realtime::Hub::start(&db, config.redis_url.as_deref()).await?);
+        let cache = Arc::new(cache::ReadCache::new(config.read_cache.enabled_for(&db)));
+        cache.follow_hub(hub.subscribe());
         Ok(Self(Arc::new(App {
             db,
             config,
@@ -86,6 +93,7 @@ impl AppState {
             metrics,
             media,
             hub,
+            cache,
         })))
     }
 }
@@ -103,6 +111,10 @@ pub fn app(state: AppState) -> Router {
         .merge(assets::router())
         .fallback(error::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::middleware,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::middleware,

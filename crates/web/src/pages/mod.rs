@@ -99,9 +99,19 @@ impl FromRequestParts<AppState> for PageCtx {
             .unwrap_or_else(|| "/".into());
         let htmx = parts.headers.contains_key("hx-request");
         let unread = match &user {
-            Some(u) => moim_store::notifications::unread_count(&state.db, u.id)
-                .await
-                .unwrap_or(0),
+            Some(u) => match state.cache.unread(u.id) {
+                Some(n) => n,
+                None => {
+                    let ticket = state.cache.ticket();
+                    match moim_store::notifications::unread_count(&state.db, u.id).await {
+                        Ok(n) => {
+                            state.cache.put_unread(ticket, u.id, n);
+                            n
+                        }
+                        Err(_) => 0,
+                    }
+                }
+            },
             None => 0,
         };
         Ok(PageCtx {

@@ -243,7 +243,9 @@ async fn a_notification_made_on_one_instance_reaches_a_stream_on_another_through
     // Redis is optional for the README's test command (a fresh machine has none); `.ci/run`
     // starts it and sets the variable.
     let Ok(url) = std::env::var("MOIM_TEST_REDIS_URL") else {
-        eprintln!("SKIPPED: set MOIM_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379) to run the Redis fan-out test");
+        eprintln!(
+            "SKIPPED: set MOIM_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379) to run the Redis fan-out test"
+        );
         return;
     };
     let t = TestApp::with_config(|c| c.redis_url = Some(url.clone())).await;
