@@ -203,6 +203,15 @@ pub async fn user_from_headers(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<User>, ApiError> {
+    Ok(viewer_from_headers(state, headers).await?.map(|(u, _)| u))
+}
+
+/// [`user_from_headers`] plus the unread-notification count when the session query read it
+/// (a session that was not in the read cache), for the page header.
+pub async fn viewer_from_headers(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(User, Option<i64>)>, ApiError> {
     if let Some(token) = bearer(headers) {
         let Some((id, epoch)) = state.tokens.validate(token) else {
             return Err(ApiError::unauthorized("invalid_token"));
@@ -219,7 +228,7 @@ pub async fn user_from_headers(
             }
         };
         return match user {
-            Some(u) if u.session_epoch == epoch => Ok(Some(u)),
+            Some(u) if u.session_epoch == epoch => Ok(Some((u, None))),
             _ => Err(ApiError::unauthorized("invalid_token")),
         };
     }
@@ -230,7 +239,7 @@ pub async fn user_from_headers(
             .cache
             .session(&hash, now, moim_store::accounts::TOUCH_EVERY)
         {
-            return Ok(Some(u));
+            return Ok(Some((u, None)));
         }
         let ticket = state.cache.ticket();
         let idle = state.config.session_ttl.as_millis() as i64;
@@ -239,6 +248,7 @@ pub async fn user_from_headers(
             return Ok(None);
         };
         let user = s.user.clone();
+        state.cache.put_unread(ticket, user.id, s.unread);
         state.cache.put_session(
             ticket,
             &hash,
@@ -248,7 +258,7 @@ pub async fn user_from_headers(
                 expires_at: s.expires_at,
             },
         );
-        return Ok(Some(user));
+        return Ok(Some((user, Some(s.unread))));
     }
     Ok(None)
 }

@@ -11,8 +11,8 @@
 //! A fill that started before an invalidation is discarded (each fill carries the generation it
 //! read under). Writes that do not come from an unsafe request call [`ReadCache::clear`] (the
 //! language switch link updates the profile) or are covered by the data itself (sessions carry
-//! their expiry, groups their disband time). New notifications arrive through the real-time hub,
-//! which forgets the receivers' unread counts. Every entry also expires after [`TTL`], the
+//! their expiry, groups their disband time). New notifications forget their receivers' unread
+//! counts when they are stored (`flows::notify`) and again when the real-time hub announces them. Every entry also expires after [`TTL`], the
 //! bound on staleness for writes made by another process.
 //!
 //! **One process only.** Another `moim serve` on the same database would not tell this one about

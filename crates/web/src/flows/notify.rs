@@ -160,6 +160,9 @@ async fn delivered(app: &App, created: &[Notification]) -> Result<(), moim_store
     }
     metrics::counter!("moim_notifications_created_total").increment(created.len() as u64);
     let users: Vec<Uuid> = created.iter().map(|n| n.user_id).collect();
+    // This instance's read cache forgets the badges now; the hub tells the others (and this
+    // one again, harmlessly).
+    app.cache.forget_unread(&users);
     app.hub.publish(&users).await;
     let at = moim_core::time::now_millis() + app.config.notify_email_delay.as_millis() as Millis;
     for n in created {

@@ -13,7 +13,7 @@ pub mod notify;
 pub mod rosters;
 
 use crate::AppState;
-use crate::auth::user_from_headers;
+use crate::auth::viewer_from_headers;
 use crate::csrf::CsrfToken;
 use crate::error::ApiError;
 use crate::i18n::{Tr, error_message, field_message};
@@ -83,9 +83,10 @@ impl FromRequestParts<AppState> for PageCtx {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         // A broken or expired credential on a page means "signed out", not an error page.
-        let user = user_from_headers(state, &parts.headers)
-            .await
-            .unwrap_or(None);
+        let (user, unread_known) = match viewer_from_headers(state, &parts.headers).await {
+            Ok(Some((u, n))) => (Some(u), n),
+            _ => (None, None),
+        };
         let lang = pick_lang(&parts.headers, user.as_ref());
         let csrf = parts
             .extensions
@@ -98,8 +99,9 @@ impl FromRequestParts<AppState> for PageCtx {
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| "/".into());
         let htmx = parts.headers.contains_key("hx-request");
-        let unread = match &user {
-            Some(u) => match state.cache.unread(u.id) {
+        let unread = match (&user, unread_known) {
+            (Some(_), Some(n)) => n,
+            (Some(u), None) => match state.cache.unread(u.id) {
                 Some(n) => n,
                 None => {
                     let ticket = state.cache.ticket();
@@ -112,7 +114,7 @@ impl FromRequestParts<AppState> for PageCtx {
                     }
                 }
             },
-            None => 0,
+            (None, _) => 0,
         };
         Ok(PageCtx {
             t: Tr::new(lang),
