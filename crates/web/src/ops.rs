@@ -36,11 +36,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 async fn metrics_endpoint(State(state): State<AppState>) -> Response {
     match &state.metrics {
-        Some(h) => (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-            h.render(),
-        )
-            .into_response(),
+        Some(h) => {
+            metrics::gauge!("moim_read_cache_hits").set(state.cache.hits() as f64);
+            (
+                [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                h.render(),
+            )
+                .into_response()
+        }
         None => (StatusCode::NOT_FOUND, "metrics disabled").into_response(),
     }
 }
