@@ -16,7 +16,8 @@ What it does, in order:
  5. Writes the table between <!-- api:begin --> and <!-- api:end --> in docs/BENCHMARKS.md.
 
 Environment knobs (defaults in brackets): BENCH_DURATION [15], BENCH_RUNS [3], BENCH_CONNECTIONS
-[64], BENCH_THREADS [2], BENCH_WARMUP [3] seconds, BENCH_BACKENDS [sqlite,postgres],
+[64], BENCH_THREADS [2], BENCH_WARMUP [3] seconds, BENCH_BACKENDS [sqlite,sqlite-nocache,postgres]
+(`sqlite-nocache` is a second `moim serve` on the same SQLite file with MOIM_READ_CACHE=off),
 BENCH_PG_ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres], BENCH_PG_DB [moim_bench],
 BENCH_MOIM_BIN / BENCH_TRIVIAL_BIN (binaries), BENCH_WRITE_DOC [1], BENCH_KEEP [0] (keep the work
 dir), BENCH_LABEL (a note printed with the results). MOIM_* variables (e.g.
@@ -47,16 +48,17 @@ import uuid
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HERE = os.path.join(ROOT, "bench", "api")
-MOIM = os.environ.get("BENCH_MOIM_BIN", os.path.join(ROOT, "target", "release", "moim"))
+TARGET = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")  # where run.sh built
+MOIM = os.environ.get("BENCH_MOIM_BIN", os.path.join(TARGET, "release", "moim"))
 TRIVIAL = os.environ.get(
-    "BENCH_TRIVIAL_BIN", os.path.join(ROOT, "target", "release", "examples", "trivial")
+    "BENCH_TRIVIAL_BIN", os.path.join(TARGET, "release", "examples", "trivial")
 )
 DURATION = int(os.environ.get("BENCH_DURATION", "15"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
-BACKENDS = [b for b in os.environ.get("BENCH_BACKENDS", "sqlite,postgres").split(",") if b]
+BACKENDS = [b for b in os.environ.get("BENCH_BACKENDS", "sqlite,sqlite-nocache,postgres").split(",") if b]
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PG_DB = os.environ.get("BENCH_PG_DB", "moim_bench")
 PG_URL = PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_DB
@@ -68,7 +70,9 @@ N_USERS = 10_000
 N_GROUPS = 2_000
 BENCH_GROUPS = 100  # groups the measured user belongs to (the paths wrk picks from)
 PASSWORD = "bench-password-2026!"
-PORTS = {"trivial": 18090, "sqlite": 18091, "postgres": 18092, "startup": 18093}
+PORTS = {"trivial": 18090, "sqlite": 18091, "postgres": 18092, "startup": 18093, "sqlite-nocache": 18094}
+# Extra environment per server: the uncached variant shows what the read cache is worth.
+SERVER_ENV = {"sqlite-nocache": {"MOIM_READ_CACHE": "off"}}
 HOST = "127.0.0.1"
 
 procs: list[subprocess.Popen] = []
@@ -501,6 +505,10 @@ def main():
         facts["seed_sqlite_s"] = seed_sqlite(os.path.join(sqlite_dir, "moim.db"), data)
         urls["sqlite"] = (sqlite_url, sqlite_dir)
         log(f"seeded SQLite in {facts['seed_sqlite_s']:.2f}s")
+    if "sqlite-nocache" in BACKENDS:
+        if "sqlite" not in BACKENDS:
+            facts["seed_sqlite_s"] = seed_sqlite(os.path.join(sqlite_dir, "moim.db"), data)
+        urls["sqlite-nocache"] = (sqlite_url, sqlite_dir)
     if "postgres" in BACKENDS:
         run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"])
         run(["psql", PG_ADMIN, "-qc", f"CREATE DATABASE {PG_DB}"])
@@ -515,6 +523,8 @@ def main():
     # --- start-up to ready on the existing database ----------------------------------------------
     startup = {}
     for backend, (url, ddir) in urls.items():
+        if backend in SERVER_ENV:
+            continue  # same database and binary as another row
         times = []
         for i in range(5):
             p = spawn([MOIM, "serve"], moim_env(url, ddir, f"{HOST}:{PORTS['startup']}"),
@@ -527,7 +537,7 @@ def main():
     # --- servers, idle memory --------------------------------------------------------------------
     servers = {"trivial": spawn([TRIVIAL, f"{HOST}:{PORTS['trivial']}"], dict(os.environ), "trivial.log")}
     for backend, (url, ddir) in urls.items():
-        servers[backend] = spawn([MOIM, "serve"], moim_env(url, ddir, f"{HOST}:{PORTS[backend]}"),
+        servers[backend] = spawn([MOIM, "serve"], {**moim_env(url, ddir, f"{HOST}:{PORTS[backend]}"), **SERVER_ENV.get(backend, {})},
                                  f"serve-{backend}.log")
     for name, p in servers.items():
         if name == "trivial":
@@ -710,7 +720,10 @@ def render(rows, idle_rss, after_rss, hwm, startup, facts) -> str:
         f"has). Load: `wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s --latency -s bench/api/load.lua`, "
         f"after a {WARMUP} s warm-up, {RUNS} rounds in round-robin over the scenarios; medians "
         f"shown. Every response was checked to be a 200 (wrk error counts and moim's per-status "
-        f"`/metrics` counters). Pool size {pool}; log level {os.environ.get('MOIM_LOG', 'info (default)')}.\n")
+        f"`/metrics` counters). Pool size {pool}; log level {os.environ.get('MOIM_LOG', 'info (default)')}. "
+        f"Read cache (`MOIM_READ_CACHE`) at its default: on for SQLite, off for PostgreSQL; the "
+        f"`sqlite-nocache` rows are a second `moim serve` on the same SQLite file with the cache off "
+        f"(for comparison; the targets are judged on the `sqlite` rows).\n")
     out.append("| Scenario | Backend | req/s (median) | p50 ms | p99 ms | ratio to trivial | "
                "moim CPU µs/req | PostgreSQL CPU µs/req | req/s of each round |")
     out.append("|---|---|--:|--:|--:|--:|--:|--:|---|")

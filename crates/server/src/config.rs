@@ -195,6 +195,11 @@ pub struct Common {
         hide_env_values = true
     )]
     pub media_s3_secret_access_key: Option<String>,
+    /// In-process read cache of sessions, users, group views and unread counts: `auto` (on
+    /// for SQLite, off for PostgreSQL, where several instances may share the database), `on`
+    /// (only with a single `moim serve` per database), `off`.
+    #[arg(long, env = "MOIM_READ_CACHE", default_value = "auto", value_parser = parse_read_cache, global = true)]
+    pub read_cache: moim_web::cache::ReadCacheMode,
     /// Test support: registers the `test.ledger` job kind used by the crash test.
     #[arg(
         long,
@@ -204,6 +209,10 @@ pub struct Common {
         global = true
     )]
     pub jobs_test_ledger: bool,
+}
+
+fn parse_read_cache(s: &str) -> Result<moim_web::cache::ReadCacheMode, String> {
+    moim_web::cache::ReadCacheMode::parse(s).ok_or_else(|| "expected auto, on or off".into())
 }
 
 impl Common {
@@ -249,6 +258,7 @@ impl Common {
             s3_access_key_id: set(&self.media_s3_access_key_id),
             s3_secret_access_key: set(&self.media_s3_secret_access_key),
         };
+        c.read_cache = self.read_cache;
         c
     }
 

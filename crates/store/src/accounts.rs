@@ -323,7 +323,7 @@ pub async fn token_is_live(db: &Db, purpose: CodePurpose, secret_hash: &[u8]) ->
 
 /// How often `last_seen_at` is refreshed: often enough to expire idle sessions, rarely enough
 /// that reading a page is not a database write.
-const TOUCH_EVERY: Millis = 10 * moim_core::time::MINUTE;
+pub const TOUCH_EVERY: Millis = 10 * moim_core::time::MINUTE;
 
 pub async fn create_session(
     db: &Db,
@@ -344,9 +344,32 @@ pub async fn create_session(
 
 /// The user behind a live session cookie. Sliding expiry: an active session is extended.
 pub async fn session_user(db: &Db, token_hash: &[u8], idle_ms: Millis) -> Result<Option<User>> {
+    Ok(session_lookup(db, token_hash, idle_ms)
+        .await?
+        .map(|s| s.user))
+}
+
+/// A live session with its user, as it stands after the sliding-expiry touch.
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    pub user: User,
+    pub last_seen_at: Millis,
+    pub expires_at: Millis,
+    /// The user's unread notifications, read in the same query (pages show it in the header,
+    /// so a page saves a round trip).
+    pub unread: i64,
+}
+
+/// [`session_user`] with the session's times, for callers that cache the answer.
+pub async fn session_lookup(
+    db: &Db,
+    token_hash: &[u8],
+    idle_ms: Millis,
+) -> Result<Option<LiveSession>> {
     let now = now_millis();
     let sql = concat!(
-        "SELECT s.id AS session_id, s.last_seen_at, ",
+        "SELECT s.id AS session_id, s.last_seen_at, s.expires_at, \
+         (SELECT COUNT(*) FROM notifications n WHERE n.user_id = u.id AND n.read_at IS NULL) AS unread, ",
         user_columns!("u"),
         " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
     );
@@ -354,16 +377,25 @@ pub async fn session_user(db: &Db, token_hash: &[u8], idle_ms: Millis) -> Result
     struct Row {
         session_id: Uuid,
         last_seen_at: i64,
+        expires_at: i64,
+        unread: i64,
         #[sqlx(flatten)]
         user: User,
     }
     let row: Option<Row> = dispatch!(db, pool => sqlx::query_as(sql).bind(token_hash).bind(now).fetch_optional(pool).await?);
     let Some(row) = row else { return Ok(None) };
+    let (mut last_seen_at, mut expires_at) = (row.last_seen_at, row.expires_at);
     if now - row.last_seen_at > TOUCH_EVERY {
         dispatch!(db, pool => sqlx::query("UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id = $1")
             .bind(row.session_id).bind(now).bind(now + idle_ms).execute(pool).await.map(|_| ())?);
+        (last_seen_at, expires_at) = (now, now + idle_ms);
     }
-    Ok(Some(row.user))
+    Ok(Some(LiveSession {
+        user: row.user,
+        last_seen_at,
+        expires_at,
+        unread: row.unread,
+    }))
 }
 
 pub async fn delete_session(db: &Db, token_hash: &[u8]) -> Result<()> {

@@ -74,6 +74,8 @@ pub async fn burn_time(mode: PasswordHashing) {
 pub struct TokenKeys {
     encoding: jsonwebtoken::EncodingKey,
     decoding: jsonwebtoken::DecodingKey,
+    /// Built once: HS256 only, `exp` and `sub` required, 5 s leeway.
+    validation: jsonwebtoken::Validation,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -88,9 +90,13 @@ struct Claims {
 
 impl TokenKeys {
     pub fn new(secret: &[u8]) -> Self {
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp", "sub"]);
         Self {
             encoding: jsonwebtoken::EncodingKey::from_secret(secret),
             decoding: jsonwebtoken::DecodingKey::from_secret(secret),
+            validation,
         }
     }
 
@@ -113,10 +119,7 @@ impl TokenKeys {
     /// Validates signature (HS256 only: a token naming another algorithm, `none` included, is
     /// refused) and expiry; returns (user id, epoch).
     fn validate(&self, token: &str) -> Option<(Uuid, i64)> {
-        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-        v.leeway = 5;
-        v.set_required_spec_claims(&["exp", "sub"]);
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()
             .map(|d| (d.claims.sub, d.claims.ep))
     }
@@ -194,24 +197,68 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Resolves the user of a request: bearer token first, then the session cookie. A request that
-/// presents a bearer token is judged by it alone.
+/// presents a bearer token is judged by it alone. Answers come from the read cache when it holds
+/// them (see [`crate::cache`]: every write clears it); only verified users are cached.
 pub async fn user_from_headers(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<User>, ApiError> {
+    Ok(viewer_from_headers(state, headers).await?.map(|(u, _)| u))
+}
+
+/// [`user_from_headers`] plus the unread-notification count when the session query read it
+/// (a session that was not in the read cache), for the page header.
+pub async fn viewer_from_headers(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(User, Option<i64>)>, ApiError> {
     if let Some(token) = bearer(headers) {
         let Some((id, epoch)) = state.tokens.validate(token) else {
             return Err(ApiError::unauthorized("invalid_token"));
         };
-        return match moim_store::accounts::user_by_id(&state.db, id).await? {
-            Some(u) if u.session_epoch == epoch => Ok(Some(u)),
+        let user = match state.cache.user(id) {
+            Some(u) => Some(u),
+            None => {
+                let ticket = state.cache.ticket();
+                let u = moim_store::accounts::user_by_id(&state.db, id).await?;
+                if let Some(u) = u.as_ref().filter(|u| u.is_verified()) {
+                    state.cache.put_user(ticket, u.clone());
+                }
+                u
+            }
+        };
+        return match user {
+            Some(u) if u.session_epoch == epoch => Ok(Some((u, None))),
             _ => Err(ApiError::unauthorized("invalid_token")),
         };
     }
     if let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) {
+        let hash = hash_token(token);
+        let now = now_millis();
+        if let Some(u) = state
+            .cache
+            .session(&hash, now, moim_store::accounts::TOUCH_EVERY)
+        {
+            return Ok(Some((u, None)));
+        }
+        let ticket = state.cache.ticket();
         let idle = state.config.session_ttl.as_millis() as i64;
-        let user = moim_store::accounts::session_user(&state.db, &hash_token(token), idle).await?;
-        return Ok(user.filter(User::is_verified));
+        let found = moim_store::accounts::session_lookup(&state.db, &hash, idle).await?;
+        let Some(s) = found.filter(|s| s.user.is_verified()) else {
+            return Ok(None);
+        };
+        let user = s.user.clone();
+        state.cache.put_unread(ticket, user.id, s.unread);
+        state.cache.put_session(
+            ticket,
+            &hash,
+            crate::cache::CachedSession {
+                user: s.user,
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+            },
+        );
+        return Ok(Some((user, Some(s.unread))));
     }
     Ok(None)
 }

@@ -51,6 +51,8 @@ pub struct WebConfig {
     pub channel_timeout: Duration,
     /// Where uploaded media live (`MOIM_MEDIA_URL`, `MOIM_MEDIA_S3_*`).
     pub media: MediaSettings,
+    /// `MOIM_READ_CACHE`: the in-process read cache (`auto`: on for SQLite only).
+    pub read_cache: crate::cache::ReadCacheMode,
 }
 
 /// OpenStreetMap's standard tiles (their usage policy asks for light use and attribution).
@@ -181,6 +183,7 @@ impl WebConfig {
             vapid_subject: None,
             channel_timeout: Duration::from_secs(10),
             media: MediaSettings::default(),
+            read_cache: crate::cache::ReadCacheMode::Auto,
         }
     }
 

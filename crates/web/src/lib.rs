@@ -15,11 +15,13 @@
 //! - [`ops`]: health, readiness, Prometheus metrics and the request-metrics middleware.
 //! - [`realtime`]: the notification hub (in-process, PostgreSQL or Redis) and SSE streams.
 //! - [`assets`]: vendored and own static files embedded in the binary.
+//! - [`cache`]: the in-process read cache of sessions, users, group views and unread counts.
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod csrf;
 pub mod error;
@@ -52,6 +54,9 @@ pub struct App {
     pub hub: Arc<realtime::Hub>,
     /// The Web Push signing key, generated on first start and stored in the database.
     pub vapid: Arc<flows::notify::push::Vapid>,
+    /// Sessions, users, group views and unread counts read on every request; every unsafe
+    /// request clears it (see [`cache`]).
+    pub cache: Arc<cache::ReadCache>,
 }
 
 impl std::ops::Deref for AppState {
@@ -89,6 +94,8 @@ impl AppState {
         let vapid = Arc::new(
             flows::notify::push::Vapid::from_pkcs8(&vapid).map_err(|e| anyhow::anyhow!(e))?,
         );
+        let cache = Arc::new(cache::ReadCache::new(config.read_cache.enabled_for(&db)));
+        cache.follow_hub(hub.subscribe());
         Ok(Self(Arc::new(App {
             db,
             config,
@@ -98,6 +105,7 @@ impl AppState {
             media,
             hub,
             vapid,
+            cache,
         })))
     }
 }
@@ -115,6 +123,10 @@ pub fn app(state: AppState) -> Router {
         .merge(assets::router())
         .fallback(error::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::middleware,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::middleware,

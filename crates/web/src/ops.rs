@@ -3,11 +3,12 @@
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -35,11 +36,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 async fn metrics_endpoint(State(state): State<AppState>) -> Response {
     match &state.metrics {
-        Some(h) => (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-            h.render(),
-        )
-            .into_response(),
+        Some(h) => {
+            metrics::gauge!("moim_read_cache_hits").set(state.cache.hits() as f64);
+            (
+                [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                h.render(),
+            )
+                .into_response()
+        }
         None => (StatusCode::NOT_FOUND, "metrics disabled").into_response(),
     }
 }
@@ -75,21 +79,50 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
 
 /// Counts requests and records latency per route template (`/api/v1/groups/{id}`), never per
 /// concrete path, so the number of series stays bounded.
+///
+/// The counter and histogram handles are looked up once per (route, method, status) and kept:
+/// registering through the `metrics` macros on every request allocated the label strings and
+/// hashed the key in the recorder's registry each time.
 pub async fn track_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().as_str().to_owned();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
     let res = next.run(req).await;
-    let status = res.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels[..2])
-        .record(start.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", |p| p.as_str());
+    let (counter, histogram) = handles(route, &method, res.status().as_u16());
+    counter.increment(1);
+    histogram.record(start.elapsed().as_secs_f64());
     res
+}
+
+type Handles = (metrics::Counter, metrics::Histogram);
+
+/// Per route: (method, status) → handles. Few entries each, so a short list.
+type HandleMap = HashMap<String, Vec<(Method, u16, Handles)>>;
+static HANDLES: OnceLock<std::sync::Mutex<HandleMap>> = OnceLock::new();
+
+fn handles(route: &str, method: &Method, status: u16) -> Handles {
+    let map = HANDLES.get_or_init(Default::default);
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(list) = map.get(route)
+        && let Some((_, _, h)) = list.iter().find(|(m, s, _)| m == method && *s == status)
+    {
+        return h.clone();
+    }
+    let labels = [
+        ("method", method.as_str().to_owned()),
+        ("route", route.to_owned()),
+        ("status", status.to_string()),
+    ];
+    let h = (
+        metrics::counter!("http_requests_total", &labels),
+        metrics::histogram!("http_request_duration_seconds", &labels[..2]),
+    );
+    // Unknown paths all share "unmatched", so the map stays as small as the route table.
+    map.entry(route.to_owned())
+        .or_default()
+        .push((method.clone(), status, h.clone()));
+    h
 }
 
 pub fn make_span(req: &Request) -> tracing::Span {

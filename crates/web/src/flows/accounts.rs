@@ -403,6 +403,8 @@ pub async fn update_profile(
         }
         e => e.into(),
     })?;
+    // The language switch is a link (GET), which the cache middleware does not treat as a write.
+    state.cache.clear();
     store::user_by_id(&state.db, user.id)
         .await?
         .ok_or_else(|| ApiError::not_found("user_not_found"))

@@ -162,8 +162,21 @@ impl Access {
 }
 
 /// Loads a group with the viewer's membership. A group whose grace period has run out is gone.
+/// Served from the read cache when it holds the pair (every write clears it, see
+/// [`crate::cache`]); the disband deadline is checked on every call either way.
 pub async fn access(state: &AppState, group_id: Uuid, viewer: Uuid) -> Result<Access, ApiError> {
-    match store::group_for(&state.db, group_id, viewer).await? {
+    let view = match state.cache.group(group_id, viewer) {
+        Some(v) => Some(v),
+        None => {
+            let ticket = state.cache.ticket();
+            let v = store::group_for(&state.db, group_id, viewer).await?;
+            if let Some(v) = &v {
+                state.cache.put_group(ticket, viewer, v.clone());
+            }
+            v
+        }
+    };
+    match view {
         Some((g, _)) if g.disband_at.is_some_and(|t| t <= now_millis()) => {
             Err(ApiError::not_found("group_not_found"))
         }

@@ -181,6 +181,9 @@ async fn delivered(app: &App, created: &[Notification]) {
     let mut users: Vec<Uuid> = created.iter().map(|n| n.user_id).collect();
     users.sort_unstable();
     users.dedup();
+    // This instance's read cache forgets the badges now; the hub tells the others (and this
+    // one again, harmlessly).
+    app.cache.forget_unread(&users);
     app.hub.publish(&users).await;
 }
 

@@ -337,7 +337,15 @@ async fn home(
         return super::error_page(&ctx, StatusCode::NOT_FOUND);
     }
     let preview = if role.is_some() {
-        ok_or_page!(ctx, store::members(&state.db, id, "active", None, 8).await)
+        match state.cache.preview(id) {
+            Some(p) => p,
+            None => {
+                let ticket = state.cache.ticket();
+                let p = ok_or_page!(ctx, store::members(&state.db, id, "active", None, 8).await);
+                state.cache.put_preview(ticket, id, p.clone());
+                p
+            }
+        }
     } else {
         Vec::new()
     };

@@ -15,7 +15,7 @@ pub mod notify;
 pub mod rosters;
 
 use crate::AppState;
-use crate::auth::user_from_headers;
+use crate::auth::viewer_from_headers;
 use crate::csrf::CsrfToken;
 use crate::error::ApiError;
 use crate::i18n::{Tr, error_message, field_message};
@@ -87,9 +87,10 @@ impl FromRequestParts<AppState> for PageCtx {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         // A broken or expired credential on a page means "signed out", not an error page.
-        let user = user_from_headers(state, &parts.headers)
-            .await
-            .unwrap_or(None);
+        let (user, unread_known) = match viewer_from_headers(state, &parts.headers).await {
+            Ok(Some((u, n))) => (Some(u), n),
+            _ => (None, None),
+        };
         let lang = pick_lang(&parts.headers, user.as_ref());
         let csrf = parts
             .extensions
@@ -102,11 +103,22 @@ impl FromRequestParts<AppState> for PageCtx {
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| "/".into());
         let htmx = parts.headers.contains_key("hx-request");
-        let unread = match &user {
-            Some(u) => moim_store::notifications::unread_count(&state.db, u.id)
-                .await
-                .unwrap_or(0),
-            None => 0,
+        let unread = match (&user, unread_known) {
+            (Some(_), Some(n)) => n,
+            (Some(u), None) => match state.cache.unread(u.id) {
+                Some(n) => n,
+                None => {
+                    let ticket = state.cache.ticket();
+                    match moim_store::notifications::unread_count(&state.db, u.id).await {
+                        Ok(n) => {
+                            state.cache.put_unread(ticket, u.id, n);
+                            n
+                        }
+                        Err(_) => 0,
+                    }
+                }
+            },
+            (None, _) => 0,
         };
         Ok(PageCtx {
             t: Tr::new(lang),

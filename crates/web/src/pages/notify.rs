@@ -351,6 +351,8 @@ async fn open(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>)
         );
     };
     ok_or_page!(ctx, store::mark_read(&state.db, user.id, id).await);
+    // A GET that writes: the read cache's unread badge must not lag behind.
+    state.cache.forget_unread(&[user.id]);
     redirect(&ctx, &super::safe_next(Some(&n.link)))
 }
 
