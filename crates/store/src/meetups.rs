@@ -50,11 +50,16 @@ pub struct Meetup {
     pub host_nickname: String,
 }
 
-const COLUMNS: &str = "m.id, m.host_id, m.group_id, m.is_public, m.title, m.description, \
+/// The meetup columns with the host's nickname, as a literal for `concat!`.
+macro_rules! meetup_columns {
+    () => {
+        "m.id, m.host_id, m.group_id, m.is_public, m.title, m.description, \
     m.starts_at, m.time_zone, m.start_hour, m.address, m.region, m.lat, m.lng, m.route, \
     m.distance_m, m.pace, m.level, m.theme, m.capacity, m.participant_count, m.waitlist, \
     m.approval, m.images, m.parking, m.baggage, m.chat_link, m.attendance_at, m.cancelled_at, \
-    m.created_at, m.updated_at, u.nickname AS host_nickname";
+    m.created_at, m.updated_at, u.nickname AS host_nickname"
+    };
+}
 
 /// Everything the host chooses when hosting.
 #[derive(Debug, Clone)]
@@ -151,9 +156,11 @@ pub async fn create_with_cooldown(
 }
 
 pub async fn get(db: &Db, id: Uuid) -> Result<Option<Meetup>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM meetups m JOIN users u ON u.id = m.host_id WHERE m.id = $1");
-    let sql = sqlx::AssertSqlSafe(sql);
+    let sql = concat!(
+        "SELECT ",
+        meetup_columns!(),
+        " FROM meetups m JOIN users u ON u.id = m.host_id WHERE m.id = $1"
+    );
     Ok(dispatch!(db, pool => sqlx::query_as::<_, Meetup>(sql).bind(id).fetch_optional(pool).await?))
 }
 
@@ -472,6 +479,43 @@ pub struct ListCursor {
     pub id: Uuid,
 }
 
+/// The near-point distance in degrees² (see [`list`]): an equirectangular approximation,
+/// plain arithmetic on both backends, with `$13` the cosine of the latitude.
+macro_rules! near_distance {
+    () => {
+        "((m.lat - $11) * (m.lat - $11) + (m.lng - $12) * $13 * (m.lng - $12) * $13)"
+    };
+}
+
+/// The list query with every filter, followed by the sort order's keyset condition, ORDER BY
+/// and LIMIT. Terms that only need indexed columns come first.
+macro_rules! list_sql {
+    ($($order:tt)+) => {
+        concat!(
+            "SELECT ",
+            meetup_columns!(),
+            " FROM meetups m JOIN users u ON u.id = m.host_id \
+         WHERE m.starts_at >= $3 AND m.starts_at < $4 \
+         AND m.lat >= $25 AND m.lat <= $26 AND m.lng >= $27 AND m.lng <= $28 \
+         AND m.cancelled_at IS NULL \
+         AND ($5 = 0 OR ((CAST(1 AS BIGINT) << CAST(m.start_hour / 4 AS INTEGER)) & $5) <> 0) \
+         AND m.distance_m >= $6 AND ($7 = FALSE OR m.distance_m < $8) \
+         AND ($9 = '' OR $9 LIKE '%,' || m.theme || ',%') \
+         AND ($10 = 0 OR ((CAST(1 AS BIGINT) << CAST(m.region AS INTEGER)) & $10) <> 0) \
+         AND ($14 = FALSE OR ",
+            near_distance!(),
+            " <= $15) \
+         AND ($20 = '' OR $20 LIKE '%,' || m.level || ',%') \
+         AND ($21 = FALSE OR m.group_id = $22) \
+         AND ($23 = FALSE OR m.host_id = $24) \
+         AND ($2 = TRUE OR m.participant_count < m.capacity OR m.waitlist = TRUE) \
+         AND (m.is_public = TRUE OR m.host_id = $1 OR EXISTS (SELECT 1 FROM memberships ms \
+              WHERE ms.group_id = m.group_id AND ms.user_id = $1 AND ms.status = 'active')) ",
+            $($order)+
+        )
+    };
+}
+
 /// One page of the filtered list (`limit` rows; fetch `limit + 1` to know whether more follow).
 ///
 /// Shaped for the indexes (measured in `bench/meetups`): the time window is one plain range on
@@ -526,43 +570,23 @@ pub async fn list(
     if let (Sort::Soonest, Some(c)) = (sort, after) {
         lower = lower.max(c.key);
     }
-    let dist_expr = "((m.lat - $11) * (m.lat - $11) + (m.lng - $12) * $13 * (m.lng - $12) * $13)";
-    let order = match sort {
-        Sort::Soonest => {
+    // One fixed SQL text per sort order: request values only ever arrive through the
+    // numbered parameters.
+    let sql = match sort {
+        Sort::Soonest => list_sql!(
             "AND ($16 = FALSE OR (m.starts_at, m.id) > ($17, $18)) \
              ORDER BY m.starts_at, m.id LIMIT CAST($19 AS BIGINT)"
-        }
-        Sort::Newest => {
+        ),
+        Sort::Newest => list_sql!(
             "AND ($16 = FALSE OR (m.created_at, m.id) < ($17, $18)) \
              ORDER BY m.created_at DESC, m.id DESC LIMIT CAST($19 AS BIGINT)"
-        }
-        Sort::Nearest => {
-            "AND ($16 = FALSE OR $18 = $18) ORDER BY DIST, m.id \
-             LIMIT CAST($19 AS BIGINT) OFFSET CAST($17 AS BIGINT)"
-        }
+        ),
+        Sort::Nearest => list_sql!(
+            "AND ($16 = FALSE OR $18 = $18) ORDER BY ",
+            near_distance!(),
+            ", m.id LIMIT CAST($19 AS BIGINT) OFFSET CAST($17 AS BIGINT)"
+        ),
     };
-    // Every fragment below is a constant of this function; request values only ever arrive
-    // through the numbered parameters. Terms that only need indexed columns come first.
-    let sql = format!(
-        "SELECT {COLUMNS} FROM meetups m JOIN users u ON u.id = m.host_id \
-         WHERE m.starts_at >= $3 AND m.starts_at < $4 \
-         AND m.lat >= $25 AND m.lat <= $26 AND m.lng >= $27 AND m.lng <= $28 \
-         AND m.cancelled_at IS NULL \
-         AND ($5 = 0 OR ((CAST(1 AS BIGINT) << CAST(m.start_hour / 4 AS INTEGER)) & $5) <> 0) \
-         AND m.distance_m >= $6 AND ($7 = FALSE OR m.distance_m < $8) \
-         AND ($9 = '' OR $9 LIKE '%,' || m.theme || ',%') \
-         AND ($10 = 0 OR ((CAST(1 AS BIGINT) << CAST(m.region AS INTEGER)) & $10) <> 0) \
-         AND ($14 = FALSE OR {dist_expr} <= $15) \
-         AND ($20 = '' OR $20 LIKE '%,' || m.level || ',%') \
-         AND ($21 = FALSE OR m.group_id = $22) \
-         AND ($23 = FALSE OR m.host_id = $24) \
-         AND ($2 = TRUE OR m.participant_count < m.capacity OR m.waitlist = TRUE) \
-         AND (m.is_public = TRUE OR m.host_id = $1 OR EXISTS (SELECT 1 FROM memberships ms \
-              WHERE ms.group_id = m.group_id AND ms.user_id = $1 AND ms.status = 'active')) \
-         {order}",
-        order = order.replace("DIST", dist_expr),
-    );
-    let sql = sqlx::AssertSqlSafe(sql);
     let (has_after, key, after_id) = match after {
         Some(c) => (true, c.key, c.id),
         None => (false, 0, Uuid::nil()),
@@ -602,13 +626,14 @@ pub async fn joined_by(
     attended_only: bool,
     limit: i64,
 ) -> Result<Vec<Meetup>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM meetups m JOIN users u ON u.id = m.host_id \
+    let sql = concat!(
+        "SELECT ",
+        meetup_columns!(),
+        " FROM meetups m JOIN users u ON u.id = m.host_id \
          JOIN meetup_participants p ON p.meetup_id = m.id AND p.user_id = $1 AND p.status = 'joined' \
          WHERE m.host_id <> $1 AND m.cancelled_at IS NULL AND ($2 = FALSE OR p.attended = TRUE) \
          ORDER BY m.starts_at DESC, m.id DESC LIMIT $3"
     );
-    let sql = sqlx::AssertSqlSafe(sql);
     Ok(
         dispatch!(db, pool => sqlx::query_as::<_, Meetup>(sql).bind(user).bind(attended_only).bind(limit).fetch_all(pool).await?),
     )
@@ -640,13 +665,14 @@ pub async fn preferences(db: &Db, user: Uuid) -> Result<(i64, i64)> {
 /// first: the profile's "upcoming". A meetup that started today is skipped and the rest still
 /// follow (the original stopped at it).
 pub async fn upcoming_for(db: &Db, user: Uuid, now: Millis, limit: i64) -> Result<Vec<Meetup>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM meetups m JOIN users u ON u.id = m.host_id \
+    let sql = concat!(
+        "SELECT ",
+        meetup_columns!(),
+        " FROM meetups m JOIN users u ON u.id = m.host_id \
          JOIN meetup_participants p ON p.meetup_id = m.id AND p.user_id = $1 AND p.status = 'joined' \
          WHERE m.cancelled_at IS NULL AND m.starts_at > $2 \
          ORDER BY m.starts_at, m.id LIMIT $3"
     );
-    let sql = sqlx::AssertSqlSafe(sql);
     Ok(
         dispatch!(db, pool => sqlx::query_as::<_, Meetup>(sql).bind(user).bind(now).bind(limit).fetch_all(pool).await?),
     )
