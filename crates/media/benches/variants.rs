@@ -1,5 +1,6 @@
 //! Time to turn a 12-megapixel phone photo (4000 × 3000 JPEG) into the 384 / 758 px variants and
-//! a 2048 px full view. Run: `cargo bench -p moim-media`. Prints the median of several runs.
+//! a 2048 px full view (and, for comparison, a 2000 px one, which lets the JPEG be decoded at half
+//! scale). Run: `cargo bench -p moim-media`. Prints the median of several runs.
 
 use image::RgbImage;
 use std::time::Instant;
@@ -32,17 +33,41 @@ fn main() {
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     // Steps one after another on one thread, to see where the time goes.
     let (mut dec, mut res, mut enc, mut seq) = (vec![], vec![], vec![], vec![]);
+    let mut scale = 0;
     for _ in 0..runs {
         let (p, t) =
             moim_media::process_timed(&jpeg, &limits, &[384, 758], 2048, false).expect("process");
         assert_eq!(p.variants.len(), 3);
+        scale = t.decode_scale;
         dec.push(ms(t.decode));
         res.push(ms(t.resize));
         enc.push(ms(t.encode));
         seq.push(ms(t.total));
     }
     println!(
-        "steps on one thread (medians): decode {:.1} ms, resize {:.1} ms, encode {:.1} ms, total {:.1} ms",
+        "full2048, decoded at 1/{}, steps on one thread (medians): decode {:.1} ms, resize {:.1} ms, encode {:.1} ms, total {:.1} ms",
+        scale,
+        median(dec),
+        median(res),
+        median(enc),
+        median(seq)
+    );
+    // The same photo with a 2000 px full view: half the original covers every rendition, so the
+    // JPEG is decoded at 1/2 scale (with the 2048 px view above it is decoded whole).
+    let (mut dec, mut res, mut enc, mut seq) = (vec![], vec![], vec![], vec![]);
+    let mut scale = 0;
+    for _ in 0..runs {
+        let (p, t) =
+            moim_media::process_timed(&jpeg, &limits, &[384, 758], 2000, false).expect("process");
+        assert_eq!(p.variants.len(), 3);
+        scale = t.decode_scale;
+        dec.push(ms(t.decode));
+        res.push(ms(t.resize));
+        enc.push(ms(t.encode));
+        seq.push(ms(t.total));
+    }
+    println!(
+        "full2000, decoded at 1/{scale}, one thread (medians): decode {:.1} ms, resize {:.1} ms, encode {:.1} ms, total {:.1} ms",
         median(dec),
         median(res),
         median(enc),

@@ -11,7 +11,8 @@
 //! # Layout
 //! - [`sniff`]: magic-byte detection.
 //! - [`Limits`]: byte and pixel limits.
-//! - [`process`]: decode, orient, and produce the [`Variant`]s (e.g. 384 and 758 px wide);
+//! - [`process`]: decode (a large JPEG at 1/2, 1/4 or 1/8 scale in the DCT domain when every
+//!   rendition fits that size), orient, and produce the [`Variant`]s (e.g. 384 and 758 px wide);
 //!   [`process_timed`] also says where the time went ([`Timings`]).
 #![forbid(unsafe_code)]
 
@@ -160,14 +161,20 @@ pub struct Timings {
     pub encode: Duration,
     /// Wall time of the whole call.
     pub total: Duration,
+    /// The picture was decoded at 1/`decode_scale` of its size (1, 2, 4 or 8; more than 1 only
+    /// for a JPEG whose largest rendition fits that size).
+    pub decode_scale: u32,
 }
 
 /// Checks, decodes, orients and renders `bytes` into one variant per width in `widths` (never
 /// upscaled) plus a `full` variant capped at `full_max` pixels on the long side.
 ///
-/// Runs on the calling thread only: measured on the shared 2-core machine, encoding the full
-/// view on a second thread was slower (375 vs 269 ms median at load 9), and uploads already
-/// run one pipeline per core.
+/// Runs on the calling thread, except that a JPEG decoded at reduced scale goes through
+/// `jpeg-decoder`, which does its inverse DCTs on one short-lived helper thread per colour
+/// component while the calling thread reads the entropy-coded data (not configurable without
+/// its `rayon` feature). Measured on the shared 2-core machine, encoding the full view on a
+/// second thread was slower (375 vs 269 ms median at load 9), and uploads already run one
+/// pipeline per core.
 pub fn process(
     bytes: &[u8],
     limits: &Limits,
@@ -204,7 +211,8 @@ pub fn process_timed(
     decoder_limits.max_image_width = Some(limits.max_side);
     decoder_limits.max_image_height = Some(limits.max_side);
     // Pixels × 4 bytes (RGBA8) with headroom for the decoder's own buffers.
-    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(4).saturating_add(64 << 20));
+    let max_alloc = limits.max_pixels.saturating_mul(4).saturating_add(64 << 20);
+    decoder_limits.max_alloc = Some(max_alloc);
     reader.limits(decoder_limits);
     let mut decoder = reader.into_decoder().map_err(|e| classify(&e))?;
     let (w, h) = decoder.dimensions();
@@ -221,17 +229,6 @@ pub fn process_timed(
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let img = DynamicImage::from_decoder(decoder).map_err(|e| classify(&e))?;
-    let has_alpha = img.color().has_alpha();
-    // Pixels in one canonical layout; resizing and encoding work from here.
-    let (pixels, pixel_type) = if has_alpha {
-        (img.into_rgba8().into_raw(), PixelType::U8x4)
-    } else {
-        (img.into_rgb8().into_raw(), PixelType::U8x3)
-    };
-    let src = FirImage::from_vec_u8(w, h, pixels, pixel_type).map_err(|_| MediaError::Corrupt)?;
-    timings.decode = t0.elapsed();
-
     // Sizes are chosen on the upright picture, but resizing runs on the stored one: turning a
     // 12 MP photo a quarter turn costs more than all the resizing, so only the (much smaller)
     // results are turned.
@@ -262,6 +259,38 @@ pub fn process_timed(
         let tw = tw.min(width).max(1);
         targets.push((format!("w{tw}"), tw, scaled(height, tw, width)));
     }
+
+    // The largest rendition, in the stored orientation: a JPEG at least twice that size on both
+    // sides is decoded at 1/2, 1/4 or 1/8 scale in the DCT domain, which skips most of the
+    // decoding work (and the pixels it would produce only to be thrown away by the resize).
+    let (need_w, need_h) = targets.iter().fold((1, 1), |(nw, nh), &(_, tw, th)| {
+        let (rw, rh) = if swaps { (th, tw) } else { (tw, th) };
+        (nw.max(rw), nh.max(rh))
+    });
+    let scaled_jpeg = if format == Format::Jpeg {
+        decode_jpeg_scaled(bytes, w, h, need_w, need_h, max_alloc)
+    } else {
+        None
+    };
+    let (img, decode_scale) = match scaled_jpeg {
+        Some((img, scale)) => (DynamicImage::ImageRgb8(img), scale),
+        None => (
+            DynamicImage::from_decoder(decoder).map_err(|e| classify(&e))?,
+            1,
+        ),
+    };
+    timings.decode_scale = decode_scale;
+    let has_alpha = img.color().has_alpha();
+    // Pixels in one canonical layout; resizing and encoding work from here.
+    let (sw, sh) = (img.width(), img.height());
+    let (pixels, pixel_type) = if has_alpha {
+        (img.into_rgba8().into_raw(), PixelType::U8x4)
+    } else {
+        (img.into_rgb8().into_raw(), PixelType::U8x3)
+    };
+    let src = FirImage::from_vec_u8(sw, sh, pixels, pixel_type).map_err(|_| MediaError::Corrupt)?;
+    timings.decode = t0.elapsed();
+
     let job = Job {
         orientation,
         has_alpha,
@@ -412,6 +441,63 @@ impl Job {
     }
 }
 
+/// The largest DCT scale denominator (8, 4 or 2; 1 for none) at which a `w` × `h` JPEG is still
+/// at least `need_w` × `need_h`. A JPEG decoder scaling by 1/d yields `ceil(side / d)` pixels.
+fn jpeg_scale(w: u32, h: u32, need_w: u32, need_h: u32) -> u32 {
+    [8, 4, 2]
+        .into_iter()
+        .find(|&d| w.div_ceil(d) >= need_w && h.div_ceil(d) >= need_h)
+        .unwrap_or(1)
+}
+
+/// The JPEG decoded at reduced scale by `jpeg-decoder`, with its scale denominator, when the
+/// renditions allow one. `None` when they do not, or when this decoder cannot or will not read
+/// the file (CMYK, 16-bit, damaged, over the allocation limit): the caller then decodes at full
+/// size as before, so errors and odd files are judged exactly as without this shortcut. The
+/// header limits were checked before this is called.
+fn decode_jpeg_scaled(
+    bytes: &[u8],
+    w: u32,
+    h: u32,
+    need_w: u32,
+    need_h: u32,
+    max_alloc: u64,
+) -> Option<(image::RgbImage, u32)> {
+    let d = jpeg_scale(w, h, need_w, need_h);
+    if d == 1 {
+        return None;
+    }
+    let (sw, sh) = (w.div_ceil(d), h.div_ceil(d));
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.set_max_decoding_buffer_size(usize::try_from(max_alloc).unwrap_or(usize::MAX));
+    // Asking for exactly the scaled size makes the decoder pick exactly this scale (it takes the
+    // smallest scale reaching the request on either side).
+    let got = decoder
+        .scale(u16::try_from(sw).ok()?, u16::try_from(sh).ok()?)
+        .ok()?;
+    let info = decoder.info()?;
+    if (u32::from(got.0), u32::from(got.1)) != (sw, sh)
+        || (u32::from(info.width), u32::from(info.height)) != (sw, sh)
+        || info.coding_process == jpeg_decoder::CodingProcess::Lossless
+    {
+        return None;
+    }
+    let format = info.pixel_format;
+    if !matches!(
+        format,
+        jpeg_decoder::PixelFormat::RGB24 | jpeg_decoder::PixelFormat::L8
+    ) {
+        return None;
+    }
+    let pixels = decoder.decode().ok()?;
+    let rgb = if format == jpeg_decoder::PixelFormat::L8 {
+        pixels.iter().flat_map(|&l| [l, l, l]).collect()
+    } else {
+        pixels
+    };
+    image::RgbImage::from_raw(sw, sh, rgb).map(|img| (img, d))
+}
+
 /// `side` scaled by `num / den`, at least 1.
 fn scaled(side: u32, num: u32, den: u32) -> u32 {
     ((u64::from(side) * u64::from(num) + u64::from(den) / 2) / u64::from(den)).max(1) as u32
@@ -468,6 +554,20 @@ mod tests {
         assert_eq!(sniff(b"<svg xmlns=...>"), None);
         assert_eq!(sniff(b"%PDF-1.7"), None);
         assert_eq!(sniff(b""), None);
+    }
+
+    #[test]
+    fn the_jpeg_scale_is_the_smallest_that_still_covers_every_rendition() {
+        // 12 MP, full view 2048 × 1536: half (2000 × 1500) would be too small.
+        assert_eq!(jpeg_scale(4000, 3000, 2048, 1536), 1);
+        assert_eq!(jpeg_scale(4000, 3000, 2000, 1500), 2);
+        assert_eq!(jpeg_scale(4000, 3000, 1000, 750), 4);
+        assert_eq!(jpeg_scale(4000, 3000, 1001, 750), 2);
+        assert_eq!(jpeg_scale(4000, 3000, 500, 375), 8);
+        // 24 MP with a 2048 px full view: half.
+        assert_eq!(jpeg_scale(6000, 4000, 2048, 1365), 2);
+        // Odd sides round up, as the decoder does.
+        assert_eq!(jpeg_scale(4001, 3001, 501, 376), 8);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use image::{ImageEncoder as _, RgbImage};
-use moim_media::{Format, Limits, MediaError, process, sniff};
+use moim_media::{Format, Limits, MediaError, process, process_timed, sniff};
 
 const WIDTHS: &[u32] = &[384, 758];
 
@@ -226,4 +226,108 @@ fn transparency_survives_as_png() {
     let p = process(&bytes, &Limits::default(), WIDTHS, 2048).unwrap();
     assert!(p.variants.iter().all(|v| v.content_type == "image/png"));
     assert_eq!(p.variants[0].width, 384);
+}
+
+/// How far `v`'s pixels stray from the gradient of [`photo`] (red grows left to right, green top
+/// to bottom, blue 128), sampled on a 5 × 5 grid away from the edges; `turned` when the variant
+/// shows the picture a quarter turn clockwise (EXIF orientation 6).
+fn gradient_error(v: &moim_media::Variant, turned: bool) -> i32 {
+    let back = image::load_from_memory(&v.bytes).unwrap().into_rgb8();
+    let mut worst = 0;
+    for i in 1..=5 {
+        for j in 1..=5 {
+            let (px, py) = (v.width * i / 6, v.height * j / 6);
+            let got = back.get_pixel(px, py).0;
+            // Position in the original picture, as fractions of its sides.
+            let (fx, fy) = (
+                (f64::from(px) + 0.5) / f64::from(v.width),
+                (f64::from(py) + 0.5) / f64::from(v.height),
+            );
+            let (ox, oy) = if turned { (fy, 1.0 - fx) } else { (fx, fy) };
+            let want = [(ox * 255.0) as i32, (oy * 255.0) as i32, 128];
+            for c in 0..3 {
+                worst = worst.max((i32::from(got[c]) - want[c]).abs());
+            }
+        }
+    }
+    worst
+}
+
+#[test]
+fn a_large_jpeg_is_decoded_at_reduced_scale_with_exact_sizes_and_true_colours() {
+    let img = photo(4000, 3000);
+    let bytes = jpeg(&img);
+    // A 1000 px full view: a quarter of the original (1000 × 750) covers every rendition.
+    let (p, t) = process_timed(&bytes, &Limits::default(), WIDTHS, 1000, false).unwrap();
+    assert_eq!(t.decode_scale, 4, "decoded at a quarter");
+    let sizes: Vec<(&str, u32, u32)> = p
+        .variants
+        .iter()
+        .map(|v| (v.name.as_str(), v.width, v.height))
+        .collect();
+    assert_eq!(
+        sizes,
+        [("w384", 384, 288), ("w758", 758, 569), ("full", 1000, 750)]
+    );
+    for v in &p.variants {
+        let err = gradient_error(v, false);
+        assert!(
+            err <= 10,
+            "{} strays by {err} from the original colours",
+            v.name
+        );
+    }
+
+    // A 1600 px full view needs half (2000 × 1500), resized down from there.
+    let (p, t) = process_timed(&bytes, &Limits::default(), WIDTHS, 1600, false).unwrap();
+    assert_eq!(t.decode_scale, 2, "decoded at half");
+    let full = p.variants.last().unwrap();
+    assert_eq!(
+        (full.name.as_str(), full.width, full.height),
+        ("full", 1600, 1200)
+    );
+    for v in &p.variants {
+        let err = gradient_error(v, false);
+        assert!(
+            err <= 10,
+            "{} strays by {err} from the original colours",
+            v.name
+        );
+    }
+
+    // The 2048 px full view of the app is larger than half, so the photo is decoded whole.
+    let (_, t) = process_timed(&bytes, &Limits::default(), WIDTHS, 2048, false).unwrap();
+    assert_eq!(t.decode_scale, 1);
+
+    // Turned by EXIF: the scale is chosen on the stored picture, the variants come out upright.
+    // Upright it is 3000 wide, so the 758 px variant is 1011 tall — more than a quarter of the
+    // stored 4000 px width: half it is.
+    let mut tagged = bytes[..2].to_vec();
+    tagged.extend(exif_segment());
+    tagged.extend_from_slice(&bytes[2..]);
+    let (p, t) = process_timed(&tagged, &Limits::default(), WIDTHS, 1000, false).unwrap();
+    assert_eq!(t.decode_scale, 2);
+    assert_eq!((p.width, p.height), (3000, 4000));
+    let sizes: Vec<(&str, u32, u32)> = p
+        .variants
+        .iter()
+        .map(|v| (v.name.as_str(), v.width, v.height))
+        .collect();
+    assert_eq!(
+        sizes,
+        [("w384", 384, 512), ("w758", 758, 1011), ("full", 750, 1000)]
+    );
+    for v in &p.variants {
+        assert!(
+            !v.bytes.windows(4).any(|w| w == b"Exif"),
+            "{} keeps EXIF",
+            v.name
+        );
+        let err = gradient_error(v, true);
+        assert!(
+            err <= 10,
+            "{} strays by {err} from the original colours",
+            v.name
+        );
+    }
 }
