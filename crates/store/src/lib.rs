@@ -223,6 +223,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0007_courses.sql",
     "0008_meetup_hosting.sql",
     "0010_meetup_list_index.sql",
+    "0011_roster_history_kind.sql",
 ];
 
 impl Db {

@@ -147,7 +147,8 @@ pub async fn set_progress(db: &Db, id: Uuid, progress: &str) -> Result<bool> {
     Ok(cancel.is_some_and(|(c,)| c))
 }
 
-/// Stores a generation's outcome.
+/// Stores a generation's outcome. A regeneration (the roster was generated before) also
+/// records an undo barrier holding the cells it replaced, so undo does not reach past it.
 pub async fn finish_generation(
     db: &Db,
     id: Uuid,
@@ -156,12 +157,29 @@ pub async fn finish_generation(
     progress: &str,
     result: &str,
 ) -> Result<()> {
-    dispatch!(db, pool => sqlx::query(
-        "UPDATE rosters SET status = $2, cells = $3, progress = $4, result = $5, version = version + 1, \
-         cancel_requested = FALSE, updated_at = $6 WHERE id = $1 AND status = 'generating'")
-        .bind(id).bind(status).bind(cells).bind(progress).bind(result).bind(now_millis())
-        .execute(pool).await.map(|_| ())?);
-    Ok(())
+    dispatch!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let old: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT version, cells, locks FROM rosters WHERE id = $1 AND status = 'generating'")
+            .bind(id).fetch_optional(&mut *tx).await?;
+        let Some((version, old_cells, old_locks)) = old else { return Ok(()) };
+        let n = sqlx::query(
+            "UPDATE rosters SET status = $2, cells = $3, progress = $4, result = $5, version = version + 1, \
+             cancel_requested = FALSE, updated_at = $6 WHERE id = $1 AND version = $7")
+            .bind(id).bind(status).bind(cells).bind(progress).bind(result).bind(now_millis()).bind(version)
+            .execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Ok(());
+        }
+        // Version 1 is the first generation: there is nothing before it to protect.
+        if version > 1 {
+            sqlx::query("INSERT INTO roster_history (roster_id, seq, cells, locks, kind) \
+                         VALUES ($1, $2, $3, $4, 'generate')")
+                .bind(id).bind(version).bind(&old_cells).bind(&old_locks).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
 }
 
 /// Asks a running generation to stop (it keeps the best roster so far).
@@ -208,14 +226,31 @@ pub async fn edit_cells(db: &Db, id: Uuid, expected: i64, cells: &str, locks: &s
     })
 }
 
-/// Restores the state before the latest edit. `Ok(None)` when there is nothing to undo.
-pub async fn undo(db: &Db, id: Uuid, expected: i64) -> Result<Option<i64>> {
+/// What [`undo`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undone {
+    /// The latest hand edit was reverted; the roster's new version.
+    Reverted(i64),
+    /// There is no history.
+    Nothing,
+    /// The latest change was not a hand edit (`"generate"` or `"swap"`), so undo refuses
+    /// rather than reverting an older edit past it.
+    Blocked(&'static str),
+}
+
+/// Restores the state before the latest hand edit, if the latest change was one.
+pub async fn undo(db: &Db, id: Uuid, expected: i64) -> Result<Undone> {
     dispatch!(db, pool => {
         let mut tx = pool.begin_write().await?;
-        let last: Option<(i64, String, String)> = sqlx::query_as(
-            "SELECT seq, cells, locks FROM roster_history WHERE roster_id = $1 ORDER BY seq DESC LIMIT 1")
+        let last: Option<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT seq, cells, locks, kind FROM roster_history WHERE roster_id = $1 ORDER BY seq DESC LIMIT 1")
             .bind(id).fetch_optional(&mut *tx).await?;
-        let Some((seq, cells, locks)) = last else { return Ok(None) };
+        let Some((seq, cells, locks, kind)) = last else { return Ok(Undone::Nothing) };
+        match kind.as_str() {
+            "edit" => {}
+            "swap" => return Ok(Undone::Blocked("swap")),
+            _ => return Ok(Undone::Blocked("generate")),
+        }
         let n = sqlx::query("UPDATE rosters SET cells = $3, locks = $4, version = version + 1, updated_at = $5 \
                              WHERE id = $1 AND version = $2 AND status = 'ready'")
             .bind(id).bind(expected).bind(&cells).bind(&locks).bind(now_millis())
@@ -226,7 +261,7 @@ pub async fn undo(db: &Db, id: Uuid, expected: i64) -> Result<Option<i64>> {
         sqlx::query("DELETE FROM roster_history WHERE roster_id = $1 AND seq = $2")
             .bind(id).bind(seq).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(Some(expected + 1))
+        Ok(Undone::Reverted(expected + 1))
     })
 }
 
@@ -329,6 +364,18 @@ pub async fn move_swap(
     Ok(n > 0)
 }
 
+/// Closes a swap that is still open (`pending` or `accepted`) as `to` (`cancelled` or
+/// `declined`). The status check is part of the update, so an applied or already closed swap
+/// never changes state, also when an accept races it; false when the swap was not open.
+pub async fn close_swap(db: &Db, id: Uuid, to: &str) -> Result<bool> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE roster_swaps SET status = $2, updated_at = $3 \
+         WHERE id = $1 AND status IN ('pending', 'accepted')")
+        .bind(id).bind(to).bind(now_millis())
+        .execute(pool).await?.rows_affected());
+    Ok(n > 0)
+}
+
 /// Marks a swap applied and writes the swapped cells in one transaction: both happen, or
 /// neither (someone else moved the swap: `Ok(false)`; the roster changed: `Conflict`).
 pub async fn apply_swap(
@@ -350,12 +397,20 @@ pub async fn apply_swap(
         if n == 0 {
             return Ok(false);
         }
+        let old: Option<(String, String)> = sqlx::query_as(
+            "SELECT cells, locks FROM rosters WHERE id = $1 AND version = $2 AND status = 'ready'")
+            .bind(roster_id).bind(expected).fetch_optional(&mut *tx).await?;
+        let Some((old_cells, old_locks)) = old else { return Err(Error::Conflict("version")) };
         let n = sqlx::query("UPDATE rosters SET cells = $3, version = version + 1, updated_at = $4 \
                              WHERE id = $1 AND version = $2 AND status = 'ready'")
             .bind(roster_id).bind(expected).bind(cells).bind(now).execute(&mut *tx).await?.rows_affected();
         if n == 0 {
             return Err(Error::Conflict("version"));
         }
+        // An undo barrier: undo must not revert the swapped cells while the swap stays applied.
+        sqlx::query("INSERT INTO roster_history (roster_id, seq, cells, locks, kind) VALUES ($1, $2, $3, $4, 'swap')")
+            .bind(roster_id).bind(expected).bind(&old_cells).bind(&old_locks).execute(&mut *tx).await
+            .map_err(|e| unique_violation(e, &[("roster_history_pkey", "roster_history.roster_id", "version")]))?;
         tx.commit().await?;
         Ok(true)
     })

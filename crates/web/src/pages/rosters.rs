@@ -1626,6 +1626,8 @@ async fn view(
         &[
             "rosters.notice.stale",
             "rosters.notice.nothing_to_undo",
+            "rosters.notice.undo_blocked_by_swap",
+            "rosters.notice.undo_blocked_by_regeneration",
             "rosters.notice.published",
             "rosters.notice.swap_refused",
         ],
@@ -1716,6 +1718,15 @@ fn back(ctx: &PageCtx, id: Uuid, rid: Uuid, r: Result<(), crate::error::ApiError
             ctx,
             &format!("/groups/{id}/rosters/{rid}?notice=rosters.notice.nothing_to_undo"),
         ),
+        Err(e) if e.code == "undo_blocked_by_swap" || e.code == "undo_blocked_by_regeneration" => {
+            redirect(
+                ctx,
+                &format!(
+                    "/groups/{id}/rosters/{rid}?notice=rosters.notice.{}",
+                    e.code
+                ),
+            )
+        }
         Err(e) => page_error(ctx, e),
     }
 }
@@ -2221,6 +2232,16 @@ pub const STRINGS: crate::i18n::Strings = &[
         "rosters.notice.nothing_to_undo",
         "되돌릴 수정이 없어요.",
         "Nothing to undo.",
+    ),
+    (
+        "rosters.notice.undo_blocked_by_swap",
+        "마지막 변경은 확정된 근무 교대라 되돌릴 수 없어요. 칸을 직접 고쳐 주세요.",
+        "The last change was an applied swap, which undo does not revert. Edit the cells instead.",
+    ),
+    (
+        "rosters.notice.undo_blocked_by_regeneration",
+        "마지막 변경은 다시 만들기라 되돌릴 수 없어요. 칸을 직접 고치거나 다시 만들어 주세요.",
+        "The last change was a regeneration, which undo does not revert. Edit the cells or regenerate.",
     ),
     ("rosters.notice.published", "게시했어요.", "Published."),
     ("rosters.swaps", "근무 교대", "Shift swaps"),

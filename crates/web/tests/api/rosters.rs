@@ -1423,3 +1423,324 @@ async fn today_is_marked_in_the_groups_time_zone() {
         .collect();
     assert_eq!(marked, [today.to_string().as_str()]);
 }
+
+/// A swap on a published roster: member 0 hands a day they work to someone free that day.
+/// Returns (works day, taker index into `clients` where 3 = owner, swap id).
+struct Offer {
+    works: String,
+    taker: usize,
+    sid: String,
+}
+
+async fn offer_to_someone_free(
+    g: &str,
+    rid: &str,
+    roster: &Value,
+    owner: &Client,
+    members: &[Client],
+) -> (Offer, Vec<String>) {
+    let mut ids = Vec::new();
+    for m in members {
+        ids.push(me(m).await);
+    }
+    ids.push(me(owner).await);
+    let days: Vec<String> = roster["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap().to_owned())
+        .collect();
+    let (works, taker) = days
+        .iter()
+        .filter(|d| shift_of(roster, &ids[0], d).is_some())
+        .find_map(|d| {
+            (1..ids.len())
+                .find(|&i| on_roster(roster, &ids[i]) && shift_of(roster, &ids[i], d).is_none())
+                .map(|i| (d.clone(), i))
+        })
+        .expect("a day member 0 works and someone else is free");
+    let r = members[0]
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/swaps"),
+            json!({"date": works, "target_user_id": ids[taker]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let sid = r.json["id"].as_str().unwrap().to_owned();
+    (Offer { works, taker, sid }, ids)
+}
+
+fn on_roster(roster: &Value, user: &str) -> bool {
+    roster["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["user_id"] == user)
+}
+
+async fn swap_status(c: &Client, g: &str, rid: &str, sid: &str) -> String {
+    let l = c
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}/swaps"))
+        .await;
+    l.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == sid)
+        .unwrap()["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_applied_swap_stays_applied_and_accept_racing_cancel_has_one_winner() {
+    let app = super::app().await;
+    let (g, rid, owner, members, roster) = published_roster(&app, "Asia/Seoul").await;
+    let (o, ids) = offer_to_someone_free(&g, &rid, &roster, &owner, &members).await;
+    let taker = if o.taker == 3 {
+        &owner
+    } else {
+        &members[o.taker]
+    };
+    let url = format!("/api/v1/groups/{g}/rosters/{rid}/swaps/{}", o.sid);
+    // The taker accepts while the requester withdraws: exactly one of them wins.
+    let accept_url = format!("{url}/accept");
+    let (a, c) = tokio::join!(taker.post(&accept_url, json!({})), members[0].delete(&url));
+    let accepted = a.status == 200;
+    let cancelled = c.status == 204;
+    assert!(accepted != cancelled, "{} / {}", a.text, c.text);
+    assert_eq!(
+        if accepted { c.status } else { a.status },
+        409,
+        "{} / {}",
+        a.text,
+        c.text
+    );
+    let now = owner
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+        .await
+        .json;
+    let status = swap_status(&owner, &g, &rid, &o.sid).await;
+    if accepted {
+        assert_eq!(status, "applied");
+        assert_eq!(shift_of(&now, &ids[0], &o.works), None);
+    } else {
+        assert_eq!(status, "cancelled");
+        assert_eq!(
+            shift_of(&now, &ids[0], &o.works),
+            shift_of(&roster, &ids[0], &o.works)
+        );
+    }
+    // Whichever won, the swap is closed: neither withdrawing, declining nor accepting moves it.
+    let c = members[0].delete(&url).await;
+    assert_eq!(
+        (c.status.as_u16(), c.code()),
+        (409, "swap_closed"),
+        "{}",
+        c.text
+    );
+    let d = owner.post(&format!("{url}/decline"), json!({})).await;
+    assert_eq!(
+        (d.status.as_u16(), d.code()),
+        (409, "swap_closed"),
+        "{}",
+        d.text
+    );
+    assert_eq!(
+        taker.post(&format!("{url}/accept"), json!({})).await.status,
+        409
+    );
+    assert_eq!(swap_status(&owner, &g, &rid, &o.sid).await, status);
+
+    // Deterministically too: once applied, withdrawing leaves it applied with the cells swapped.
+    if !accepted {
+        let (o2, _) = offer_to_someone_free(&g, &rid, &now, &owner, &members).await;
+        let taker = if o2.taker == 3 {
+            &owner
+        } else {
+            &members[o2.taker]
+        };
+        let url2 = format!("/api/v1/groups/{g}/rosters/{rid}/swaps/{}", o2.sid);
+        let a = taker.post(&format!("{url2}/accept"), json!({})).await;
+        assert_eq!(a.json["status"], "applied", "{}", a.text);
+        assert_eq!(members[0].delete(&url2).await.code(), "swap_closed");
+        assert_eq!(
+            owner
+                .post(&format!("{url2}/decline"), json!({}))
+                .await
+                .code(),
+            "swap_closed"
+        );
+        assert_eq!(swap_status(&owner, &g, &rid, &o2.sid).await, "applied");
+        let after = owner
+            .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+            .await
+            .json;
+        assert_eq!(shift_of(&after, &ids[0], &o2.works), None);
+    }
+}
+
+#[tokio::test]
+async fn undo_reverts_only_hand_edits_and_refuses_past_a_swap_or_a_regeneration() {
+    let app = super::app().await;
+    let (g, rid, owner, members, roster) = published_roster(&app, "Asia/Seoul").await;
+    let base = format!("/api/v1/groups/{g}/rosters/{rid}");
+    let (o, ids) = offer_to_someone_free(&g, &rid, &roster, &owner, &members).await;
+    // A hand edit first: member 2 gets a day off on the last day, where member 0's swap is not.
+    let last = roster["days"].as_array().unwrap().last().unwrap()["date"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let edit_day = if last == o.works {
+        roster["days"][0]["date"].as_str().unwrap().to_owned()
+    } else {
+        last
+    };
+    let who = if shift_of(&roster, &ids[1], &edit_day).is_some() {
+        &ids[1]
+    } else {
+        &ids[2]
+    };
+    let v = roster["version"].as_i64().unwrap();
+    let e = owner
+        .put(
+            &format!("{base}/cells"),
+            json!({"user_id": who, "date": edit_day, "shift_type_id": null, "version": v}),
+        )
+        .await;
+    assert_eq!(e.status, 200, "{}", e.text);
+    // Then the swap is applied.
+    let taker = if o.taker == 3 {
+        &owner
+    } else {
+        &members[o.taker]
+    };
+    let a = taker
+        .post(&format!("{base}/swaps/{}/accept", o.sid), json!({}))
+        .await;
+    assert_eq!(a.json["status"], "applied", "{}", a.text);
+    let swapped = owner.get(&base).await.json;
+    assert_eq!(shift_of(&swapped, &ids[0], &o.works), None);
+    // Undo does not reach past the swap to the older hand edit.
+    let u = owner
+        .post(
+            &format!("{base}/undo"),
+            json!({"version": swapped["version"]}),
+        )
+        .await;
+    assert_eq!(
+        (u.status.as_u16(), u.code()),
+        (409, "undo_blocked_by_swap"),
+        "{}",
+        u.text
+    );
+    let still = owner.get(&base).await.json;
+    assert_eq!(still["version"], swapped["version"]);
+    assert_eq!(shift_of(&still, &ids[0], &o.works), None);
+    assert_eq!(shift_of(&still, who, &edit_day), None);
+    assert_eq!(swap_status(&owner, &g, &rid, &o.sid).await, "applied");
+
+    // A regeneration is a barrier too.
+    let r = owner
+        .post(
+            &format!("{base}/regenerate"),
+            json!({"version": still["version"], "time_limit_secs": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let regen = wait_ready(&owner, &g, &rid).await;
+    let u = owner
+        .post(
+            &format!("{base}/undo"),
+            json!({"version": regen["version"]}),
+        )
+        .await;
+    assert_eq!(
+        (u.status.as_u16(), u.code()),
+        (409, "undo_blocked_by_regeneration"),
+        "{}",
+        u.text
+    );
+    assert_eq!(owner.get(&base).await.json["version"], regen["version"]);
+    // A hand edit after the regeneration is undone exactly, and then the barrier holds again.
+    let cell = regen["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["shift_type_id"].is_string())
+        .unwrap()
+        .clone();
+    let (cu, cd) = (
+        cell["user_id"].as_str().unwrap(),
+        cell["date"].as_str().unwrap(),
+    );
+    let e = owner
+        .put(
+            &format!("{base}/cells"),
+            json!({"user_id": cu, "date": cd, "shift_type_id": null, "version": regen["version"]}),
+        )
+        .await;
+    assert_eq!(e.status, 200, "{}", e.text);
+    let u = owner
+        .post(
+            &format!("{base}/undo"),
+            json!({"version": e.json["version"]}),
+        )
+        .await;
+    assert_eq!(u.status, 200, "{}", u.text);
+    assert_eq!(shift_of(&u.json, cu, cd), shift_of(&regen, cu, cd));
+    let u = owner
+        .post(
+            &format!("{base}/undo"),
+            json!({"version": u.json["version"]}),
+        )
+        .await;
+    assert_eq!(u.code(), "undo_blocked_by_regeneration", "{}", u.text);
+}
+
+#[tokio::test]
+async fn a_swap_that_would_break_a_hard_rule_is_refused_and_changes_nothing() {
+    let app = super::app().await;
+    let (g, rid, owner, members, roster) = published_roster(&app, "Asia/Seoul").await;
+    let mut ids = Vec::new();
+    for m in &members {
+        ids.push(me(m).await);
+    }
+    ids.push(me(&owner).await);
+    // Member 0 offers a shift to someone who already works that day: one shift a day at most.
+    let (works, taker) = roster["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap().to_owned())
+        .filter(|d| shift_of(&roster, &ids[0], d).is_some())
+        .find_map(|d| {
+            (1..ids.len())
+                .find(|&i| shift_of(&roster, &ids[i], &d).is_some())
+                .map(|i| (d, i))
+        })
+        .expect("a day member 0 shares with someone");
+    let url = format!("/api/v1/groups/{g}/rosters/{rid}/swaps");
+    let r = members[0]
+        .post(&url, json!({"date": works, "target_user_id": ids[taker]}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let sid = r.json["id"].as_str().unwrap().to_owned();
+    let taker_client = if taker == 3 { &owner } else { &members[taker] };
+    let a = taker_client
+        .post(&format!("{url}/{sid}/accept"), json!({}))
+        .await;
+    assert_eq!(
+        (a.status.as_u16(), a.code()),
+        (409, "rule_violation"),
+        "{}",
+        a.text
+    );
+    let after = owner
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+        .await
+        .json;
+    assert_eq!(after["version"], roster["version"]);
+    assert_eq!(swap_status(&owner, &g, &rid, &sid).await, "pending");
+}

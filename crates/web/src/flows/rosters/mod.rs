@@ -688,8 +688,14 @@ pub async fn undo(
         .await
         .map_err(version_conflict)?
     {
-        Some(_) => reload(state, group_id, roster_id).await,
-        None => Err(ApiError::conflict("nothing_to_undo")),
+        store::Undone::Reverted(_) => reload(state, group_id, roster_id).await,
+        store::Undone::Nothing => Err(ApiError::conflict("nothing_to_undo")),
+        // Undo only reverts hand edits: reaching past a regeneration or an applied swap would
+        // revert an older edit instead of the change the manager sees last.
+        store::Undone::Blocked("swap") => Err(ApiError::conflict("undo_blocked_by_swap")
+            .detail("the last change was an applied swap; change the cells by hand instead")),
+        store::Undone::Blocked(_) => Err(ApiError::conflict("undo_blocked_by_regeneration")
+            .detail("the last change was a regeneration; edit the cells or regenerate instead")),
     }
 }
 
@@ -1110,9 +1116,7 @@ pub async fn decide_swap(
         .await?
         .ok_or_else(|| ApiError::not_found("swap_not_found"))?;
     if !approve {
-        if !store::move_swap(&state.db, swap_id, &swap.status, "declined", None).await?
-            || !matches!(swap.status.as_str(), "pending" | "accepted")
-        {
+        if !store::close_swap(&state.db, swap_id, "declined").await? {
             return Err(ApiError::conflict("swap_closed"));
         }
         return Ok("declined".into());
@@ -1141,9 +1145,7 @@ pub async fn cancel_swap(
     if swap.requester != viewer {
         return Err(ApiError::forbidden("not_your_swap"));
     }
-    if !store::move_swap(&state.db, swap_id, &swap.status, "cancelled", None).await?
-        || !matches!(swap.status.as_str(), "pending" | "accepted")
-    {
+    if !store::close_swap(&state.db, swap_id, "cancelled").await? {
         return Err(ApiError::conflict("swap_closed"));
     }
     Ok(())
