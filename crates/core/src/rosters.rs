@@ -241,6 +241,34 @@ impl Setup {
         self.holidays.clone().unwrap_or_else(korean_holidays)
     }
 
+    /// Removes a shift type and what only made sense with it (conditions that no longer check,
+    /// requests for it). False when there is no such shift type.
+    pub fn remove_shift_type(&mut self, id: Uuid) -> bool {
+        let n = self.shift_types.len();
+        self.shift_types.retain(|s| s.id != id);
+        if n == self.shift_types.len() {
+            return false;
+        }
+        let probe = self.clone();
+        self.conditions.retain(|c| probe.check_condition(c).is_ok());
+        self.requests.retain(|r| r.shift_type != Some(id));
+        true
+    }
+
+    /// Removes a condition; false when there is none with this id.
+    pub fn remove_condition(&mut self, id: Uuid) -> bool {
+        let n = self.conditions.len();
+        self.conditions.retain(|c| c.id != id);
+        n != self.conditions.len()
+    }
+
+    /// Removes a request; false when there is none with this id.
+    pub fn remove_request(&mut self, id: Uuid) -> bool {
+        let n = self.requests.len();
+        self.requests.retain(|r| r.id != id);
+        n != self.requests.len()
+    }
+
     pub fn shift_index(&self, id: Uuid) -> Option<usize> {
         self.shift_types.iter().position(|s| s.id == id)
     }
@@ -1144,6 +1172,61 @@ mod tests {
         );
         assert!(en.contains("서연 is away that day"), "{en}");
         assert_eq!(b.label(0, Lang::En), "서연's leave / unavailable days");
+    }
+
+    #[test]
+    fn removing_a_shift_type_takes_its_conditions_and_requests_along() {
+        let (day, night) = (st("D", 7 * 60, 1), st("N", 23 * 60, 1));
+        let cond = |rule| Condition {
+            id: Uuid::now_v7(),
+            name: String::new(),
+            hard: true,
+            weight: 1,
+            members: vec![],
+            rule,
+        };
+        let req = |shift_type| Request {
+            id: Uuid::now_v7(),
+            user: Uuid::now_v7(),
+            date: "2026-05-07".parse().unwrap(),
+            shift_type,
+            want: true,
+            weight: None,
+        };
+        let count = |ids: Vec<Uuid>| Rule::ShiftCount {
+            shift_types: ids,
+            period: Period::Week,
+            min: None,
+            max: Some(2),
+        };
+        let mut setup = Setup {
+            shift_types: vec![day.clone(), night.clone()],
+            conditions: vec![cond(count(vec![night.id])), cond(count(vec![day.id]))],
+            requests: vec![req(Some(night.id)), req(Some(day.id)), req(None)],
+            ..Default::default()
+        };
+        assert!(!setup.remove_shift_type(Uuid::now_v7()));
+        assert_eq!(setup.shift_types.len(), 2);
+        assert!(setup.remove_shift_type(night.id));
+        assert_eq!(setup.shift_types, vec![day.clone()]);
+        assert_eq!(
+            setup.conditions.len(),
+            1,
+            "the night condition went with it"
+        );
+        assert!(setup.check_condition(&setup.conditions[0]).is_ok());
+        assert_eq!(
+            setup
+                .requests
+                .iter()
+                .map(|r| r.shift_type)
+                .collect::<Vec<_>>(),
+            vec![Some(day.id), None]
+        );
+        let (c, r) = (setup.conditions[0].id, setup.requests[0].id);
+        assert!(setup.remove_condition(c) && !setup.remove_condition(c));
+        assert!(setup.remove_request(r) && !setup.remove_request(r));
+        assert_eq!(setup.requests.len(), 1);
     }
 
     #[test]

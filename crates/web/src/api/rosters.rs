@@ -378,16 +378,9 @@ async fn delete_shift_type(
     ApiPath((id, sid)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Json<SetupDto>> {
     let (setup, _) = flows::edit_setup(&state, id, user.id, |setup| {
-        let n = setup.shift_types.len();
-        setup.shift_types.retain(|s| s.id != sid);
-        if n == setup.shift_types.len() {
+        if !setup.remove_shift_type(sid) {
             return Err(ApiError::not_found("shift_type_not_found"));
         }
-        let probe = setup.clone();
-        setup
-            .conditions
-            .retain(|c| probe.check_condition(c).is_ok());
-        setup.requests.retain(|r| r.shift_type != Some(sid));
         Ok(())
     })
     .await?;
@@ -492,9 +485,7 @@ async fn delete_condition(
     ApiPath((id, cid)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Json<SetupDto>> {
     let (setup, _) = flows::edit_setup(&state, id, user.id, |setup| {
-        let n = setup.conditions.len();
-        setup.conditions.retain(|c| c.id != cid);
-        if n == setup.conditions.len() {
+        if !setup.remove_condition(cid) {
             return Err(ApiError::not_found("condition_not_found"));
         }
         Ok(())
@@ -624,9 +615,7 @@ async fn delete_request(
         .iter()
         .any(|r| r.id == rid && r.user == user.id);
     let (setup, _) = flows::edit_setup_as(&state, id, user.id, own, |setup| {
-        let n = setup.requests.len();
-        setup.requests.retain(|r| r.id != rid);
-        if n == setup.requests.len() {
+        if !setup.remove_request(rid) {
             return Err(ApiError::not_found("request_not_found"));
         }
         Ok(())

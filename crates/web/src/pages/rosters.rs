@@ -777,16 +777,9 @@ async fn delete_shift(
 ) -> Response {
     let uid = user_or_return!(ctx);
     let result = flows::edit_setup(&state, id, uid, |setup| {
-        let n = setup.shift_types.len();
-        setup.shift_types.retain(|s| s.id != sid);
-        if n == setup.shift_types.len() {
+        if !setup.remove_shift_type(sid) {
             return Err(crate::error::ApiError::not_found("shift_type_not_found"));
         }
-        let probe = setup.clone();
-        setup
-            .conditions
-            .retain(|c| probe.check_condition(c).is_ok());
-        setup.requests.retain(|r| r.shift_type != Some(sid));
         Ok(())
     })
     .await
@@ -932,9 +925,7 @@ async fn delete_condition(
 ) -> Response {
     let uid = user_or_return!(ctx);
     let result = flows::edit_setup(&state, id, uid, |setup| {
-        let n = setup.conditions.len();
-        setup.conditions.retain(|c| c.id != cid);
-        if n == setup.conditions.len() {
+        if !setup.remove_condition(cid) {
             return Err(crate::error::ApiError::not_found("condition_not_found"));
         }
         Ok(())
@@ -1095,9 +1086,7 @@ async fn delete_request(
             .iter()
             .any(|r| r.id == rid && r.user == uid);
         flows::edit_setup_as(&state, id, uid, own, |setup| {
-            let n = setup.requests.len();
-            setup.requests.retain(|r| r.id != rid);
-            if n == setup.requests.len() {
+            if !setup.remove_request(rid) {
                 return Err(crate::error::ApiError::not_found("request_not_found"));
             }
             Ok(())
