@@ -3,7 +3,7 @@
 //! htmx, comments), the form (create / edit, photos through the media upload), my courses and
 //! my bookmarks.
 
-use super::{FormErrors, PageCtx, page_error, redirect, render, require_user};
+use super::{FormErrors, PageCtx, page_error, redirect, render};
 use crate::AppState;
 use crate::api::courses::{CourseDto, CourseQuery, course_dto, list_page, ranking_region};
 use crate::flows::courses::{self as flows, CourseInput};
@@ -29,24 +29,6 @@ pub fn router() -> axum::Router<AppState> {
         .route("/courses/{id}/delete", post(delete))
         .route("/courses/{id}/bookmark", post(bookmark))
         .route("/courses/{id}/rating", post(rate))
-}
-
-macro_rules! user_or_return {
-    ($ctx:expr) => {
-        match require_user(&$ctx) {
-            Ok(u) => u.id,
-            Err(r) => return r,
-        }
-    };
-}
-
-macro_rules! ok_or_page {
-    ($ctx:expr, $e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(err) => return page_error(&$ctx, err.into()),
-        }
-    };
 }
 
 /// `1시간 30분` / `1 h 30 min`.

@@ -1,6 +1,6 @@
 //! My groups, create and edit, group home with D-day, members, invite, join by link.
 
-use super::{FormErrors, PageCtx, page_error, redirect, render, require_user};
+use super::{FormErrors, PageCtx, page_error, redirect, render};
 use crate::AppState;
 use crate::api::groups::{DDayDto, d_day_dto};
 use crate::flows::groups::{self as flows, Access, GroupInput};
@@ -35,24 +35,6 @@ pub fn router() -> axum::Router<AppState> {
         .route("/groups/{id}/disband/cancel", post(cancel_disband))
         .route("/join", get(join_code_redirect))
         .route("/join/{code}", get(join_preview).post(join))
-}
-
-macro_rules! user_or_return {
-    ($ctx:expr) => {
-        match require_user(&$ctx) {
-            Ok(u) => u.id,
-            Err(r) => return r,
-        }
-    };
-}
-
-macro_rules! ok_or_page {
-    ($ctx:expr, $e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(err) => return page_error(&$ctx, err.into()),
-        }
-    };
 }
 
 // --- list -----------------------------------------------------------------------------------

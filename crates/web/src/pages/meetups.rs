@@ -1,7 +1,7 @@
 //! Meetup pages: find (filters + infinite scroll), detail (share card, iCal, apply/cancel,
 //! attendance for the host, rating for attendees), host a meetup, and my meetups.
 
-use super::{FormErrors, PageCtx, page_error, redirect, render, require_user};
+use super::{FormErrors, PageCtx, page_error, redirect, render};
 use crate::AppState;
 use crate::api::meetups::{ListQuery, MeetupDto, list_page, meetup_dto};
 use crate::flows::meetups::{self as flows, MeetupInput};
@@ -29,24 +29,6 @@ pub fn router() -> axum::Router<AppState> {
         .route("/meetups/{id}/edit", get(edit_form).post(edit))
         .route("/meetups/{id}/cancel", post(cancel))
         .route("/users/{id}", get(profile))
-}
-
-macro_rules! user_or_return {
-    ($ctx:expr) => {
-        match require_user(&$ctx) {
-            Ok(u) => u.id,
-            Err(r) => return r,
-        }
-    };
-}
-
-macro_rules! ok_or_page {
-    ($ctx:expr, $e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(err) => return page_error(&$ctx, err.into()),
-        }
-    };
 }
 
 // --- find -----------------------------------------------------------------------------------

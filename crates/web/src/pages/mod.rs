@@ -5,6 +5,26 @@
 //! shown next to their fields in the user's language. Successful posts redirect (303) so a
 //! reload never repeats them; htmx requests get `HX-Redirect` instead.
 
+/// The signed-in user's id, or the log-in redirect returned from the handler.
+macro_rules! user_or_return {
+    ($ctx:expr) => {
+        match $crate::pages::require_user(&$ctx) {
+            Ok(u) => u.id,
+            Err(r) => return r,
+        }
+    };
+}
+
+/// The value, or the friendly error page returned from the handler.
+macro_rules! ok_or_page {
+    ($ctx:expr, $e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(err) => return $crate::pages::page_error(&$ctx, err.into()),
+        }
+    };
+}
+
 pub mod accounts;
 pub mod comments;
 pub mod courses;

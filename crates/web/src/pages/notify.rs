@@ -20,7 +20,7 @@ use moim_store::notifications::Notification;
 use std::sync::Arc;
 use uuid::Uuid;
 
-macro_rules! user_or_return {
+macro_rules! signed_in_or_return {
     ($ctx:expr) => {
         match require_user(&$ctx) {
             Ok(u) => u,
@@ -92,7 +92,7 @@ async fn settings(
     ctx: PageCtx,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    let user = user_or_return!(ctx);
+    let user = signed_in_or_return!(ctx);
     let page = ok_or_page!(ctx, settings_data(&state, user.id).await);
     let notice = ctx.notice(q.notice, &["form.saved"]);
     render(
@@ -149,7 +149,7 @@ async fn save_settings(
     ctx: PageCtx,
     axum::extract::Form(f): axum::extract::Form<Vec<(String, String)>>,
 ) -> Response {
-    let user = user_or_return!(ctx);
+    let user = signed_in_or_return!(ctx);
     for c in CATEGORIES {
         for ch in CHANNELS {
             let key = format!("{c}.{ch}");
@@ -174,7 +174,7 @@ async fn save_phone(
     ctx: PageCtx,
     axum::extract::Form(f): axum::extract::Form<PhoneForm>,
 ) -> Response {
-    let user = user_or_return!(ctx);
+    let user = signed_in_or_return!(ctx);
     match crate::flows::notify::set_phone(&state, user.id, &f.phone).await {
         Ok(_) => redirect(&ctx, "/notifications/settings?notice=form.saved"),
         Err(e) if e.status.is_server_error() => page_error(&ctx, e),
@@ -239,7 +239,7 @@ impl ListPage<'_> {
 }
 
 async fn list(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<ListQuery>) -> Response {
-    let user = user_or_return!(ctx);
+    let user = signed_in_or_return!(ctx);
     let args = ok_or_page!(ctx, parse_list(&q));
     let (rows, next) = ok_or_page!(ctx, page(&state, user.id, &args).await);
     let unread = ok_or_page!(ctx, store::unread_count(&state.db, user.id).await);
@@ -342,7 +342,7 @@ pub fn last_event_id(headers: &HeaderMap) -> Option<Uuid> {
 
 /// Follows a notification's link and marks it read on the way.
 async fn open(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> Response {
-    let user = user_or_return!(ctx);
+    let user = signed_in_or_return!(ctx);
     let n = ok_or_page!(ctx, store::get(&state.db, user.id, id).await);
     let Some(n) = n else {
         return page_error(
@@ -357,19 +357,19 @@ async fn open(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>)
 }
 
 async fn mark_read(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> Response {
-    let user = user_or_return!(ctx);
+    let user = signed_in_or_return!(ctx);
     ok_or_page!(ctx, store::mark_read(&state.db, user.id, id).await);
     redirect(&ctx, "/notifications")
 }
 
 async fn read_all(State(state): State<AppState>, ctx: PageCtx) -> Response {
-    let user = user_or_return!(ctx);
+    let user = signed_in_or_return!(ctx);
     ok_or_page!(ctx, store::mark_all_read(&state.db, user.id).await);
     redirect(&ctx, "/notifications")
 }
 
 async fn delete(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) -> Response {
-    let user = user_or_return!(ctx);
+    let user = signed_in_or_return!(ctx);
     ok_or_page!(ctx, store::delete(&state.db, user.id, id).await);
     redirect(&ctx, "/notifications")
 }

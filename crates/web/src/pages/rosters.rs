@@ -1,7 +1,7 @@
 //! Roster pages: the group's rosters and setup, one roster (grids by member and by shift type,
 //! month calendar, my shifts, live progress, evaluation, hand edits), and the public link.
 
-use super::{FormErrors, PageCtx, page_error, redirect, render, require_user};
+use super::{FormErrors, PageCtx, page_error, redirect, render};
 use crate::AppState;
 use crate::flows::groups::{Access, access};
 use crate::flows::rosters::{self as flows, Loaded};
@@ -65,24 +65,6 @@ pub fn router() -> axum::Router<AppState> {
             post(swap_action),
         )
         .route("/r/{token}", get(shared))
-}
-
-macro_rules! user_or_return {
-    ($ctx:expr) => {
-        match require_user(&$ctx) {
-            Ok(u) => u.id,
-            Err(r) => return r,
-        }
-    };
-}
-
-macro_rules! ok_or_page {
-    ($ctx:expr, $e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(err) => return page_error(&$ctx, err.into()),
-        }
-    };
 }
 
 // --- list + create ---------------------------------------------------------------------------
