@@ -166,8 +166,41 @@ pub struct Timings {
     pub decode_scale: u32,
 }
 
+/// The box the `full` rendition fits in (upright, never upscaled). A plain number is a square
+/// box: that many pixels on the long side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FullBox {
+    pub max_width: u32,
+    pub max_height: u32,
+}
+
+impl From<u32> for FullBox {
+    fn from(long_side: u32) -> Self {
+        Self {
+            max_width: long_side,
+            max_height: long_side,
+        }
+    }
+}
+
+impl FullBox {
+    /// `width` × `height` shrunk (aspect ratio kept) to fit the box; unchanged when it fits.
+    pub fn fit(self, width: u32, height: u32) -> (u32, u32) {
+        let (bw, bh) = (self.max_width.max(1), self.max_height.max(1));
+        if width <= bw && height <= bh {
+            return (width, height);
+        }
+        // The tighter side decides: width / bw against height / bh, in integers.
+        if u64::from(width) * u64::from(bh) >= u64::from(height) * u64::from(bw) {
+            (bw, scaled(height, bw, width).min(bh))
+        } else {
+            (scaled(width, bh, height).min(bw), bh)
+        }
+    }
+}
+
 /// Checks, decodes, orients and renders `bytes` into one variant per width in `widths` (never
-/// upscaled) plus a `full` variant capped at `full_max` pixels on the long side.
+/// upscaled) plus a `full` variant that fits in `full` (see [`FullBox`]).
 ///
 /// Runs on the calling thread, except that a JPEG decoded at reduced scale goes through
 /// `jpeg-decoder`, which does its inverse DCTs on one short-lived helper thread per colour
@@ -179,9 +212,9 @@ pub fn process(
     bytes: &[u8],
     limits: &Limits,
     widths: &[u32],
-    full_max: u32,
+    full: impl Into<FullBox>,
 ) -> Result<Processed, MediaError> {
-    process_timed(bytes, limits, widths, full_max, false).map(|(p, _)| p)
+    process_timed(bytes, limits, widths, full, false).map(|(p, _)| p)
 }
 
 /// [`process`], also reporting where the time went. With `parallel`, the `full` variant is
@@ -192,9 +225,10 @@ pub fn process_timed(
     bytes: &[u8],
     limits: &Limits,
     widths: &[u32],
-    full_max: u32,
+    full: impl Into<FullBox>,
     parallel: bool,
 ) -> Result<(Processed, Timings), MediaError> {
+    let full = full.into();
     let t0 = Instant::now();
     let mut timings = Timings::default();
     if bytes.is_empty() {
@@ -240,16 +274,7 @@ pub fn process_timed(
             | Orientation::Rotate270FlipH
     );
     let (width, height) = if swaps { (h, w) } else { (w, h) };
-    let long = width.max(height);
-    let (fw, fh) = if long > full_max {
-        if width >= height {
-            (full_max, scaled(height, full_max, width))
-        } else {
-            (scaled(width, full_max, height), full_max)
-        }
-    } else {
-        (width, height)
-    };
+    let (fw, fh) = full.fit(width, height);
     // The full view first, then each smaller width from the previous rendition rather than from
     // the original: a 12 MP photo is read once at full size, not once per variant.
     let mut targets: Vec<(String, u32, u32)> = vec![("full".into(), fw, fh)];
@@ -568,6 +593,25 @@ mod tests {
         assert_eq!(jpeg_scale(6000, 4000, 2048, 1365), 2);
         // Odd sides round up, as the decoder does.
         assert_eq!(jpeg_scale(4001, 3001, 501, 376), 8);
+    }
+
+    #[test]
+    fn the_full_box_fits_both_orientations_and_never_upscales() {
+        let retina = FullBox {
+            max_width: 1516,
+            max_height: 2000,
+        };
+        assert_eq!(retina.fit(4000, 3000), (1516, 1137));
+        assert_eq!(retina.fit(3000, 4000), (1500, 2000));
+        assert_eq!(retina.fit(4032, 3024), (1516, 1137));
+        assert_eq!(retina.fit(800, 600), (800, 600));
+        assert_eq!(retina.fit(1000, 12_000), (167, 2000));
+        assert_eq!(FullBox::from(2048).fit(4000, 3000), (2048, 1536));
+        assert_eq!(FullBox::from(2048).fit(3000, 4000), (1536, 2048));
+        // Either orientation of a 12 MP 4:3 photo is then decoded at half scale.
+        assert_eq!(jpeg_scale(4000, 3000, 1516, 1137), 2);
+        assert_eq!(jpeg_scale(3000, 4000, 1500, 2000), 2);
+        assert_eq!(jpeg_scale(3024, 4032, 1500, 2000), 2);
     }
 
     #[test]

@@ -24,9 +24,17 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// List and detail widths; `full` is capped at [`FULL_MAX`] on the long side.
+/// List and detail widths (`w384`, `w758`): the card thumbnail and the detail column.
 pub const WIDTHS: &[u32] = &[384, 758];
-pub const FULL_MAX: u32 = 2048;
+/// `full` is the detail column at 2× for high-density screens: at most 1516 px wide and 2000 px
+/// tall. Bounded so, a 12 MP photo (4000 × 3000 or 4032 × 3024, either way up) is covered by
+/// half of it, so its JPEG is decoded at 1/2 scale (see `moim_media::process`); a 2048 px view
+/// forced a whole-size decode and resize for pixels no page shows. Uploads stored before this
+/// (`full` up to 2048 px on the long side) keep their files and names and serve as they are.
+pub const FULL: moim_media::FullBox = moim_media::FullBox {
+    max_width: 1516,
+    max_height: 2000,
+};
 
 /// Where media objects live.
 #[derive(Clone, Debug)]
@@ -144,7 +152,7 @@ impl MediaStore {
         let permit = self.pipeline.acquire().await.map_err(ApiError::internal)?;
         let done = tokio::task::spawn_blocking(move || {
             let hash = hex::encode(Sha256::digest(&bytes));
-            moim_media::process(&bytes, &limits, WIDTHS, FULL_MAX).map(|p| (hash, p))
+            moim_media::process(&bytes, &limits, WIDTHS, FULL).map(|p| (hash, p))
         })
         .await;
         drop(permit);

@@ -52,7 +52,7 @@ pub struct MediaDto {
     pub url_small: String,
     /// 758 px wide, for detail pages.
     pub url_medium: String,
-    /// At most 2048 px on the long side.
+    /// 2× the detail width, at most 1516 × 2000 px (older uploads: 2048 px on the long side).
     pub url_full: String,
 }
 

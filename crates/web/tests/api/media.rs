@@ -385,7 +385,7 @@ async fn every_variant_is_metadata_free_cacheable_and_revalidates_with_304() {
         (Some(1000), Some(2400))
     );
     let hash = r.json["hash"].as_str().unwrap().to_owned();
-    for (v, w, h) in [("w384", 384, 922), ("w758", 758, 1819), ("full", 853, 2048)] {
+    for (v, w, h) in [("w384", 384, 922), ("w758", 758, 1819), ("full", 833, 2000)] {
         let url = format!("/media/{hash}/{v}");
         let got = u.get(&url).await;
         assert_eq!(got.status, 200, "{v}");
@@ -551,5 +551,57 @@ async fn create_bucket(endpoint: &str, bucket: &str) {
         status == 200,
         "creating bucket {bucket}: {status} {}",
         String::from_utf8_lossy(&body)
+    );
+}
+
+/// The variant set the pages use: cards offer `w758` to 2× screens and detail pages `full`,
+/// which is the 758 px column at 2× (at most 1516 × 2000), not a 2048 px view no page shows.
+#[tokio::test]
+async fn pages_offer_the_retina_variant_and_full_is_the_detail_column_at_2x() {
+    let app = super::app().await;
+    let (u, _) = app.quick_user("retina").await;
+    let r = u
+        .upload(
+            Method::POST,
+            "/api/v1/media",
+            "file",
+            "wide.jpg",
+            &jpeg(&photo(2000, 1500)),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let hash = r.json["hash"].as_str().unwrap().to_owned();
+    for (v, w, h) in [("w384", 384, 288), ("w758", 758, 569), ("full", 1516, 1137)] {
+        let bytes = app.state.media.read(&hash, v).await.unwrap().unwrap();
+        let back = image::load_from_memory(&bytes).unwrap();
+        assert_eq!((back.width(), back.height()), (w, h), "{v}");
+        assert_eq!(
+            u.get(&format!("/media/{hash}/{v}")).await.status,
+            200,
+            "{v}"
+        );
+    }
+    let medium = r.json["url_medium"].as_str().unwrap().to_owned();
+    let id = super::courses::post(
+        &u,
+        super::courses::body("망원 한강 코스", "서울 마포구 망원동", &medium),
+    )
+    .await;
+    let page = u.get(&format!("/courses/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains(&format!(
+            "srcset=\"/media/{hash}/w758 1x, /media/{hash}/full 2x\""
+        )),
+        "detail page srcset: {}",
+        page.text
+    );
+    let list = u.get("/courses").await;
+    assert!(
+        list.text.contains(&format!(
+            "srcset=\"/media/{hash}/w384 1x, /media/{hash}/w758 2x\""
+        )),
+        "card srcset: {}",
+        list.text
     );
 }
