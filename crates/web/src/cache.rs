@@ -124,7 +124,10 @@ impl<K: Hash + Eq, V: Clone> Map<K, V> {
     fn new() -> Self {
         Self(HashMap::new())
     }
-    fn get(&self, k: &K, now: Instant) -> Option<V> {
+    fn get<Q: Hash + Eq + ?Sized>(&self, k: &Q, now: Instant) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
         self.0
             .get(k)
             .filter(|e| now.duration_since(e.at) < TTL)
@@ -144,7 +147,8 @@ struct Inner {
     sessions: Map<Vec<u8>, CachedSession>,
     users: Map<Uuid, User>,
     groups: Map<(Uuid, Uuid), GroupView>,
-    previews: Map<Uuid, Vec<Member>>,
+    /// Shared, not cloned member by member on every page view.
+    previews: Map<Uuid, std::sync::Arc<Vec<Member>>>,
     unread: Map<Uuid, i64>,
 }
 
@@ -260,7 +264,7 @@ impl ReadCache {
     pub fn session(&self, token_hash: &[u8], now_ms: i64, touch_every: i64) -> Option<User> {
         self.get(|i, now| {
             i.sessions
-                .get(&token_hash.to_vec(), now)
+                .get(token_hash, now)
                 .filter(|s| now_ms < s.expires_at && now_ms - s.last_seen_at <= touch_every)
                 .map(|s| s.user)
         })
@@ -283,10 +287,15 @@ impl ReadCache {
         self.put(t, |i, now| i.groups.put((view.0.id, viewer), view, now));
     }
 
-    pub fn preview(&self, group: Uuid) -> Option<Vec<Member>> {
+    pub fn preview(&self, group: Uuid) -> Option<std::sync::Arc<Vec<Member>>> {
         self.get(|i, now| i.previews.get(&group, now))
     }
-    pub fn put_preview(&self, t: Option<Ticket>, group: Uuid, members: Vec<Member>) {
+    pub fn put_preview(
+        &self,
+        t: Option<Ticket>,
+        group: Uuid,
+        members: std::sync::Arc<Vec<Member>>,
+    ) {
         self.put(t, |i, now| i.previews.put(group, members, now));
     }
 

@@ -445,7 +445,34 @@ const STRINGS: Strings = &[
     ),
 ];
 
-static TABLE: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {
+/// FNV-1a: a page looks up some 30 keys, and SipHash (the std default, built to resist
+/// flooding) cost more than the rest of the lookup. Flooding needs inserts, and this table is
+/// fixed at start-up from our own strings; lookups of any key cost at most its longest chain.
+#[derive(Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FixedTable =
+    HashMap<&'static str, (&'static str, &'static str), std::hash::BuildHasherDefault<Fnv>>;
+
+static TABLE: LazyLock<FixedTable> = LazyLock::new(|| {
     TABLES
         .iter()
         .flat_map(|t| t.iter())
@@ -475,11 +502,26 @@ impl Tr {
         self.0.as_str()
     }
     /// Category, role and policy labels: `t.label("group.category", "study")`.
-    pub fn label(&self, prefix: &str, value: &str) -> String {
-        let key = format!("{prefix}.{value}");
-        match TABLE.get(key.as_str()) {
-            Some((ko, en)) => (if self.0 == Locale::Ko { *ko } else { *en }).to_owned(),
-            None => value.to_owned(),
+    /// The key is put together on the stack (no allocation for the usual short keys).
+    pub fn label<'a>(&self, prefix: &str, value: &'a str) -> &'a str {
+        let mut buf = [0u8; 128];
+        let n = prefix.len() + 1 + value.len();
+        let found = if n <= buf.len() {
+            buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
+            buf[prefix.len()] = b'.';
+            buf[prefix.len() + 1..n].copy_from_slice(value.as_bytes());
+            std::str::from_utf8(&buf[..n])
+                .ok()
+                .and_then(|k| TABLE.get(k))
+        } else {
+            TABLE.get(format!("{prefix}.{value}").as_str())
+        };
+        match found {
+            Some((ko, en)) => match self.0 {
+                Locale::Ko => ko,
+                Locale::En => en,
+            },
+            None => value,
         }
     }
 }
@@ -836,6 +878,21 @@ mod tests {
             assert!(seen.insert(k), "duplicate key {k}");
             assert!(!ko.is_empty() && !en.is_empty(), "{k} is empty");
         }
+    }
+
+    #[test]
+    fn every_key_is_found_in_both_languages_and_labels_fall_back_to_the_value() {
+        for (k, ko, en) in TABLES.iter().flat_map(|t| t.iter()) {
+            assert_eq!(Tr::new(Locale::Ko).s(k), *ko);
+            assert_eq!(Tr::new(Locale::En).s(k), *en);
+        }
+        assert_eq!(Tr::new(Locale::Ko).s("no.such.key"), "no.such.key");
+        let en = Tr::new(Locale::En);
+        assert_eq!(en.label("nav", "groups"), "My groups");
+        assert_eq!(Tr::new(Locale::Ko).label("nav", "groups"), "내 모임");
+        assert_eq!(en.label("group.category", "no-such"), "no-such");
+        let long = "x".repeat(200);
+        assert_eq!(en.label("group.category", &long), long.as_str());
     }
 
     /// Every `t.s("...")` in a template names a string that exists.

@@ -57,6 +57,9 @@ pub struct App {
     /// Sessions, users, group views and unread counts read on every request; every unsafe
     /// request clears it (see [`cache`]).
     pub cache: Arc<cache::ReadCache>,
+    /// The `Content-Security-Policy` value, built once from the configuration (every response
+    /// carries it).
+    pub csp: axum::http::HeaderValue,
 }
 
 impl std::ops::Deref for AppState {
@@ -96,6 +99,8 @@ impl AppState {
         );
         let cache = Arc::new(cache::ReadCache::new(config.read_cache.enabled_for(&db)));
         cache.follow_hub(hub.subscribe());
+        let csp = axum::http::HeaderValue::from_str(&config.csp())
+            .map_err(|e| anyhow::anyhow!("content security policy: {e}"))?;
         Ok(Self(Arc::new(App {
             db,
             config,
@@ -106,6 +111,7 @@ impl AppState {
             hub,
             vapid,
             cache,
+            csp,
         })))
     }
 }

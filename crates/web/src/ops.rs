@@ -72,6 +72,18 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
+            // Histograms keep every recorded sample until an upkeep folds them into their
+            // buckets. `build_recorder` (unlike the exporter's own `install`) starts no upkeep,
+            // so without a scrape of /metrics the samples grew by one per request forever.
+            let upkeep = handle.clone();
+            let _ = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(std::time::Duration::from_secs(5));
+                        upkeep.run_upkeep();
+                    }
+                });
             Some(handle)
         })
         .clone()
@@ -145,9 +157,7 @@ pub async fn security_headers(
 ) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&state.config.csp()) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
+    h.insert(header::CONTENT_SECURITY_POLICY, state.csp.clone());
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

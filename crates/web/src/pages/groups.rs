@@ -297,7 +297,7 @@ struct HomePage<'a> {
     role: Option<Role>,
     d_day: Option<DDayDto>,
     disband_at: Option<String>,
-    preview: Vec<Member>,
+    preview: std::sync::Arc<Vec<Member>>,
     notice: Option<String>,
 }
 
@@ -324,12 +324,13 @@ async fn home(
             None => {
                 let ticket = state.cache.ticket();
                 let p = ok_or_page!(ctx, store::members(&state.db, id, "active", None, 8).await);
+                let p = std::sync::Arc::new(p);
                 state.cache.put_preview(ticket, id, p.clone());
                 p
             }
         }
     } else {
-        Vec::new()
+        Default::default()
     };
     let tz = ctx
         .user
