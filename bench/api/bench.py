@@ -70,7 +70,12 @@ N_USERS = 10_000
 N_GROUPS = 2_000
 BENCH_GROUPS = 100  # groups the measured user belongs to (the paths wrk picks from)
 PASSWORD = "bench-password-2026!"
-PORTS = {"trivial": 18090, "sqlite": 18091, "postgres": 18092, "startup": 18093, "sqlite-nocache": 18094}
+PORTS = {"trivial": 18090, "sqlite": 18091, "postgres": 18092, "startup": 18093, "sqlite-nocache": 18094,
+         "sqlite-base": 18096}
+# `sqlite-base`: the same SQLite file served by another build (BENCH_BASE_BIN, e.g. the binary
+# before a change), so a before/after comparison shares the run, the load and the trivial row.
+BASE_BIN = os.environ.get("BENCH_BASE_BIN", "")
+SERVER_BIN = {"sqlite-base": BASE_BIN}
 # Extra environment per server: the uncached variant shows what the read cache is worth.
 SERVER_ENV = {"sqlite-nocache": {"MOIM_READ_CACHE": "off"}}
 HOST = "127.0.0.1"
@@ -509,6 +514,10 @@ def main():
         if "sqlite" not in BACKENDS:
             facts["seed_sqlite_s"] = seed_sqlite(os.path.join(sqlite_dir, "moim.db"), data)
         urls["sqlite-nocache"] = (sqlite_url, sqlite_dir)
+    if "sqlite-base" in BACKENDS:
+        if not BASE_BIN or not os.access(BASE_BIN, os.X_OK):
+            die("sqlite-base needs BENCH_BASE_BIN (an executable moim)")
+        urls["sqlite-base"] = (sqlite_url, sqlite_dir)
     if "postgres" in BACKENDS:
         run(["psql", PG_ADMIN, "-qc", f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"])
         run(["psql", PG_ADMIN, "-qc", f"CREATE DATABASE {PG_DB}"])
@@ -523,7 +532,7 @@ def main():
     # --- start-up to ready on the existing database ----------------------------------------------
     startup = {}
     for backend, (url, ddir) in urls.items():
-        if backend in SERVER_ENV:
+        if backend in SERVER_ENV or backend in SERVER_BIN:
             continue  # same database and binary as another row
         times = []
         for i in range(5):
@@ -537,7 +546,7 @@ def main():
     # --- servers, idle memory --------------------------------------------------------------------
     servers = {"trivial": spawn([TRIVIAL, f"{HOST}:{PORTS['trivial']}"], dict(os.environ), "trivial.log")}
     for backend, (url, ddir) in urls.items():
-        servers[backend] = spawn([MOIM, "serve"], {**moim_env(url, ddir, f"{HOST}:{PORTS[backend]}"), **SERVER_ENV.get(backend, {})},
+        servers[backend] = spawn([SERVER_BIN.get(backend, MOIM), "serve"], {**moim_env(url, ddir, f"{HOST}:{PORTS[backend]}"), **SERVER_ENV.get(backend, {})},
                                  f"serve-{backend}.log")
     for name, p in servers.items():
         if name == "trivial":
@@ -724,6 +733,11 @@ def render(rows, idle_rss, after_rss, hwm, startup, facts) -> str:
         f"Read cache (`MOIM_READ_CACHE`) at its default: on for SQLite, off for PostgreSQL; the "
         f"`sqlite-nocache` rows are a second `moim serve` on the same SQLite file with the cache off "
         f"(for comparison; the targets are judged on the `sqlite` rows).\n")
+    if "sqlite-base" in BACKENDS:
+        out.append(
+            f"The `sqlite-base` rows are the same SQLite file served, in the same rounds, by "
+            f"another build for a before/after comparison: "
+            f"{os.environ.get('BENCH_BASE_LABEL', BASE_BIN)}.\n")
     out.append("| Scenario | Backend | req/s (median) | p50 ms | p99 ms | ratio to trivial | "
                "moim CPU µs/req | PostgreSQL CPU µs/req | req/s of each round |")
     out.append("|---|---|--:|--:|--:|--:|--:|--:|---|")
