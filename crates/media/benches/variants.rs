@@ -73,7 +73,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(9);
-    let mut configs = vec![
+    let mut configs = [
         Config {
             name: "new set, landscape: w384 + w758 + full 1516x1137",
             jpeg: landscape.clone(),
