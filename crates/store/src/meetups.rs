@@ -46,6 +46,8 @@ pub struct Meetup {
     pub cancelled_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// How long it lasts, in minutes (migration 0014; 120 for meetups hosted before).
+    pub duration_min: i64,
     /// The host's nickname (joined in every read, so lists need no query per row).
     pub host_nickname: String,
 }
@@ -57,7 +59,7 @@ macro_rules! meetup_columns {
     m.starts_at, m.time_zone, m.start_hour, m.address, m.region, m.lat, m.lng, m.route, \
     m.distance_m, m.pace, m.level, m.theme, m.capacity, m.participant_count, m.waitlist, \
     m.approval, m.images, m.parking, m.baggage, m.chat_link, m.attendance_at, m.cancelled_at, \
-    m.created_at, m.updated_at, u.nickname AS host_nickname"
+    m.created_at, m.updated_at, m.duration_min, u.nickname AS host_nickname"
     };
 }
 
