@@ -60,3 +60,20 @@ pub async fn set_group_image(db: &Db, group: Uuid, url: &str) -> Result<()> {
         .bind(group).bind(url).bind(now_millis()).execute(pool).await?.rows_affected());
     Ok(())
 }
+
+/// Deletes an upload's row when nothing refers to it any more (no meetup or course lists it,
+/// no avatar or group image points at it), in one statement so a reference written meanwhile
+/// keeps it. Returns the variants whose objects the caller should now delete; `None` when it
+/// is still in use or gone already. A module that starts storing media hashes must add its
+/// column here.
+pub async fn delete_unreferenced(db: &Db, hash: &str) -> Result<Option<String>> {
+    let row: Option<(String,)> = dispatch!(db, pool => sqlx::query_as(
+        "DELETE FROM media WHERE hash = $1 \
+         AND NOT EXISTS (SELECT 1 FROM meetups WHERE images LIKE '%' || $1 || '%') \
+         AND NOT EXISTS (SELECT 1 FROM courses WHERE images LIKE '%' || $1 || '%') \
+         AND NOT EXISTS (SELECT 1 FROM users WHERE avatar_url LIKE '%' || $1 || '%') \
+         AND NOT EXISTS (SELECT 1 FROM groups WHERE image_url LIKE '%' || $1 || '%') \
+         RETURNING variants")
+        .bind(hash).fetch_optional(pool).await?);
+    Ok(row.map(|r| r.0))
+}

@@ -222,3 +222,79 @@ pub fn media_error(e: MediaError) -> ApiError {
     }];
     err
 }
+
+// --- removal ----------------------------------------------------------------------------------
+
+/// The job that removes uploads nothing refers to any more (a cancelled meetup's photos, photos
+/// taken off a meetup by an edit). Payload: `{"hashes": [...]}`.
+pub const CLEANUP_JOB: &str = "media.cleanup";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CleanupPayload {
+    hashes: Vec<String>,
+}
+
+/// Queues the removal of `hashes` (off the request: the job deletes the objects). Each is
+/// removed only if, when the job runs, nothing refers to it (the same photo may be used
+/// elsewhere: uploads are content-addressed).
+pub async fn queue_cleanup(db: &moim_store::Db, hashes: Vec<String>) -> Result<(), ApiError> {
+    let hashes: Vec<String> = hashes.into_iter().filter(|h| is_hash(h)).collect();
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    let payload = serde_json::to_string(&CleanupPayload { hashes }).map_err(ApiError::internal)?;
+    moim_store::jobs::enqueue(db, &moim_store::jobs::NewJob::new(CLEANUP_JOB, &payload)).await?;
+    Ok(())
+}
+
+impl MediaStore {
+    /// Deletes the stored variants of an upload (missing ones are fine: a retried removal).
+    pub async fn delete_variants(&self, hash: &str, variants: &[&str]) -> object_store::Result<()> {
+        for v in variants {
+            let path = Path::from(format!("{hash}/{v}"));
+            match object_store::ObjectStoreExt::delete(&*self.store, &path).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Registers the media jobs with a runner's registry.
+pub fn register(registry: &mut moim_jobs::Registry, app: crate::AppState) {
+    registry.register(CLEANUP_JOB, move |ctx: moim_jobs::JobCtx| {
+        let app = app.clone();
+        async move { cleanup_job(&app, ctx).await }
+    });
+}
+
+/// Removes each upload of the payload that nothing refers to: first its row (one conditional
+/// statement, so a reference written meanwhile keeps it), then its objects. A retry after a
+/// failed object delete finds the row gone and deletes the usual variants again (deleting a
+/// missing object is not an error), unless the same bytes were uploaded again meanwhile.
+async fn cleanup_job(
+    app: &crate::AppState,
+    ctx: moim_jobs::JobCtx,
+) -> Result<(), moim_jobs::JobError> {
+    let p: CleanupPayload = serde_json::from_str(&ctx.job.payload)?;
+    for hash in p.hashes.iter().filter(|h| is_hash(h)) {
+        let variants = match moim_store::media::delete_unreferenced(&ctx.db, hash).await? {
+            Some(v) => v,
+            // Still used, or removed by an earlier run of this job.
+            None if ctx.job.attempts > 1
+                && moim_store::media::get(&ctx.db, hash).await?.is_none() =>
+            {
+                "w384,w758,full".to_owned()
+            }
+            None => continue,
+        };
+        let names: Vec<&str> = variants.split(',').filter(|v| !v.is_empty()).collect();
+        app.media
+            .delete_variants(hash, &names)
+            .await
+            .map_err(moim_jobs::JobError::retry)?;
+        tracing::info!(%hash, "unused upload removed");
+    }
+    Ok(())
+}
