@@ -394,6 +394,14 @@ pub async fn approve(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<Appro
     })
 }
 
+/// The host turns down a pending application; false when there was none.
+pub async fn decline(db: &Db, id: Uuid, user: Uuid) -> Result<bool> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "DELETE FROM meetup_participants WHERE meetup_id = $1 AND user_id = $2 AND status = 'pending'")
+        .bind(id).bind(user).execute(pool).await?.rows_affected());
+    Ok(n == 1)
+}
+
 /// Submits the attendance sheet once: every joined participant except the host is marked
 /// present when listed, absent otherwise. Returns false when it had been submitted already.
 pub async fn submit_attendance(

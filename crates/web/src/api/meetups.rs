@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_meetup, update_meetup, cancel_meetup))
         .routes(routes!(apply, leave))
         .routes(routes!(approve))
+        .routes(routes!(decline))
         .routes(routes!(list_participants))
         .routes(routes!(submit_attendance))
         .routes(routes!(rate_host, my_rating))
@@ -359,6 +360,19 @@ async fn approve(
     ApiPath((id, who)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     flows::approve(&state, id, user.id, who).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Turn down a pending application (host, approval mode); the applicant is notified.
+#[utoipa::path(post, path = "/meetups/{id}/participants/{user_id}/decline", tag = "meetups", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn decline(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath((id, who)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    flows::decline(&state, id, user.id, who).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -628,6 +628,23 @@ pub async fn approve(state: &AppState, id: Uuid, viewer: Uuid, user: Uuid) -> Re
     }
 }
 
+/// The host turns down a pending application (approval mode); the applicant is told.
+pub async fn decline(state: &AppState, id: Uuid, viewer: Uuid, user: Uuid) -> Result<(), ApiError> {
+    let a = access(state, id, Some(viewer)).await?.host()?;
+    if !store::decline(&state.db, a.meetup.id, user).await? {
+        return Err(ApiError::not_found("application_not_found"));
+    }
+    tell(
+        state,
+        &a.meetup,
+        "meetup.declined",
+        vec![user],
+        Some(viewer),
+    )
+    .await;
+    Ok(())
+}
+
 /// Why the host cannot take attendance now, if they cannot: the meetup was cancelled, the
 /// sheet opens 30 minutes before the start, it closes with the rating window (7 days after the
 /// end), and it is submitted once.

@@ -26,6 +26,14 @@ pub fn router() -> axum::Router<AppState> {
         .route("/meetups/{id}/apply", post(apply))
         .route("/meetups/{id}/leave", post(leave))
         .route(
+            "/meetups/{id}/participants/{user}/approve",
+            post(approve_page),
+        )
+        .route(
+            "/meetups/{id}/participants/{user}/decline",
+            post(decline_page),
+        )
+        .route(
             "/meetups/{id}/attendance",
             get(attendance_page).post(attendance),
         )
@@ -271,6 +279,8 @@ const NOTICES: &[&str] = &[
     "meetups.notice.rated",
     "meetups.notice.created",
     "meetups.notice.updated",
+    "meetups.notice.approved",
+    "meetups.notice.declined",
 ];
 
 /// Whole days until the start date (local), or on the day itself hours until the start.
@@ -444,6 +454,34 @@ async fn leave(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>
     let uid = user_or_return!(ctx);
     ok_or_page!(ctx, flows::leave(&state, id, uid).await);
     redirect(&ctx, &format!("/meetups/{id}?notice=meetups.notice.left"))
+}
+
+/// The host accepts a pending application from the detail page.
+async fn approve_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, user)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    ok_or_page!(ctx, flows::approve(&state, id, uid, user).await);
+    redirect(
+        &ctx,
+        &format!("/meetups/{id}?notice=meetups.notice.approved"),
+    )
+}
+
+/// The host turns down a pending application from the detail page.
+async fn decline_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, user)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    ok_or_page!(ctx, flows::decline(&state, id, uid, user).await);
+    redirect(
+        &ctx,
+        &format!("/meetups/{id}?notice=meetups.notice.declined"),
+    )
 }
 
 /// The end of a meetup as the detail page shows it after the start: the local time on the
@@ -1370,6 +1408,33 @@ pub const STRINGS: crate::i18n::Strings = &[
         "This meetup was cancelled.",
     ),
     ("my.nav", "내 활동", "My activity"),
+    ("meetups.approve", "승인", "Approve"),
+    ("meetups.decline", "거절", "Decline"),
+    (
+        "meetups.notice.approved",
+        "참가를 승인했어요.",
+        "Application approved.",
+    ),
+    (
+        "meetups.notice.declined",
+        "신청을 거절했어요.",
+        "Application declined.",
+    ),
+    (
+        "notify.meetup.declined.title",
+        "참가 신청이 거절됐어요",
+        "Application declined",
+    ),
+    (
+        "notify.meetup.declined.body",
+        "모임장이 [{title}] 참가 신청을 거절했어요.",
+        "The host declined your application to [{title}].",
+    ),
+    (
+        "error.application_not_found",
+        "승인을 기다리는 신청이 없어요.",
+        "There is no pending application.",
+    ),
     (
         "meetups.preferences",
         "내 선호 지역·거리 (모임 찾기의 '내 선호')",

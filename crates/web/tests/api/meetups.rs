@@ -2049,3 +2049,74 @@ async fn my_pages_link_hosted_joined_attended_courses_and_bookmarks() {
         p.text
     );
 }
+
+#[tokio::test]
+async fn the_host_approves_or_declines_applications_from_the_page() {
+    use super::notify::inbox;
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    let (a, a_id) = app.quick_user("alice").await;
+    let (b, b_id) = app.quick_user("bob").await;
+    let mut mb = body("승인 페이지 모임", 24, 5);
+    mb["approval"] = json!(true);
+    let id = host(&h, mb).await;
+    for u in [&a, &b] {
+        let r = u
+            .post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+            .await;
+        assert_eq!(r.json["outcome"], "pending", "{}", r.text);
+    }
+    // The host sees a button pair per pending application; others do not.
+    let page = h.get(&format!("/meetups/{id}")).await;
+    assert!(
+        page.text.contains("data-testid=\"approve-alice\""),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("data-testid=\"decline-bob\""));
+    assert!(
+        !a.get(&format!("/meetups/{id}"))
+            .await
+            .text
+            .contains("data-testid=\"approve-")
+    );
+    // Only the host may decide.
+    assert_eq!(
+        a.form(&format!("/meetups/{id}/participants/{b_id}/decline"), &[])
+            .await
+            .status,
+        403
+    );
+    let r = h
+        .form(&format!("/meetups/{id}/participants/{a_id}/approve"), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = h
+        .form(&format!("/meetups/{id}/participants/{b_id}/decline"), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let m = h.get(&format!("/api/v1/meetups/{id}")).await;
+    assert_eq!(m.json["participant_count"], 2);
+    assert_eq!(
+        a.get(&format!("/api/v1/meetups/{id}")).await.json["my_status"],
+        "joined"
+    );
+    assert!(b.get(&format!("/api/v1/meetups/{id}")).await.json["my_status"].is_null());
+    assert!(kinds(&inbox(&app, a_id).await).contains(&"meetup.approved".to_owned()));
+    assert!(kinds(&inbox(&app, b_id).await).contains(&"meetup.declined".to_owned()));
+    // Declining again (API): nothing pending.
+    assert_eq!(
+        h.post(
+            &format!("/api/v1/meetups/{id}/participants/{b_id}/decline"),
+            json!({})
+        )
+        .await
+        .code(),
+        "application_not_found"
+    );
+    // Bob may apply again.
+    let r = b
+        .post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+        .await;
+    assert_eq!(r.json["outcome"], "pending");
+}
