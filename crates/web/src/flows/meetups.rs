@@ -685,6 +685,16 @@ pub async fn submit_attendance(
     if !store::submit_attendance(&state.db, a.meetup.id, viewer, present, now).await? {
         return Err(ApiError::conflict("attendance_submitted"));
     }
+    // A no-show cannot rate the host: their "how was it? rate the host" reminder is dropped.
+    for p in store::participants(&state.db, id).await? {
+        if p.status == "joined"
+            && p.user_id != viewer
+            && p.attended == Some(false)
+            && let Err(e) = cancel_reminder(state, id, "after", p.user_id).await
+        {
+            tracing::warn!(code = e.code, meetup = %id, "no-show's reminder not cancelled");
+        }
+    }
     Ok(())
 }
 

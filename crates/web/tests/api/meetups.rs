@@ -1596,6 +1596,15 @@ async fn the_reminder_links_open_the_attendance_and_rating_pages_inside_their_wi
     assert_eq!(attended(a_id), true);
     assert_eq!(attended(b_id), false);
     assert_eq!(attended(d_id), true);
+    // The no-show will not be asked to rate; the others will.
+    assert_eq!(
+        reminder_job(&app, &id, "after", b_id).await.unwrap().status,
+        "cancelled"
+    );
+    assert_eq!(
+        reminder_job(&app, &id, "after", d_id).await.unwrap().status,
+        "queued"
+    );
     // Attendees cannot rate before the start.
     let p = a.get(&rating).await;
     assert_eq!(p.status, 409, "{}", p.text);
