@@ -456,6 +456,15 @@ async fn the_same_text_again_within_seconds_is_refused_even_when_sent_together()
         )
         .await;
     assert_eq!(r.code(), "comment_repeated", "{}", r.text);
+    // The same text on another post is fine.
+    let img2 = image(&author).await;
+    let other = post(&author, body("다른 코스", "서울 마포구", &img2)).await;
+    comment(
+        &bora,
+        &format!("/api/v1/courses/{other}/comments"),
+        "좋아요",
+    )
+    .await;
     // Other text is fine, and so is the earlier text after it; another person may say it too.
     comment(&bora, &path, "정말 좋아요").await;
     comment(&bora, &path, "좋아요").await;
