@@ -465,7 +465,8 @@ pub struct Manner {
 pub async fn manner(db: &Db, user: Uuid) -> Result<Manner> {
     let mut m = Manner::default();
     let (attended,): (i64,) = dispatch!(db, pool => sqlx::query_as(
-        "SELECT COUNT(*) FROM meetup_participants WHERE user_id = $1 AND attended = TRUE")
+        "SELECT COUNT(*) FROM meetup_participants p JOIN meetups m ON m.id = p.meetup_id \
+         WHERE p.user_id = $1 AND p.attended = TRUE AND m.cancelled_at IS NULL")
         .bind(user).fetch_one(pool).await?);
     m.attended = attended;
     let rows: Vec<(i64, i64)> = dispatch!(db, pool => sqlx::query_as(

@@ -704,6 +704,11 @@ pub fn rating_refusal(a: &Access, now: Millis) -> Option<ApiError> {
     if a.is_host() {
         return Some(ApiError::forbidden("host_cannot_rate"));
     }
+    // A meetup can be cancelled after the host took attendance (the sheet opens 30 minutes
+    // before the start); it never happened, so nobody rates it.
+    if a.meetup.cancelled_at.is_some() {
+        return Some(ApiError::conflict("meetup_cancelled"));
+    }
     let attended =
         a.me.as_ref()
             .is_some_and(|p| p.status == "joined" && p.attended == Some(true));

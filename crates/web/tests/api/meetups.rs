@@ -2129,3 +2129,50 @@ async fn the_host_approves_or_declines_applications_from_the_page() {
         .await;
     assert_eq!(r.json["outcome"], "pending");
 }
+
+#[tokio::test]
+async fn a_meetup_cancelled_after_attendance_is_neither_rated_nor_counted() {
+    let app = TestApp::with_config(|c| c.meetup_min_lead = std::time::Duration::ZERO).await;
+    let (h, host_id) = app.quick_user("host").await;
+    let (a, a_id) = app.quick_user("alice").await;
+    let id = host(&h, body("취소될 모임", 2, 4)).await;
+    let r = a
+        .post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+        .await;
+    assert_eq!(r.json["outcome"], "joined", "{}", r.text);
+    // Attendance opens 30 minutes before the start; the host takes it, then cancels (still
+    // before the start, so cancelling is allowed).
+    let now = moim_core::time::now_millis();
+    set_start(&app, &id, now + 20 * 60 * 1000).await;
+    let r = h
+        .put(
+            &format!("/api/v1/meetups/{id}/attendance"),
+            json!({"present": [a_id]}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(h.delete(&format!("/api/v1/meetups/{id}")).await.status, 204);
+    // After the would-be start, the attendee cannot rate a meetup that never happened...
+    set_start(&app, &id, now - 60 * 60 * 1000).await;
+    let r = a
+        .post(
+            &format!("/api/v1/meetups/{id}/rating"),
+            json!({"reason": 7}),
+        )
+        .await;
+    assert_eq!(r.code(), "meetup_cancelled", "{}", r.text);
+    let mine = a.get(&format!("/api/v1/meetups/{id}/rating")).await;
+    assert_eq!(mine.json["can_rate"], false, "{}", mine.text);
+    assert_eq!(mine.json["refusal"], "meetup_cancelled");
+    let page = a.get(&format!("/meetups/{id}/rating")).await;
+    assert_eq!(page.status, 409, "{}", page.text);
+    // ...and it earns nobody a manner point.
+    assert_eq!(
+        a.get(&format!("/api/v1/users/{host_id}/manner")).await.json["score"],
+        50
+    );
+    assert_eq!(
+        a.get(&format!("/api/v1/users/{a_id}/manner")).await.json["score"],
+        50
+    );
+}
