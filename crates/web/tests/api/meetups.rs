@@ -1877,6 +1877,24 @@ async fn upload_distinct(c: &Client, shade: u8) -> (String, String) {
     (url, hash)
 }
 
+/// Runs one statement on the test database (tests cannot wait for the clock).
+async fn exec(app: &TestApp, sql: &'static str) {
+    match &app.db {
+        moim_store::Db::Sqlite(p) => {
+            moim_store::sqlx::query(sql).execute(p).await.unwrap();
+        }
+        moim_store::Db::Postgres(p) => {
+            moim_store::sqlx::query(sql).execute(p).await.unwrap();
+        }
+    }
+}
+
+/// Makes every upload look as if it was last uploaded two days ago, past the grace an unused
+/// upload is left for.
+async fn age_uploads(app: &TestApp) {
+    exec(app, "UPDATE media SET created_at = created_at - 172800000").await;
+}
+
 /// A runner that knows the media jobs.
 fn media_runner(app: &TestApp) -> moim_jobs::Runner {
     let mut reg = moim_jobs::Registry::new();
@@ -1928,7 +1946,16 @@ async fn photos_of_a_cancelled_meetup_or_taken_off_by_an_edit_leave_storage_unle
             .is_some(),
         "nothing is removed on the request"
     );
+    // Uploaded moments ago, they are left alone for a while; a day later they go.
     assert!(media_runner(&app).drain().await.unwrap() >= 2);
+    assert_eq!(h.get(&format!("/media/{only_hash}/w384")).await.status, 200);
+    age_uploads(&app).await;
+    exec(
+        &app,
+        "UPDATE jobs SET run_at = 0 WHERE kind = 'media.cleanup' AND status = 'queued'",
+    )
+    .await;
+    assert!(media_runner(&app).drain().await.unwrap() >= 1);
     for (hash, gone) in [
         (&only_hash, true),
         (&shared_hash, false),
@@ -2174,5 +2201,54 @@ async fn a_meetup_cancelled_after_attendance_is_neither_rated_nor_counted() {
     assert_eq!(
         a.get(&format!("/api/v1/users/{a_id}/manner")).await.json["score"],
         50
+    );
+}
+
+#[tokio::test]
+async fn a_photo_uploaded_again_while_its_removal_is_queued_is_kept() {
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    let (photo, hash) = upload_distinct(&h, 50).await;
+    let mut b = body("취소하고 다시 여는 모임", 24, 5);
+    b["images"] = json!([photo]);
+    let id = host(&h, b).await;
+    age_uploads(&app).await;
+    assert_eq!(h.delete(&format!("/api/v1/meetups/{id}")).await.status, 204);
+    // The host re-hosts it with the same photo: the upload hands out the same URL...
+    let (again, again_hash) = upload_distinct(&h, 50).await;
+    assert_eq!(again_hash, hash);
+    // ...and the removal queued by the cancellation runs while the form is being filled in.
+    assert!(media_runner(&app).drain().await.unwrap() >= 1);
+    for v in ["w384", "w758", "full"] {
+        assert_eq!(
+            h.get(&format!("/media/{hash}/{v}")).await.status,
+            200,
+            "{v}"
+        );
+    }
+    let mut b = body("다시 여는 모임", 30, 5);
+    b["images"] = json!([again]);
+    let new_id = host(&h, b).await;
+    let m = h.get(&format!("/api/v1/meetups/{new_id}")).await;
+    assert_eq!(m.json["images"].as_array().unwrap().len(), 1, "{}", m.text);
+    // The removal was put off, not dropped: once the new meetup is cancelled too and the
+    // grace has passed, the photo goes.
+    assert_eq!(
+        h.delete(&format!("/api/v1/meetups/{new_id}")).await.status,
+        204
+    );
+    age_uploads(&app).await;
+    exec(
+        &app,
+        "UPDATE jobs SET run_at = 0 WHERE kind = 'media.cleanup' AND status = 'queued'",
+    )
+    .await;
+    assert!(media_runner(&app).drain().await.unwrap() >= 1);
+    assert_eq!(h.get(&format!("/media/{hash}/w384")).await.status, 404);
+    assert!(
+        moim_store::media::get(&app.db, &hash)
+            .await
+            .unwrap()
+            .is_none()
     );
 }
