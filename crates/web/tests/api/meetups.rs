@@ -2252,3 +2252,35 @@ async fn a_photo_uploaded_again_while_its_removal_is_queued_is_kept() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_public_group_home_shows_its_meetups_only_to_members() {
+    let app = super::app().await;
+    let (owner, _) = app.quick_user("owner").await;
+    let (outsider, _) = app.quick_user("outsider").await;
+    let r = owner
+        .post(
+            "/api/v1/groups",
+            json!({"name": "열린 크루", "category": "hobby", "capacity": 5, "visibility": "public", "join_policy": "open"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let g = r.json["id"].as_str().unwrap().to_owned();
+    let mut b = body("크루 전용 모임", 24, 5);
+    b["group_id"] = json!(g);
+    b["is_public"] = json!(false);
+    host(&owner, b).await;
+    let gh = owner.get(&format!("/groups/{g}")).await;
+    assert!(gh.text.contains("크루 전용 모임"), "{}", gh.text);
+    // A visitor of the public group sees its page, but neither a "no meetups planned" that
+    // is not true nor a "host one here" link that answers 403.
+    let gh = outsider.get(&format!("/groups/{g}")).await;
+    assert_eq!(gh.status, 200, "{}", gh.text);
+    assert!(!gh.text.contains("크루 전용 모임"));
+    assert!(
+        !gh.text.contains("data-testid=\"group-meetups\""),
+        "{}",
+        gh.text
+    );
+    assert!(!gh.text.contains("data-testid=\"host-in-group\""));
+}
