@@ -6,6 +6,10 @@ use crate::FieldError;
 
 pub const BODY_MAX: usize = 1_000;
 
+/// The same person posting the same text on the same post again within this long is refused (a double submit,
+/// a paste repeated in a hurry); the reference keeps a "just posted" flag for 10 seconds.
+pub const REPEAT_WINDOW: crate::time::Millis = 10_000;
+
 /// What a comment can be about. The string is stored and appears in URLs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Object {

@@ -17,7 +17,7 @@ pub const ROUTE_MAX_POINTS: usize = 500;
 pub const DEFAULT_MIN_LEAD: Millis = 6 * HOUR;
 /// Attendance opens this long before the start.
 pub const ATTENDANCE_OPENS: Millis = 30 * MINUTE;
-/// Participants may rate the host for this long after the start.
+/// Participants may rate the host from the start until this long after the end.
 pub const RATING_WINDOW: Millis = 7 * 24 * HOUR;
 /// Lists show a meetup as closed from this long before its start (applying stays open).
 pub const LIST_CLOSES: Millis = 4 * HOUR;
@@ -27,9 +27,13 @@ pub const THEMES: &[&str] = &[
 ];
 pub const LEVELS: &[&str] = &["any", "beginner", "intermediate", "advanced"];
 
-/// A meetup has a start but no end: it is taken to last this long (iCal, the after reminder).
-pub const ASSUMED_DURATION: Millis = 2 * HOUR;
-/// The "how was it?" reminder goes this long after the (assumed) end.
+/// How long a meetup lasts when the host does not say (and what meetups hosted before the
+/// duration existed were given), in minutes.
+pub const DEFAULT_DURATION_MIN: i64 = 120;
+/// A meetup lasts 15 minutes to 24 hours.
+pub const DURATION_MIN: i64 = 15;
+pub const DURATION_MAX: i64 = 24 * 60;
+/// The "how was it?" reminder goes this long after the end.
 pub const AFTER_END: Millis = HOUR;
 /// The "starting soon" reminder goes this long before the start (when attendance opens).
 pub const BEFORE_START: Millis = 30 * MINUTE;
@@ -195,6 +199,47 @@ pub fn region_of(address: &str) -> i64 {
     0
 }
 
+/// Duration in minutes: 15 min to 24 h, in whole 5-minute steps.
+pub fn parse_duration(minutes: i64) -> Result<i64, FieldError> {
+    if !(DURATION_MIN..=DURATION_MAX).contains(&minutes) {
+        return Err(FieldError::new("duration_min", "out_of_range"));
+    }
+    if minutes % 5 != 0 {
+        return Err(FieldError::new("duration_min", "invalid"));
+    }
+    Ok(minutes)
+}
+
+/// The end of a meetup: its start plus its duration.
+pub fn ends_at(starts_at: Millis, duration_min: i64) -> Millis {
+    starts_at + duration_min * MINUTE
+}
+
+/// When the host may take attendance: from 30 minutes before the start until participants can
+/// no longer rate (attendance decides who may rate, so it has no use after that).
+pub fn attendance_open(now: Millis, starts_at: Millis, duration_min: i64) -> bool {
+    now >= starts_at - ATTENDANCE_OPENS && now <= ends_at(starts_at, duration_min) + RATING_WINDOW
+}
+
+/// Where a participant stands with rating the host at `now`: not yet (before the start), open
+/// (from the start until 7 days after the end) or closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RatingWindow {
+    NotYet,
+    Open,
+    Closed,
+}
+
+pub fn rating_window(now: Millis, starts_at: Millis, duration_min: i64) -> RatingWindow {
+    if now < starts_at {
+        RatingWindow::NotYet
+    } else if now <= ends_at(starts_at, duration_min) + RATING_WINDOW {
+        RatingWindow::Open
+    } else {
+        RatingWindow::Closed
+    }
+}
+
 /// Host-rating reasons 1–10: 1–5 are good (+1), 6–10 bad (−1). The sign comes from the
 /// reason, never from the client.
 pub fn rating_delta(reason: i64) -> Result<i64, FieldError> {
@@ -260,6 +305,41 @@ mod tests {
         assert_eq!(
             d_day_at(ms("2026-03-29T16:00:00Z"), "Europe/Berlin"),
             ms("2026-03-29T06:00:00Z")
+        );
+    }
+
+    #[test]
+    fn duration_end_and_windows() {
+        assert!(parse_duration(10).is_err());
+        assert!(parse_duration(1445).is_err());
+        assert!(parse_duration(92).is_err());
+        assert_eq!(parse_duration(90), Ok(90));
+        assert_eq!(parse_duration(1440), Ok(1440));
+        let start = 1_000 * HOUR;
+        assert_eq!(ends_at(start, 90), start + 90 * MINUTE);
+        // Attendance: from 30 min before the start to 7 days after the end.
+        assert!(!attendance_open(start - 31 * MINUTE, start, 90));
+        assert!(attendance_open(start - 30 * MINUTE, start, 90));
+        assert!(attendance_open(
+            start + 90 * MINUTE + RATING_WINDOW,
+            start,
+            90
+        ));
+        assert!(!attendance_open(
+            start + 91 * MINUTE + RATING_WINDOW,
+            start,
+            90
+        ));
+        // Rating: from the start to 7 days after the end.
+        assert_eq!(rating_window(start - 1, start, 90), RatingWindow::NotYet);
+        assert_eq!(rating_window(start, start, 90), RatingWindow::Open);
+        assert_eq!(
+            rating_window(start + 90 * MINUTE + RATING_WINDOW, start, 90),
+            RatingWindow::Open
+        );
+        assert_eq!(
+            rating_window(start + 90 * MINUTE + RATING_WINDOW + 1, start, 90),
+            RatingWindow::Closed
         );
     }
 

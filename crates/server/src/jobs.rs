@@ -6,6 +6,8 @@
 //!   idempotent, so a repeated run does no harm.
 //! - `notify.reminder`, `notify.retention` (hourly, `MOIM_NOTIFICATIONS_RETAIN_DAYS`): see
 //!   `moim_web::flows::notify`.
+//! - `media.cleanup`: removes uploads nothing refers to any more (a cancelled meetup's photos);
+//!   see `moim_web::media`.
 //! - `test.ledger` (only with the hidden `MOIM_JOBS_TEST_LEDGER=true`): sleeps `sleep_ms`, then
 //!   completes the job and writes a ledger row in one transaction — the crash test counts those
 //!   rows to prove every job completed exactly once.
@@ -21,6 +23,7 @@ pub fn registry(state: &moim_web::AppState, test_ledger: bool) -> Registry {
     let mut r = Registry::new();
     r.register(HOUSEKEEPING, housekeeping);
     moim_web::flows::notify::register(&mut r, state.clone());
+    moim_web::media::register(&mut r, state.clone());
     if test_ledger {
         r.register(TEST_LEDGER, test_ledger_job);
     }

@@ -48,6 +48,13 @@ macro_rules! comment_columns {
 
 /// Adds a comment (or a reply when `parent` is set; the caller resolved it to a top-level
 /// comment of the same object).
+///
+/// The same author posting the same text on the same object again within
+/// `moim_core::comments::REPEAT_WINDOW` gets `Conflict("repeated")`: the insert is preceded, in the same transaction, by a
+/// conditional upsert of the author's `comment_repeat_guard` row that only succeeds when the
+/// object and text differ from their last comment's or that one is old enough. Concurrent doubles queue on
+/// that row (PostgreSQL re-checks the condition after the first commits; SQLite's write lock
+/// serialises them), so exactly one of them is stored.
 pub async fn create(
     db: &Db,
     object: Object,
@@ -62,8 +69,22 @@ pub async fn create(
         Object::Meetup => (Some(object_id), None),
         Object::Course => (None, Some(object_id)),
     };
+    // What counts as "the same": the same text on the same post (a quick "좋아요" on two
+    // different posts is fine).
+    let repeat_key = format!("{}:{object_id}\n{body}", object.as_str());
     dispatch!(db, pool => {
         let mut tx = pool.begin_write().await?;
+        let fresh: Option<(Uuid,)> = sqlx::query_as(
+            "INSERT INTO comment_repeat_guard (user_id, body, posted_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET body = excluded.body, posted_at = excluded.posted_at \
+             WHERE comment_repeat_guard.body <> excluded.body \
+             OR comment_repeat_guard.posted_at <= excluded.posted_at - $4 \
+             RETURNING user_id")
+            .bind(author).bind(&repeat_key).bind(now).bind(moim_core::comments::REPEAT_WINDOW)
+            .fetch_optional(&mut *tx).await?;
+        if fresh.is_none() {
+            return Err(crate::Error::Conflict("repeated"));
+        }
         sqlx::query(
             "INSERT INTO comments (id, meetup_id, course_id, parent_id, author_id, body, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)")

@@ -46,8 +46,17 @@ pub struct Meetup {
     pub cancelled_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// How long it lasts, in minutes (migration 0014; 120 for meetups hosted before).
+    pub duration_min: i64,
     /// The host's nickname (joined in every read, so lists need no query per row).
     pub host_nickname: String,
+}
+
+impl Meetup {
+    /// The end: the start plus the duration.
+    pub fn ends_at(&self) -> Millis {
+        moim_core::meetups::ends_at(self.starts_at, self.duration_min)
+    }
 }
 
 /// The meetup columns with the host's nickname, as a literal for `concat!`.
@@ -57,7 +66,7 @@ macro_rules! meetup_columns {
     m.starts_at, m.time_zone, m.start_hour, m.address, m.region, m.lat, m.lng, m.route, \
     m.distance_m, m.pace, m.level, m.theme, m.capacity, m.participant_count, m.waitlist, \
     m.approval, m.images, m.parking, m.baggage, m.chat_link, m.attendance_at, m.cancelled_at, \
-    m.created_at, m.updated_at, u.nickname AS host_nickname"
+    m.created_at, m.updated_at, m.duration_min, u.nickname AS host_nickname"
     };
 }
 
@@ -69,6 +78,8 @@ pub struct MeetupFields {
     pub title: String,
     pub description: String,
     pub starts_at: i64,
+    /// Minutes, 15–1440.
+    pub duration_min: i64,
     pub time_zone: String,
     pub start_hour: i64,
     pub address: String,
@@ -138,14 +149,14 @@ pub async fn create_with_cooldown(
             "INSERT INTO meetups (id, host_id, group_id, is_public, title, description, starts_at, \
              time_zone, start_hour, address, region, lat, lng, route, distance_m, pace, level, theme, \
              capacity, participant_count, waitlist, approval, images, parking, baggage, chat_link, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-             $14, $15, $16, $17, $18, $19, 1, $20, $21, $22, $23, $24, $25, $26, $26)")
+             created_at, updated_at, duration_min) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14, $15, $16, $17, $18, $19, 1, $20, $21, $22, $23, $24, $25, $26, $26, $27)")
             .bind(id).bind(host).bind(f.group_id).bind(f.is_public).bind(&f.title)
             .bind(&f.description).bind(f.starts_at).bind(&f.time_zone).bind(f.start_hour)
             .bind(&f.address).bind(f.region).bind(f.lat).bind(f.lng).bind(&f.route)
             .bind(f.distance_m).bind(&f.pace).bind(&f.level).bind(&f.theme).bind(f.capacity)
             .bind(f.waitlist).bind(f.approval).bind(&f.images).bind(&f.parking).bind(&f.baggage)
-            .bind(&f.chat_link).bind(now)
+            .bind(&f.chat_link).bind(now).bind(f.duration_min)
             .execute(&mut *tx).await?;
         // The host holds the first place from the start.
         sqlx::query("INSERT INTO meetup_participants (meetup_id, user_id, status, applied_at) VALUES ($1, $2, 'joined', $3)")
@@ -187,12 +198,13 @@ pub async fn update(db: &Db, id: Uuid, f: &MeetupFields, now: Millis) -> Result<
     let n = dispatch!(db, pool => sqlx::query(
         "UPDATE meetups SET is_public = $2, title = $3, description = $4, starts_at = $5, time_zone = $6, \
          start_hour = $7, pace = $8, level = $9, theme = $10, capacity = $11, waitlist = $12, \
-         approval = $13, images = $14, parking = $15, baggage = $16, chat_link = $17, updated_at = $18 \
+         approval = $13, images = $14, parking = $15, baggage = $16, chat_link = $17, updated_at = $18, \
+         duration_min = $19 \
          WHERE id = $1 AND starts_at > $18 AND cancelled_at IS NULL AND participant_count <= $11")
         .bind(id).bind(f.is_public).bind(&f.title).bind(&f.description).bind(f.starts_at)
         .bind(&f.time_zone).bind(f.start_hour).bind(&f.pace).bind(&f.level).bind(&f.theme)
         .bind(f.capacity).bind(f.waitlist).bind(f.approval).bind(&f.images).bind(&f.parking)
-        .bind(&f.baggage).bind(&f.chat_link).bind(now)
+        .bind(&f.baggage).bind(&f.chat_link).bind(now).bind(f.duration_min)
         .execute(pool).await?.rows_affected());
     if n == 0 {
         let m = get(db, id).await?.ok_or(Error::NotFound)?;
@@ -204,12 +216,25 @@ pub async fn update(db: &Db, id: Uuid, f: &MeetupFields, now: Millis) -> Result<
     Ok(())
 }
 
-/// Cancels a meetup before its start; returns false when it had started or was cancelled.
-pub async fn cancel(db: &Db, id: Uuid, now: Millis) -> Result<bool> {
-    let n = dispatch!(db, pool => sqlx::query(
-        "UPDATE meetups SET cancelled_at = $2, updated_at = $2 WHERE id = $1 AND cancelled_at IS NULL AND starts_at > $2")
-        .bind(id).bind(now).execute(pool).await?.rows_affected());
-    Ok(n == 1)
+/// Cancels a meetup before its start and takes its photos off it (they are removed from
+/// storage by the caller, off the request). Returns the photos' hashes (comma-separated, maybe
+/// empty); `None` when it had started or was cancelled already.
+pub async fn cancel(db: &Db, id: Uuid, now: Millis) -> Result<Option<String>> {
+    dispatch!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        // RETURNING gives the values after the update, so the photos are read here and
+        // cleared by a second statement of the same transaction.
+        let row: Option<(String,)> = sqlx::query_as(
+            "UPDATE meetups SET cancelled_at = $2, updated_at = $2 \
+             WHERE id = $1 AND cancelled_at IS NULL AND starts_at > $2 RETURNING images")
+            .bind(id).bind(now).fetch_optional(&mut *tx).await?;
+        if row.is_some() {
+            sqlx::query("UPDATE meetups SET images = '' WHERE id = $1")
+                .bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(row.map(|r| r.0))
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -369,6 +394,14 @@ pub async fn approve(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<Appro
     })
 }
 
+/// The host turns down a pending application; false when there was none.
+pub async fn decline(db: &Db, id: Uuid, user: Uuid) -> Result<bool> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "DELETE FROM meetup_participants WHERE meetup_id = $1 AND user_id = $2 AND status = 'pending'")
+        .bind(id).bind(user).execute(pool).await?.rows_affected());
+    Ok(n == 1)
+}
+
 /// Submits the attendance sheet once: every joined participant except the host is marked
 /// present when listed, absent otherwise. Returns false when it had been submitted already.
 pub async fn submit_attendance(
@@ -413,6 +446,14 @@ pub async fn rate(
     Ok(())
 }
 
+/// The reason a participant gave when rating the host of a meetup, if they did.
+pub async fn my_rating(db: &Db, id: Uuid, rater: Uuid) -> Result<Option<i64>> {
+    let row: Option<(i64,)> = dispatch!(db, pool => sqlx::query_as(
+        "SELECT reason FROM meetup_ratings WHERE meetup_id = $1 AND rater_id = $2")
+        .bind(id).bind(rater).fetch_optional(pool).await?);
+    Ok(row.map(|r| r.0))
+}
+
 /// A user's manner record: meetups attended, and how often hosts were rated with each reason.
 #[derive(Debug, Clone, Default)]
 pub struct Manner {
@@ -424,7 +465,8 @@ pub struct Manner {
 pub async fn manner(db: &Db, user: Uuid) -> Result<Manner> {
     let mut m = Manner::default();
     let (attended,): (i64,) = dispatch!(db, pool => sqlx::query_as(
-        "SELECT COUNT(*) FROM meetup_participants WHERE user_id = $1 AND attended = TRUE")
+        "SELECT COUNT(*) FROM meetup_participants p JOIN meetups m ON m.id = p.meetup_id \
+         WHERE p.user_id = $1 AND p.attended = TRUE AND m.cancelled_at IS NULL")
         .bind(user).fetch_one(pool).await?);
     m.attended = attended;
     let rows: Vec<(i64, i64)> = dispatch!(db, pool => sqlx::query_as(

@@ -168,34 +168,36 @@ impl MediaStore {
         for (v, n) in processed.variants.iter_mut().zip(names) {
             v.name = n;
         }
-        if moim_store::media::get(db, &hash).await?.is_none() {
-            for v in &processed.variants {
-                let path = Path::from(format!("{hash}/{}", v.name));
-                self.store
-                    .put_opts(
-                        &path,
-                        PutPayload::from(v.bytes.clone()),
-                        PutOptions::default(),
-                    )
-                    .await
-                    .map_err(ApiError::internal)?;
-            }
-            let names: Vec<&str> = processed.variants.iter().map(|v| v.name.as_str()).collect();
-            let types: Vec<&str> = processed.variants.iter().map(|v| v.content_type).collect();
-            moim_store::media::insert(
-                db,
-                &moim_store::media::Media {
-                    hash: hash.clone(),
-                    owner_id: Some(owner),
-                    source_format: processed.source_format.mime().to_owned(),
-                    width: i64::from(processed.width),
-                    height: i64::from(processed.height),
-                    variants: names.join(","),
-                    content_types: types.join(","),
-                    created_at: 0,
-                },
-            )
-            .await?;
+        // The row first (a new one, or the known one marked as uploaded now), then the
+        // objects, every time: a removal of these bytes that holds the row (see
+        // `moim_store::media::delete_unreferenced`) has then either finished before the row is
+        // written, or leaves them alone as just uploaded; and an object lost before is restored.
+        let names: Vec<&str> = processed.variants.iter().map(|v| v.name.as_str()).collect();
+        let types: Vec<&str> = processed.variants.iter().map(|v| v.content_type).collect();
+        moim_store::media::insert(
+            db,
+            &moim_store::media::Media {
+                hash: hash.clone(),
+                owner_id: Some(owner),
+                source_format: processed.source_format.mime().to_owned(),
+                width: i64::from(processed.width),
+                height: i64::from(processed.height),
+                variants: names.join(","),
+                content_types: types.join(","),
+                created_at: 0,
+            },
+        )
+        .await?;
+        for v in &processed.variants {
+            let path = Path::from(format!("{hash}/{}", v.name));
+            self.store
+                .put_opts(
+                    &path,
+                    PutPayload::from(v.bytes.clone()),
+                    PutOptions::default(),
+                )
+                .await
+                .map_err(ApiError::internal)?;
         }
         Ok(Stored {
             hash,
@@ -229,4 +231,102 @@ pub fn media_error(e: MediaError) -> ApiError {
         message: e.to_string(),
     }];
     err
+}
+
+// --- removal ----------------------------------------------------------------------------------
+
+/// The job that removes uploads nothing refers to any more (a cancelled meetup's photos, photos
+/// taken off a meetup by an edit). Payload: `{"hashes": [...]}`.
+pub const CLEANUP_JOB: &str = "media.cleanup";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CleanupPayload {
+    hashes: Vec<String>,
+}
+
+/// Queues the removal of `hashes` (off the request: the job deletes the objects). Each is
+/// removed only if, when the job runs, nothing refers to it (the same photo may be used
+/// elsewhere: uploads are content-addressed).
+pub async fn queue_cleanup(db: &moim_store::Db, hashes: Vec<String>) -> Result<(), ApiError> {
+    let hashes: Vec<String> = hashes.into_iter().filter(|h| is_hash(h)).collect();
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    let payload = serde_json::to_string(&CleanupPayload { hashes }).map_err(ApiError::internal)?;
+    moim_store::jobs::enqueue(db, &moim_store::jobs::NewJob::new(CLEANUP_JOB, &payload)).await?;
+    Ok(())
+}
+
+impl MediaStore {
+    /// Deletes the stored variants of an upload (missing ones are fine: a retried removal).
+    pub async fn delete_variants(&self, hash: &str, variants: &[&str]) -> object_store::Result<()> {
+        for v in variants {
+            let path = Path::from(format!("{hash}/{v}"));
+            match object_store::ObjectStoreExt::delete(&*self.store, &path).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Registers the media jobs with a runner's registry.
+pub fn register(registry: &mut moim_jobs::Registry, app: crate::AppState) {
+    registry.register(CLEANUP_JOB, move |ctx: moim_jobs::JobCtx| {
+        let app = app.clone();
+        async move { cleanup_job(&app, ctx).await }
+    });
+}
+
+/// How long an upload is left alone after it was (last) uploaded, even when nothing refers to
+/// it: the uploader is still filling in the form that will (a meetup re-hosted with the photos
+/// of the one just cancelled uploads the same bytes again).
+pub const UNUSED_GRACE: moim_core::time::Millis = 24 * moim_core::time::HOUR;
+
+/// Removes each upload of the payload that nothing refers to: its row and its objects in one
+/// database transaction (see `moim_store::media::delete_unreferenced`), so a failed object
+/// delete keeps the row for the retry. An unused upload that is too recent (uploaded again
+/// within [`UNUSED_GRACE`]) is looked at again once the grace has passed.
+async fn cleanup_job(
+    app: &crate::AppState,
+    ctx: moim_jobs::JobCtx,
+) -> Result<(), moim_jobs::JobError> {
+    let p: CleanupPayload = serde_json::from_str(&ctx.job.payload)?;
+    let now = moim_core::time::now_millis();
+    let mut later: Vec<String> = Vec::new();
+    let mut later_at = now;
+    for hash in p.hashes.iter().filter(|h| is_hash(h)) {
+        let removed = moim_store::media::delete_unreferenced(
+            &ctx.db,
+            hash,
+            now - UNUSED_GRACE,
+            |variants| async move {
+                let names: Vec<&str> = variants.split(',').filter(|v| !v.is_empty()).collect();
+                app.media.delete_variants(hash, &names).await
+            },
+        )
+        .await?
+        .map_err(moim_jobs::JobError::retry)?;
+        if removed.is_some() {
+            tracing::info!(%hash, "unused upload removed");
+            continue;
+        }
+        // Still used, gone already, or uploaded again lately: only the last is looked at again.
+        if let Some(m) = moim_store::media::get(&ctx.db, hash).await?
+            && m.created_at >= now - UNUSED_GRACE
+        {
+            later_at = later_at.max(m.created_at + UNUSED_GRACE);
+            later.push(hash.clone());
+        }
+    }
+    if !later.is_empty() {
+        let payload = serde_json::to_string(&CleanupPayload { hashes: later })?;
+        moim_store::jobs::enqueue(
+            &ctx.db,
+            &moim_store::jobs::NewJob::new(CLEANUP_JOB, &payload).at(later_at + 1),
+        )
+        .await?;
+    }
+    Ok(())
 }

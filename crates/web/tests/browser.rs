@@ -1089,7 +1089,7 @@ async fn host_find_apply_attend_rate(driver: &Driver, vp: Viewport) {
         .expect("time")
         .to_zoned(jiff::tz::TimeZone::get("Asia/Seoul").expect("zone"));
     h.js(&format!(
-        "document.getElementById('date').value = '{}'; document.getElementById('time').value = '{}'; document.getElementById('theme').value = 'river';",
+        "document.getElementById('date').value = '{}'; document.getElementById('time').value = '{}'; document.getElementById('theme').value = 'river'; document.getElementById('duration_min').value = '90';",
         start.date(),
         start.strftime("%H:%M")
     ))
@@ -1136,6 +1136,11 @@ async fn host_find_apply_attend_rate(driver: &Driver, vp: Viewport) {
         h.describe().await
     );
     h.find("img.meetup-photo").await;
+    assert!(
+        h.text("[data-testid=when]").await.contains("1시간 30분"),
+        "{}",
+        h.describe().await
+    );
     // The place and the route on the map (an SVG path per drawn shape).
     h.find("#meetup-map path.leaflet-interactive").await;
     // The server recomputed the distance from the points: the same as the form showed.
@@ -1204,11 +1209,15 @@ async fn host_find_apply_attend_rate(driver: &Driver, vp: Viewport) {
     )
     .await;
     h.goto(&meetup_path).await;
+    h.click("[data-testid=attendance-link]").await;
+    h.wait_path("the attendance sheet", |p| p.ends_with("/attendance"))
+        .await;
     h.click(&format!("[data-testid=present-{guest_nick}]"))
         .await;
     h.shot("attendance").await;
     h.click("[data-testid=attendance-submit]").await;
     h.find("[data-testid=notice]").await;
+    assert_eq!(h.text("[data-testid=present-count]").await, "1 / 1");
     h.goto("/meetups/mine").await;
     assert_eq!(h.text("[data-testid=manner-score]").await, "50");
 
@@ -1220,10 +1229,14 @@ async fn host_find_apply_attend_rate(driver: &Driver, vp: Viewport) {
     )
     .await;
     g.goto(&meetup_path).await;
+    g.click("[data-testid=rating-link]").await;
+    g.wait_path("the rating page", |p| p.ends_with("/rating"))
+        .await;
     g.click("[data-testid=reason-2]").await;
     g.shot("rating").await;
     g.click("[data-testid=rating-submit]").await;
     g.find("[data-testid=notice]").await;
+    g.find("[data-testid=my-rating]").await;
     // The guest sees the host's new score and the reason on the host's profile.
     g.click("[data-testid=host-link]").await;
     g.wait_path("the host's profile", |p| p.starts_with("/users/"))

@@ -25,9 +25,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_meetup, update_meetup, cancel_meetup))
         .routes(routes!(apply, leave))
         .routes(routes!(approve))
+        .routes(routes!(decline))
         .routes(routes!(list_participants))
         .routes(routes!(submit_attendance))
-        .routes(routes!(rate_host))
+        .routes(routes!(rate_host, my_rating))
         .routes(routes!(get_manner))
         .routes(routes!(user_meetups))
         .routes(routes!(get_preferences, set_preferences))
@@ -67,6 +68,10 @@ pub struct MeetupDto {
     pub starts_at: String,
     /// Local `YYYY-MM-DD HH:MM` in the meetup's zone.
     pub starts_local: String,
+    /// How long it lasts, in minutes.
+    pub duration_min: i64,
+    /// RFC 3339 UTC instant: the start plus the duration.
+    pub ends_at: String,
     pub time_zone: String,
     /// 1 = 00–04, 2 = 04–08, … 6 = 20–24 (local start time).
     pub time_slot: i64,
@@ -123,6 +128,8 @@ pub fn meetup_dto(m: &Meetup, my_status: Option<String>) -> MeetupDto {
         description: m.description.clone(),
         starts_at: timestamp(m.starts_at).to_string(),
         starts_local: moim_core::time::format_local(m.starts_at, &m.time_zone),
+        duration_min: m.duration_min,
+        ends_at: timestamp(m.ends_at()).to_string(),
         time_zone: m.time_zone.clone(),
         time_slot: rules::time_slot(m.start_hour),
         address: m.address.clone(),
@@ -180,6 +187,9 @@ pub struct MeetupBody {
     pub date: String,
     /// `HH:MM` in `time_zone`.
     pub time: String,
+    /// How long it lasts in minutes: 15–1440, a multiple of 5 (default 120).
+    #[serde(default)]
+    pub duration_min: Option<i64>,
     /// IANA zone, default Asia/Seoul.
     #[serde(default)]
     pub time_zone: String,
@@ -228,6 +238,7 @@ impl From<MeetupBody> for MeetupInput {
             description: b.description,
             date: b.date,
             time: b.time,
+            duration_min: b.duration_min,
             time_zone: b.time_zone,
             address: b.address,
             lat: b.lat,
@@ -352,6 +363,19 @@ async fn approve(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Turn down a pending application (host, approval mode); the applicant is notified.
+#[utoipa::path(post, path = "/meetups/{id}/participants/{user_id}/decline", tag = "meetups", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn decline(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath((id, who)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    flows::decline(&state, id, user.id, who).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ParticipantDto {
     pub user_id: Uuid,
@@ -394,7 +418,7 @@ pub struct AttendanceBody {
     pub present: Vec<Uuid>,
 }
 
-/// Submit attendance once (host, from 30 minutes before the start).
+/// Submit attendance once (host, from 30 minutes before the start until 7 days after the end).
 #[utoipa::path(put, path = "/meetups/{id}/attendance", tag = "meetups", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = AttendanceBody,
     responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem)))]
@@ -415,7 +439,7 @@ pub struct RatingBody {
     pub reason: i64,
 }
 
-/// Rate the host once (participants who attended; from the start until 7 days after).
+/// Rate the host once (participants who attended; from the start until 7 days after the end).
 #[utoipa::path(post, path = "/meetups/{id}/rating", tag = "meetups", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = RatingBody,
     responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -427,6 +451,42 @@ async fn rate_host(
 ) -> ApiResult<StatusCode> {
     flows::rate_host(&state, id, user.id, b.reason).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyRatingDto {
+    /// The reason I gave (1–10); null until I rate.
+    pub reason: Option<i64>,
+    /// Whether I may rate now.
+    pub can_rate: bool,
+    /// Why not, as the error code rating would answer (`not_an_attendee`, `rating_not_open`,
+    /// `rating_closed`, `host_cannot_rate`); null when I may rate or have rated.
+    pub refusal: Option<String>,
+    /// RFC 3339: rating closes then (7 days after the end).
+    pub closes_at: String,
+}
+
+/// My rating of the host and whether I may rate now (the rating page's data).
+#[utoipa::path(get, path = "/meetups/{id}/rating", tag = "meetups", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = MyRatingDto), (status = 404, body = Problem)))]
+async fn my_rating(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<MyRatingDto>> {
+    let a = flows::access(&state, id, Some(user.id)).await?;
+    let reason = store::my_rating(&state.db, id, user.id).await?;
+    let refusal = if reason.is_some() {
+        None
+    } else {
+        flows::rating_refusal(&a, now_millis()).map(|e| e.code.to_owned())
+    };
+    Ok(Json(MyRatingDto {
+        can_rate: reason.is_none() && refusal.is_none(),
+        reason,
+        refusal,
+        closes_at: timestamp(a.meetup.ends_at() + rules::RATING_WINDOW).to_string(),
+    }))
 }
 
 #[derive(Serialize, ToSchema)]

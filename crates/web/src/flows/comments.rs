@@ -145,6 +145,22 @@ async fn tell(
     }
 }
 
+/// The store's answer to a comment, with a repeat of the author's last text (within
+/// `REPEAT_WINDOW`) turned into a 429 `comment_repeated` the UI can explain.
+fn created(r: moim_store::Result<Uuid>) -> Result<Uuid, ApiError> {
+    match r {
+        Err(moim_store::Error::Conflict("repeated")) => Err(ApiError {
+            retry_after: Some(u64::try_from(rules::REPEAT_WINDOW / 1000).unwrap_or(10)),
+            ..ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "comment_repeated",
+            )
+            .detail("the same comment was just posted; wait a few seconds or change the text")
+        }),
+        other => Ok(other?),
+    }
+}
+
 /// Comments on an object; the object's author or host is notified (unless it is them).
 pub async fn create(
     state: &AppState,
@@ -155,16 +171,18 @@ pub async fn create(
 ) -> Result<Comment, ApiError> {
     let body = rules::parse_body(body)?;
     let target = object(state, object_kind, id, Some(viewer.id)).await?;
-    let cid = store::create(
-        &state.db,
-        object_kind,
-        id,
-        None,
-        viewer.id,
-        &body,
-        now_millis(),
-    )
-    .await?;
+    let cid = created(
+        store::create(
+            &state.db,
+            object_kind,
+            id,
+            None,
+            viewer.id,
+            &body,
+            now_millis(),
+        )
+        .await,
+    )?;
     tell(
         state,
         &target,
@@ -213,16 +231,18 @@ pub async fn reply(
     if p.deleted_at.is_some() {
         return Err(ApiError::conflict("comment_deleted"));
     }
-    let cid = store::create(
-        &state.db,
-        target.object,
-        target.id,
-        Some(p.id),
-        viewer.id,
-        &body,
-        now_millis(),
-    )
-    .await?;
+    let cid = created(
+        store::create(
+            &state.db,
+            target.object,
+            target.id,
+            Some(p.id),
+            viewer.id,
+            &body,
+            now_millis(),
+        )
+        .await,
+    )?;
     let mut to = Vec::new();
     if let Some(a) = p.author_id {
         to.push((a, "reply"));

@@ -57,7 +57,7 @@ const REMINDERS: [(&str, &str, &str, &str, &str); 3] = [
         "before-30m",
         "meetup.starting_host",
         "meetup.starting",
-        "#attendance",
+        "/attendance",
         "",
     ),
     (
@@ -65,18 +65,18 @@ const REMINDERS: [(&str, &str, &str, &str, &str); 3] = [
         "meetup.finished_host",
         "meetup.finished",
         "",
-        "#rating",
+        "/rating",
     ),
 ];
 
 /// When each reminder of `m` fires: D-day morning (08:00 local), 30 min before the start (the
-/// host's links to the attendance sheet), 1 h after the assumed end (the others' links to the
-/// rating form).
+/// host's links to the attendance sheet), 1 h after the end (start + duration; the others'
+/// links to the rating form).
 pub fn reminder_times(m: &Meetup) -> [Millis; 3] {
     [
         rules::d_day_at(m.starts_at, &m.time_zone),
         m.starts_at - rules::BEFORE_START,
-        m.starts_at + rules::ASSUMED_DURATION + rules::AFTER_END,
+        m.ends_at() + rules::AFTER_END,
     ]
 }
 
@@ -147,6 +147,18 @@ async fn schedule_reminders(state: &AppState, m: &Meetup, to: &[Uuid]) -> Result
     Ok(())
 }
 
+/// Queues the removal of photos a meetup no longer shows. The change has committed; a failure
+/// to queue is logged (the photos then stay, unused).
+async fn remove_images<'a>(state: &AppState, id: Uuid, hashes: impl Iterator<Item = &'a str>) {
+    let hashes: Vec<String> = hashes
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Err(e) = crate::media::queue_cleanup(&state.db, hashes).await {
+        tracing::warn!(code = e.code, meetup = %id, "meetup photo removal not queued");
+    }
+}
+
 /// Cancels one person's queued reminder (they left, or its time passed after a move).
 async fn cancel_reminder(
     state: &AppState,
@@ -190,6 +202,8 @@ pub struct MeetupInput {
     pub date: String,
     /// `HH:MM`, local.
     pub time: String,
+    /// Minutes; `None` = the default (2 h).
+    pub duration_min: Option<i64>,
     pub time_zone: String,
     pub address: String,
     pub lat: Option<f64>,
@@ -254,6 +268,7 @@ impl MeetupInput {
             description: m.description.clone(),
             date: local.date().to_string(),
             time: local.strftime("%H:%M").to_string(),
+            duration_min: Some(m.duration_min),
             time_zone: m.time_zone.clone(),
             address: m.address.clone(),
             lat: Some(m.lat),
@@ -289,6 +304,9 @@ impl MeetupInput {
                 .unwrap_or_default()
         };
         let start = v.check(start_of(&self.date, &self.time, &tz));
+        let duration = v.check(rules::parse_duration(
+            self.duration_min.unwrap_or(rules::DEFAULT_DURATION_MIN),
+        ));
         if let (Some((at, _)), Some(min)) = (start, min_start)
             && at < min
         {
@@ -352,6 +370,7 @@ impl MeetupInput {
             title: checked(title)?,
             description: checked(description)?,
             starts_at,
+            duration_min: checked(duration)?,
             time_zone: tz,
             start_hour,
             region: rules::region_of(&address),
@@ -494,6 +513,9 @@ pub async fn update(
     if a.started(now) || a.meetup.cancelled_at.is_some() {
         return Err(ApiError::conflict("meetup_started"));
     }
+    // A client that does not send a duration keeps the meetup's (it predates the field).
+    let mut input = input.clone();
+    input.duration_min = input.duration_min.or(Some(a.meetup.duration_min));
     let mut f = input.parse(None)?;
     if f.starts_at != a.meetup.starts_at && f.starts_at < min_start(state, now) {
         return Err(ApiError::field("date", "too_soon"));
@@ -513,6 +535,14 @@ pub async fn update(
     let m = store::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("meetup_not_found"))?;
+    // Photos taken off by the edit leave storage (the reference deleted them too).
+    let kept: Vec<&str> = image_hashes(&m).collect();
+    remove_images(
+        state,
+        id,
+        image_hashes(&a.meetup).filter(|h| !kept.contains(h)),
+    )
+    .await;
     let people = joined(state, id).await?;
     tell(state, &m, "meetup.updated", people.clone(), Some(viewer)).await;
     // A moved start moves everyone's reminders (and a new title shows in them).
@@ -522,9 +552,12 @@ pub async fn update(
 
 pub async fn cancel(state: &AppState, id: Uuid, viewer: Uuid) -> Result<(), ApiError> {
     let a = access(state, id, Some(viewer)).await?.host()?;
-    if !store::cancel(&state.db, a.meetup.id, now_millis()).await? {
+    let Some(images) = store::cancel(&state.db, a.meetup.id, now_millis()).await? else {
         return Err(ApiError::conflict("meetup_started"));
-    }
+    };
+    // The photos go from storage (through the media job, off the request), as in the
+    // reference's delete; one still used elsewhere stays.
+    remove_images(state, id, images.split(',')).await;
     let to = joined(state, id).await?;
     tell(state, &a.meetup, "meetup.cancelled", to, Some(viewer)).await;
     super::notify::cancel_reminders(state, &format!("meetup:{id}")).await?;
@@ -595,6 +628,48 @@ pub async fn approve(state: &AppState, id: Uuid, viewer: Uuid, user: Uuid) -> Re
     }
 }
 
+/// The host turns down a pending application (approval mode); the applicant is told.
+pub async fn decline(state: &AppState, id: Uuid, viewer: Uuid, user: Uuid) -> Result<(), ApiError> {
+    let a = access(state, id, Some(viewer)).await?.host()?;
+    if !store::decline(&state.db, a.meetup.id, user).await? {
+        return Err(ApiError::not_found("application_not_found"));
+    }
+    tell(
+        state,
+        &a.meetup,
+        "meetup.declined",
+        vec![user],
+        Some(viewer),
+    )
+    .await;
+    Ok(())
+}
+
+/// Why the host cannot take attendance now, if they cannot: the meetup was cancelled, the
+/// sheet opens 30 minutes before the start, it closes with the rating window (7 days after the
+/// end), and it is submitted once.
+pub fn attendance_refusal(m: &Meetup, now: Millis) -> Option<ApiError> {
+    if m.cancelled_at.is_some() {
+        return Some(ApiError::conflict("meetup_cancelled"));
+    }
+    if now < m.starts_at - rules::ATTENDANCE_OPENS {
+        return Some(
+            ApiError::conflict("attendance_not_open")
+                .detail("attendance opens 30 minutes before the start"),
+        );
+    }
+    if !rules::attendance_open(now, m.starts_at, m.duration_min) {
+        return Some(
+            ApiError::conflict("attendance_closed")
+                .detail("attendance closes 7 days after the end"),
+        );
+    }
+    if m.attendance_at.is_some() {
+        return Some(ApiError::conflict("attendance_submitted"));
+    }
+    None
+}
+
 /// The host's attendance sheet: from 30 min before the start, submitted once.
 pub async fn submit_attendance(
     state: &AppState,
@@ -604,20 +679,50 @@ pub async fn submit_attendance(
 ) -> Result<(), ApiError> {
     let now = now_millis();
     let a = access(state, id, Some(viewer)).await?.host()?;
-    if a.meetup.cancelled_at.is_some() {
-        return Err(ApiError::conflict("meetup_cancelled"));
-    }
-    if now < a.meetup.starts_at - rules::ATTENDANCE_OPENS {
-        return Err(ApiError::conflict("attendance_not_open")
-            .detail("attendance opens 30 minutes before the start"));
+    if let Some(e) = attendance_refusal(&a.meetup, now) {
+        return Err(e);
     }
     if !store::submit_attendance(&state.db, a.meetup.id, viewer, present, now).await? {
         return Err(ApiError::conflict("attendance_submitted"));
     }
+    // A no-show cannot rate the host: their "how was it? rate the host" reminder is dropped.
+    for p in store::participants(&state.db, id).await? {
+        if p.status == "joined"
+            && p.user_id != viewer
+            && p.attended == Some(false)
+            && let Err(e) = cancel_reminder(state, id, "after", p.user_id).await
+        {
+            tracing::warn!(code = e.code, meetup = %id, "no-show's reminder not cancelled");
+        }
+    }
     Ok(())
 }
 
-/// A participant who attended rates the host once, from the start until 7 days after.
+/// Why the viewer cannot rate the host of `a` now, if they cannot (the rating itself may
+/// still be refused as a second one: the database decides that).
+pub fn rating_refusal(a: &Access, now: Millis) -> Option<ApiError> {
+    if a.is_host() {
+        return Some(ApiError::forbidden("host_cannot_rate"));
+    }
+    // A meetup can be cancelled after the host took attendance (the sheet opens 30 minutes
+    // before the start); it never happened, so nobody rates it.
+    if a.meetup.cancelled_at.is_some() {
+        return Some(ApiError::conflict("meetup_cancelled"));
+    }
+    let attended =
+        a.me.as_ref()
+            .is_some_and(|p| p.status == "joined" && p.attended == Some(true));
+    if !attended {
+        return Some(ApiError::forbidden("not_an_attendee"));
+    }
+    match rules::rating_window(now, a.meetup.starts_at, a.meetup.duration_min) {
+        rules::RatingWindow::NotYet => Some(ApiError::conflict("rating_not_open")),
+        rules::RatingWindow::Closed => Some(ApiError::conflict("rating_closed")),
+        rules::RatingWindow::Open => None,
+    }
+}
+
+/// A participant who attended rates the host once, from the start until 7 days after the end.
 pub async fn rate_host(
     state: &AppState,
     id: Uuid,
@@ -627,20 +732,8 @@ pub async fn rate_host(
     let now = now_millis();
     rules::rating_delta(reason)?;
     let a = access(state, id, Some(viewer)).await?;
-    if a.is_host() {
-        return Err(ApiError::forbidden("host_cannot_rate"));
-    }
-    let attended =
-        a.me.as_ref()
-            .is_some_and(|p| p.status == "joined" && p.attended == Some(true));
-    if !attended {
-        return Err(ApiError::forbidden("not_an_attendee"));
-    }
-    if now < a.meetup.starts_at {
-        return Err(ApiError::conflict("rating_not_open"));
-    }
-    if now > a.meetup.starts_at + rules::RATING_WINDOW {
-        return Err(ApiError::conflict("rating_closed"));
+    if let Some(e) = rating_refusal(&a, now) {
+        return Err(e);
     }
     match store::rate(
         &state.db,

@@ -321,6 +321,11 @@ async fn delete(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Stri
 pub const STRINGS: crate::i18n::Strings = &[
     ("comments.title", "댓글", "Comments"),
     (
+        "error.comment_repeated",
+        "같은 댓글을 방금 남겼어요. 잠시 뒤에 다시 쓰거나 내용을 바꿔 주세요.",
+        "You just posted the same comment. Wait a few seconds or change the text.",
+    ),
+    (
         "comments.empty",
         "첫 댓글을 남겨 보세요.",
         "Be the first to comment.",

@@ -45,6 +45,9 @@ struct ListPage<'a> {
     ctx: &'a PageCtx,
     groups: Vec<Card>,
     next: Option<String>,
+    /// The 3 soonest open meetups the user may see (first page only; this is the signed-in
+    /// home).
+    soonest: Vec<crate::api::meetups::MeetupDto>,
 }
 
 /// A group card on "my groups".
@@ -91,6 +94,11 @@ async fn list(
     let uid = user_or_return!(ctx);
     let after = ok_or_page!(ctx, flows::decode_cursor(q.cursor.as_deref()));
     let rows = ok_or_page!(ctx, store::my_groups(&state.db, uid, after, PAGE + 1).await);
+    let soonest = if after.is_none() {
+        ok_or_page!(ctx, super::meetups::soonest(&state, Some(uid), 3).await)
+    } else {
+        Vec::new()
+    };
     let (rows, next) = crate::flows::split_page(rows, PAGE, |r| Cursor {
         at: r.joined_at,
         id: r.group.id,
@@ -101,6 +109,7 @@ async fn list(
             ctx: &ctx,
             groups: rows.into_iter().map(Card::from).collect(),
             next,
+            soonest,
         },
     )
 }
@@ -299,6 +308,8 @@ struct HomePage<'a> {
     disband_at: Option<String>,
     preview: std::sync::Arc<Vec<Member>>,
     notice: Option<String>,
+    /// The group's next meetups (members only).
+    meetups: Vec<crate::api::meetups::MeetupDto>,
 }
 
 #[derive(Deserialize)]
@@ -332,6 +343,11 @@ async fn home(
     } else {
         Default::default()
     };
+    let meetups = if role.is_some() {
+        ok_or_page!(ctx, super::meetups::group_next(&state, id, uid, 5).await)
+    } else {
+        Vec::new()
+    };
     let tz = ctx
         .user
         .as_ref()
@@ -348,6 +364,7 @@ async fn home(
             a,
             preview,
             notice,
+            meetups,
         },
     )
 }

@@ -21,13 +21,16 @@ pub fn router() -> axum::Router<AppState> {
 #[template(path = "landing.html")]
 struct Landing<'a> {
     ctx: &'a PageCtx,
+    /// The 3 soonest open meetups (the meetup reference's main page).
+    soonest: Vec<crate::api::meetups::MeetupDto>,
 }
 
-async fn landing(ctx: PageCtx) -> Response {
+async fn landing(State(state): State<AppState>, ctx: PageCtx) -> Response {
     if ctx.signed_in() {
         return Redirect::to("/groups").into_response();
     }
-    render(StatusCode::OK, &Landing { ctx: &ctx })
+    let soonest = ok_or_page!(ctx, super::meetups::soonest(&state, None, 3).await);
+    render(StatusCode::OK, &Landing { ctx: &ctx, soonest })
 }
 
 #[derive(Template)]

@@ -20,12 +20,24 @@ pub fn router() -> axum::Router<AppState> {
         .route("/meetups", get(list).post(create))
         .route("/meetups/new", get(new_form))
         .route("/meetups/mine", get(mine))
+        .route("/meetups/preferences", post(save_preferences))
         .route("/meetups/{id}", get(detail))
         .route("/meetups/{id}/calendar.ics", get(ics))
         .route("/meetups/{id}/apply", post(apply))
         .route("/meetups/{id}/leave", post(leave))
-        .route("/meetups/{id}/attendance", post(attendance))
-        .route("/meetups/{id}/rating", post(rating))
+        .route(
+            "/meetups/{id}/participants/{user}/approve",
+            post(approve_page),
+        )
+        .route(
+            "/meetups/{id}/participants/{user}/decline",
+            post(decline_page),
+        )
+        .route(
+            "/meetups/{id}/attendance",
+            get(attendance_page).post(attendance),
+        )
+        .route("/meetups/{id}/rating", get(rating_page).post(rating))
         .route("/meetups/{id}/edit", get(edit_form).post(edit))
         .route("/meetups/{id}/cancel", post(cancel))
         .route("/users/{id}", get(profile))
@@ -185,6 +197,45 @@ async fn list(
     )
 }
 
+// --- home page strips -----------------------------------------------------------------------
+
+/// The reference's main page: the soonest open meetups the viewer may see (public ones, and
+/// members-only ones of the viewer's groups), soonest first.
+pub async fn soonest(
+    state: &AppState,
+    viewer: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<MeetupDto>, crate::error::ApiError> {
+    let f = store::Filter {
+        viewer,
+        now: moim_core::time::now_millis(),
+        ..store::Filter::default()
+    };
+    let rows = store::list(&state.db, &f, store::Sort::Soonest, None, limit).await?;
+    Ok(rows.iter().map(|m| meetup_dto(m, None)).collect())
+}
+
+/// A group's next meetups (not started, soonest first; full or closing ones too), as its
+/// member sees them on the group home.
+pub async fn group_next(
+    state: &AppState,
+    group: Uuid,
+    viewer: Uuid,
+    limit: i64,
+) -> Result<Vec<MeetupDto>, crate::error::ApiError> {
+    let now = moim_core::time::now_millis();
+    let f = store::Filter {
+        viewer: Some(viewer),
+        now,
+        from: Some(now),
+        include_closed: true,
+        group: Some(group),
+        ..store::Filter::default()
+    };
+    let rows = store::list(&state.db, &f, store::Sort::Soonest, None, limit).await?;
+    Ok(rows.iter().map(|m| meetup_dto(m, None)).collect())
+}
+
 // --- detail ---------------------------------------------------------------------------------
 
 #[derive(Template)]
@@ -200,7 +251,6 @@ struct DetailPage<'a> {
     share_url: String,
     image: Option<String>,
     notice: Option<String>,
-    reasons: Vec<(i64, String)>,
     can_edit: bool,
     host_score: i64,
     /// The route as JSON `[[lat, lng], ...]` for the map script.
@@ -208,6 +258,10 @@ struct DetailPage<'a> {
     tiles: String,
     /// "N일 남음" / "N시간 남음" until the start, empty once started.
     remaining: String,
+    /// The end: "21:30" on the same local day, else the local date and time.
+    ends_label: String,
+    /// "2시간" / "2 h".
+    duration: String,
     thread: super::comments::Thread,
 }
 
@@ -225,6 +279,8 @@ const NOTICES: &[&str] = &[
     "meetups.notice.rated",
     "meetups.notice.created",
     "meetups.notice.updated",
+    "meetups.notice.approved",
+    "meetups.notice.declined",
 ];
 
 /// Whole days until the start date (local), or on the day itself hours until the start.
@@ -264,9 +320,6 @@ async fn detail(
     let attended = a.me.as_ref().is_some_and(|p| p.attended == Some(true));
     let started = a.meetup.starts_at <= now;
     let image = m.images.first().map(|i| state.config.url(&i.medium));
-    let reasons = (1..=10)
-        .map(|r| (r, ctx.t.s(&format!("meetups.reason.{r}")).to_owned()))
-        .collect();
     let host_manner = ok_or_page!(ctx, store::manner(&state.db, a.meetup.host_id).await);
     render(
         StatusCode::OK,
@@ -276,15 +329,14 @@ async fn detail(
             route_json: a.meetup.route.clone(),
             tiles: state.config.map_tiles.clone(),
             remaining: remaining_label(&ctx.t, &a.meetup, now),
+            ends_label: end_label(&a.meetup),
+            duration: duration_label(&ctx.t, a.meetup.duration_min),
             is_host: a.is_host(),
             can_apply: !started && a.meetup.cancelled_at.is_none(),
             attendance_open: a.is_host()
-                && a.meetup.attendance_at.is_none()
-                && now >= a.meetup.starts_at - rules::ATTENDANCE_OPENS,
-            can_rate: !a.is_host()
-                && attended
-                && started
-                && now <= a.meetup.starts_at + rules::RATING_WINDOW,
+                && a.meetup.cancelled_at.is_none()
+                && rules::attendance_open(now, a.meetup.starts_at, a.meetup.duration_min),
+            can_rate: !a.is_host() && attended && flows::rating_refusal(&a, now).is_none(),
             share_url: state.config.url(&format!("/meetups/{id}")),
             image,
             notice: ctx.notice(q.notice, NOTICES),
@@ -302,7 +354,6 @@ async fn detail(
                     },
                 })
                 .collect(),
-            reasons,
             thread: ok_or_page!(
                 ctx,
                 super::comments::thread(&state, &ctx, moim_core::comments::Object::Meetup, id)
@@ -324,7 +375,6 @@ async fn ics(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) 
             .strftime("%Y%m%dT%H%M%SZ")
             .to_string()
     };
-    // Two hours by default: a meetup has a start but no end.
     let body = [
         "BEGIN:VCALENDAR".to_owned(),
         "VERSION:2.0".into(),
@@ -333,7 +383,7 @@ async fn ics(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>) 
         format!("UID:meetup-{}@moim", m.id),
         format!("DTSTAMP:{}", fmt(m.updated_at)),
         format!("DTSTART:{}", fmt(m.starts_at)),
-        format!("DTEND:{}", fmt(m.starts_at + 2 * moim_core::time::HOUR)),
+        format!("DTEND:{}", fmt(m.ends_at())),
         fold(&format!("SUMMARY:{}", ics_text(&m.title))),
         fold(&format!("DESCRIPTION:{}", ics_text(&m.description))),
         fold(&format!("LOCATION:{}", ics_text(&m.address))),
@@ -406,6 +456,132 @@ async fn leave(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Uuid>
     redirect(&ctx, &format!("/meetups/{id}?notice=meetups.notice.left"))
 }
 
+/// The host accepts a pending application from the detail page.
+async fn approve_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, user)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    ok_or_page!(ctx, flows::approve(&state, id, uid, user).await);
+    redirect(
+        &ctx,
+        &format!("/meetups/{id}?notice=meetups.notice.approved"),
+    )
+}
+
+/// The host turns down a pending application from the detail page.
+async fn decline_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, user)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    ok_or_page!(ctx, flows::decline(&state, id, uid, user).await);
+    redirect(
+        &ctx,
+        &format!("/meetups/{id}?notice=meetups.notice.declined"),
+    )
+}
+
+/// The end of a meetup as the detail page shows it after the start: the local time on the
+/// same day, the local date and time otherwise.
+fn end_label(m: &store::Meetup) -> String {
+    let zone = moim_core::time::zone(&m.time_zone);
+    let start = moim_core::time::timestamp(m.starts_at).to_zoned(zone.clone());
+    let end = moim_core::time::timestamp(m.ends_at()).to_zoned(zone);
+    if start.date() == end.date() {
+        end.strftime("%H:%M").to_string()
+    } else {
+        end.strftime("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+// --- attendance and rating ------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "meetups/attendance.html")]
+struct AttendancePage<'a> {
+    ctx: &'a PageCtx,
+    m: MeetupDto,
+    /// Everyone holding a place except the host, with the saved mark once submitted.
+    people: Vec<PView>,
+    /// Why the sheet cannot be submitted now (readable); `None` = the form is open.
+    closed: Option<String>,
+    submitted: bool,
+    /// When the sheet opens (local `YYYY-MM-DD HH:MM`).
+    opens: String,
+    present: usize,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+/// The host's attendance sheet (the 30-minute reminder links here): each participant
+/// attended or no-show, from 30 minutes before the start until the rating window closes,
+/// submitted once. Anyone but the host gets a 403.
+async fn attendance_view(
+    state: &AppState,
+    ctx: &PageCtx,
+    id: Uuid,
+    notice: Option<String>,
+    error: Option<crate::error::ApiError>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let a = ok_or_page!(ctx, flows::access(state, id, Some(uid)).await);
+    let a = ok_or_page!(ctx, a.host());
+    let people = ok_or_page!(ctx, store::participants(&state.db, id).await);
+    let now = moim_core::time::now_millis();
+    let refusal = flows::attendance_refusal(&a.meetup, now);
+    let submitted = a.meetup.attendance_at.is_some();
+    let people: Vec<PView> = people
+        .into_iter()
+        .filter(|p| p.status == "joined" && p.user_id != a.meetup.host_id)
+        .map(|p| PView {
+            is_host: false,
+            user_id: p.user_id,
+            nickname: p.nickname,
+            status: p.status,
+            attended: match p.attended {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            },
+        })
+        .collect();
+    let status = error.as_ref().map_or(StatusCode::OK, |e| e.status);
+    render(
+        status,
+        &AttendancePage {
+            present: people.iter().filter(|p| p.attended == "yes").count(),
+            people,
+            // Once submitted the page shows the result; the notice says so.
+            closed: refusal
+                .filter(|_| !submitted)
+                .map(|e| crate::i18n::error_message(ctx.lang(), e.code)),
+            submitted,
+            opens: moim_core::time::format_local(
+                a.meetup.starts_at - rules::ATTENDANCE_OPENS,
+                &a.meetup.time_zone,
+            ),
+            notice: ctx.notice(notice, NOTICES),
+            error: error.map(|e| crate::i18n::error_message(ctx.lang(), e.code)),
+            m: meetup_dto(&a.meetup, Some("joined".into())),
+            ctx,
+        },
+    )
+}
+
+async fn attendance_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    attendance_view(&state, &ctx, id, q.notice, None).await
+}
+
+/// Takes `p-<user id>=present|absent` (one pair of radio buttons per participant) and, as
+/// before, `present=<user id>` checkboxes; anyone not marked present is a no-show.
 async fn attendance(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -414,21 +590,99 @@ async fn attendance(
 ) -> Response {
     let uid = user_or_return!(ctx);
     let present: Vec<Uuid> = form_urlencoded::parse(&raw)
-        .filter(|(k, _)| k == "present")
-        .filter_map(|(_, v)| v.parse().ok())
+        .filter_map(|(k, v)| match k.strip_prefix("p-") {
+            Some(who) if v == "present" => who.parse().ok(),
+            None if k == "present" => v.parse().ok(),
+            _ => None,
+        })
         .collect();
-    ok_or_page!(
-        ctx,
-        flows::submit_attendance(&state, id, uid, &present).await
-    );
-    redirect(
-        &ctx,
-        &format!("/meetups/{id}?notice=meetups.notice.attendance"),
+    match flows::submit_attendance(&state, id, uid, &present).await {
+        Ok(()) => redirect(
+            &ctx,
+            &format!("/meetups/{id}/attendance?notice=meetups.notice.attendance"),
+        ),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::UNAUTHORIZED => {
+            if e.status == StatusCode::NOT_FOUND || e.code == "host_only" {
+                return page_error(&ctx, e);
+            }
+            attendance_view(&state, &ctx, id, None, Some(e)).await
+        }
+        Err(e) => page_error(&ctx, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "meetups/rating.html")]
+struct RatingPage<'a> {
+    ctx: &'a PageCtx,
+    m: MeetupDto,
+    host_score: i64,
+    /// Why the viewer cannot rate (readable); `None` = the form is open.
+    refusal: Option<String>,
+    /// The reason the viewer gave, once rated.
+    mine: Option<(i64, String)>,
+    good: Vec<(i64, String)>,
+    bad: Vec<(i64, String)>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+/// The participants' rating page (the "how was it?" reminder links here): attendees rate the
+/// host once, from the start until 7 days after the end. The page says why when they cannot
+/// (with the refusal's status: 403 for the host and non-attendees, 409 outside the window).
+async fn rating_view(
+    state: &AppState,
+    ctx: &PageCtx,
+    id: Uuid,
+    notice: Option<String>,
+    error: Option<crate::error::ApiError>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let a = ok_or_page!(ctx, flows::access(state, id, Some(uid)).await);
+    let now = moim_core::time::now_millis();
+    let mine = ok_or_page!(ctx, store::my_rating(&state.db, id, uid).await);
+    let host_manner = ok_or_page!(ctx, store::manner(&state.db, a.meetup.host_id).await);
+    let refusal = if mine.is_some() {
+        None
+    } else {
+        flows::rating_refusal(&a, now)
+    };
+    let status = match (&error, &refusal) {
+        (Some(e), _) | (None, Some(e)) => e.status,
+        _ => StatusCode::OK,
+    };
+    let reason = |r: i64| (r, ctx.t.s(&format!("meetups.reason.{r}")).to_owned());
+    render(
+        status,
+        &RatingPage {
+            host_score: flows::manner_score(&host_manner),
+            refusal: refusal.map(|e| crate::i18n::error_message(ctx.lang(), e.code)),
+            mine: mine.map(reason),
+            good: (1..=5).map(reason).collect(),
+            bad: (6..=10).map(reason).collect(),
+            notice: ctx.notice(notice, NOTICES),
+            error: error.map(|e| match e.errors.first() {
+                Some(f) => crate::i18n::field_message(ctx.lang(), &f.field, &f.code),
+                None => crate::i18n::error_message(ctx.lang(), e.code),
+            }),
+            m: meetup_dto(&a.meetup, a.me.as_ref().map(|p| p.status.clone())),
+            ctx,
+        },
     )
+}
+
+async fn rating_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<Uuid>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    rating_view(&state, &ctx, id, q.notice, None).await
 }
 
 #[derive(Deserialize)]
 struct RatingForm {
+    #[serde(default)]
     reason: String,
 }
 
@@ -440,8 +694,19 @@ async fn rating(
 ) -> Response {
     let uid = user_or_return!(ctx);
     let reason = f.reason.trim().parse::<i64>().unwrap_or(0);
-    ok_or_page!(ctx, flows::rate_host(&state, id, uid, reason).await);
-    redirect(&ctx, &format!("/meetups/{id}?notice=meetups.notice.rated"))
+    match flows::rate_host(&state, id, uid, reason).await {
+        Ok(()) => redirect(
+            &ctx,
+            &format!("/meetups/{id}/rating?notice=meetups.notice.rated"),
+        ),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::UNAUTHORIZED => {
+            if e.status == StatusCode::NOT_FOUND {
+                return page_error(&ctx, e);
+            }
+            rating_view(&state, &ctx, id, None, Some(e)).await
+        }
+        Err(e) => page_error(&ctx, e),
+    }
 }
 
 // --- host -----------------------------------------------------------------------------------
@@ -459,6 +724,8 @@ struct FormPage<'a> {
     /// The meetup being edited; `None` when hosting a new one.
     editing: Option<Uuid>,
     tiles: String,
+    /// The group the meetup is (to be) hosted in, by name.
+    group_name: Option<String>,
 }
 
 impl FormPage<'_> {
@@ -467,6 +734,21 @@ impl FormPage<'_> {
             Some(id) => format!("/meetups/{id}/edit"),
             None => "/meetups".into(),
         }
+    }
+    /// The duration choices (minutes), with the current value when it is another one.
+    fn durations(&self) -> Vec<(i64, String)> {
+        let current = self.v.duration_min.unwrap_or(rules::DEFAULT_DURATION_MIN);
+        let mut v: Vec<i64> = DURATIONS.to_vec();
+        if !v.contains(&current) && (rules::DURATION_MIN..=rules::DURATION_MAX).contains(&current) {
+            v.push(current);
+            v.sort_unstable();
+        }
+        v.into_iter()
+            .map(|m| (m, duration_label(&self.ctx.t, m)))
+            .collect()
+    }
+    fn duration_selected(&self, m: &i64) -> bool {
+        self.v.duration_min.unwrap_or(rules::DEFAULT_DURATION_MIN) == *m
     }
     /// Image fields to show: the kept ones, then one empty slot while fewer than 3.
     fn image_slots(&self) -> Vec<String> {
@@ -478,14 +760,69 @@ impl FormPage<'_> {
     }
 }
 
-async fn new_form(State(state): State<AppState>, ctx: PageCtx) -> Response {
-    user_or_return!(ctx);
+/// The durations the form offers, in minutes.
+const DURATIONS: &[i64] = &[
+    30, 60, 90, 120, 150, 180, 240, 300, 360, 480, 600, 720, 1440,
+];
+
+/// "1시간 30분" / "1 h 30 min".
+pub fn duration_label(t: &crate::i18n::Tr, minutes: i64) -> String {
+    let (h, m) = (minutes / 60, minutes % 60);
+    match (h, m) {
+        (0, m) => t.s("meetups.duration.m").replace("{m}", &m.to_string()),
+        (h, 0) => t.s("meetups.duration.h").replace("{h}", &h.to_string()),
+        (h, m) => t
+            .s("meetups.duration.hm")
+            .replace("{h}", &h.to_string())
+            .replace("{m}", &m.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    group: Option<String>,
+}
+
+/// The group's name when `group` is one the user is an active member of (hosting inside a
+/// group is for its members; anyone else gets the group's own 403/404).
+async fn group_name(
+    state: &AppState,
+    group: Option<Uuid>,
+    uid: Uuid,
+) -> Result<Option<String>, crate::error::ApiError> {
+    match group {
+        None => Ok(None),
+        Some(g) => {
+            let (a, _) = crate::flows::groups::access(state, g, uid)
+                .await?
+                .member()?;
+            Ok(Some(a.group.name.clone()))
+        }
+    }
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<NewQuery>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let group = match q.group.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+        None => None,
+        Some(g) => match g.parse::<Uuid>() {
+            Ok(g) => Some(g),
+            Err(_) => return super::error_page(&ctx, StatusCode::NOT_FOUND),
+        },
+    };
+    let group_name = ok_or_page!(ctx, group_name(&state, group, uid).await);
     render(
         StatusCode::OK,
         &FormPage {
             ctx: &ctx,
+            group_name,
             v: MeetupInput {
                 capacity: Some(10),
+                group_id: group,
                 ..MeetupInput::default()
             },
             route_text: String::new(),
@@ -516,10 +853,12 @@ async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<U
         return page_error(&ctx, crate::error::ApiError::conflict("meetup_started"));
     }
     let v = MeetupInput::from_meetup(&a.meetup);
+    let group_name = ok_or_page!(ctx, group_name(&state, v.group_id, uid).await);
     render(
         StatusCode::OK,
         &FormPage {
             ctx: &ctx,
+            group_name,
             route_text: route_text_of(&v.route),
             capacity_text: a.meetup.capacity.to_string(),
             v,
@@ -541,6 +880,7 @@ fn read_form(raw: &[u8], v: &mut MeetupInput, place: bool) -> (String, String) {
     v.images.clear();
     v.waitlist = false;
     v.approval = false;
+    v.is_public = false;
     for (k, val) in form_urlencoded::parse(raw) {
         let val = val.into_owned();
         match k.as_ref() {
@@ -548,6 +888,11 @@ fn read_form(raw: &[u8], v: &mut MeetupInput, place: bool) -> (String, String) {
             "description" => v.description = val,
             "date" => v.date = val,
             "time" => v.time = val,
+            "duration_min" => {
+                let t = val.trim();
+                // Unreadable is out of range (an error next to the field), empty the default.
+                v.duration_min = (!t.is_empty()).then(|| t.parse().unwrap_or(0));
+            }
             "address" if place => v.address = val,
             "lat" if place => lat = val,
             "lng" if place => lng = val,
@@ -557,6 +902,9 @@ fn read_form(raw: &[u8], v: &mut MeetupInput, place: bool) -> (String, String) {
             "theme" => v.theme = val,
             "capacity" => capacity_text = val,
             "waitlist" => v.waitlist = true,
+            "is_public" => v.is_public = true,
+            // Only when hosting: a meetup stays in the group it was hosted in.
+            "group_id" if place => v.group_id = val.trim().parse().ok(),
             "approval" => v.approval = true,
             "image" if !val.trim().is_empty() => v.images.push(val),
             "parking" => v.parking = val,
@@ -601,6 +949,7 @@ async fn edit(
                 levels: rules::LEVELS,
                 editing: Some(id),
                 tiles: state.config.map_tiles.clone(),
+                group_name: None,
             },
         ),
         Err(e) => page_error(&ctx, e),
@@ -658,6 +1007,7 @@ async fn create(State(state): State<AppState>, ctx: PageCtx, RawForm(raw): RawFo
                 levels: rules::LEVELS,
                 editing: None,
                 tiles: state.config.map_tiles.clone(),
+                group_name: None,
             },
         ),
         Err(e) => page_error(&ctx, e),
@@ -670,6 +1020,10 @@ async fn create(State(state): State<AppState>, ctx: PageCtx, RawForm(raw): RawFo
 #[template(path = "meetups/mine.html")]
 struct MinePage<'a> {
     ctx: &'a PageCtx,
+    /// "For me": preferred region (0 = anywhere) and distance band (0 = any).
+    region: i64,
+    band: i64,
+    notice: Option<String>,
     hosted: Vec<MeetupDto>,
     joined: Vec<MeetupDto>,
     attended: Vec<MeetupDto>,
@@ -677,8 +1031,13 @@ struct MinePage<'a> {
     reasons: Vec<(String, i64)>,
 }
 
-async fn mine(State(state): State<AppState>, ctx: PageCtx) -> Response {
+async fn mine(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
     let uid = user_or_return!(ctx);
+    let (region, band) = ok_or_page!(ctx, store::preferences(&state.db, uid).await);
     let f = store::Filter {
         viewer: Some(uid),
         now: moim_core::time::now_millis(),
@@ -699,6 +1058,9 @@ async fn mine(State(state): State<AppState>, ctx: PageCtx) -> Response {
     render(
         StatusCode::OK,
         &MinePage {
+            region,
+            band,
+            notice: ctx.notice(q.notice, &["meetups.notice.preferences"]),
             score: flows::manner_score(&manner),
             reasons: manner
                 .reasons
@@ -713,6 +1075,46 @@ async fn mine(State(state): State<AppState>, ctx: PageCtx) -> Response {
             ctx: &ctx,
         },
     )
+}
+
+#[derive(Deserialize)]
+struct PreferencesForm {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    distance_band: String,
+}
+
+/// Saves the "for me" preferences (region 0–9, distance band 0–4) from `/meetups/mine`.
+async fn save_preferences(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    axum::Form(f): axum::Form<PreferencesForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let region = f
+        .region
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|r| (0..=9).contains(r));
+    let band = f
+        .distance_band
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|b| (0..=4).contains(b));
+    let (Some(region), Some(band)) = (region, band) else {
+        return page_error(
+            &ctx,
+            crate::error::ApiError::field("region", "out_of_range"),
+        );
+    };
+    ok_or_page!(
+        ctx,
+        store::set_preferences(&state.db, uid, region, band, moim_core::time::now_millis()).await
+    );
+    redirect(&ctx, "/meetups/mine?notice=meetups.notice.preferences")
 }
 
 // --- a user's public profile -----------------------------------------------------------------
@@ -735,6 +1137,8 @@ struct ProfilePage<'a> {
     upcoming: Vec<(MeetupDto, String)>,
     hosted: Vec<MeetupDto>,
     attended: Vec<MeetupDto>,
+    /// The user's course posts: (id, title, "12.3" km).
+    courses: Vec<(Uuid, String, String)>,
 }
 
 /// Keeps the meetups the viewer may see (members-only meetups stay inside their group).
@@ -792,6 +1196,26 @@ async fn profile(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Str
     let hosted = ok_or_page!(ctx, visible(&state, viewer, hosted).await);
     let attended = ok_or_page!(ctx, store::joined_by(&state.db, id, true, 30).await);
     let attended = ok_or_page!(ctx, visible(&state, viewer, attended).await);
+    let courses = ok_or_page!(
+        ctx,
+        moim_store::courses::list(
+            &state.db,
+            &moim_store::courses::Filter {
+                author: Some(id),
+                ..moim_store::courses::Filter::default()
+            },
+            moim_store::courses::Sort::New,
+            None,
+            20,
+        )
+        .await
+    )
+    .into_iter()
+    .map(|c| {
+        let km = format!("{}.{}", c.distance_m / 1000, (c.distance_m % 1000) / 100);
+        (c.id, c.title, km)
+    })
+    .collect();
     let upcoming = ok_or_page!(ctx, store::upcoming_for(&state.db, id, now, 10).await);
     let upcoming = ok_or_page!(ctx, visible(&state, viewer, upcoming).await)
         .into_iter()
@@ -823,6 +1247,7 @@ async fn profile(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<Str
             upcoming,
             hosted,
             attended,
+            courses,
             ctx: &ctx,
         },
     )
@@ -939,6 +1364,117 @@ pub const STRINGS: crate::i18n::Strings = &[
         "notify.meetup.finished.body",
         "{name}님, 모임장을 평가해 주세요.",
         "{name}, please rate the host.",
+    ),
+    ("meetups.duration", "진행 시간", "Duration"),
+    ("meetups.duration.m", "{m}분", "{m} min"),
+    ("meetups.duration.h", "{h}시간", "{h} h"),
+    ("meetups.duration.hm", "{h}시간 {m}분", "{h} h {m} min"),
+    (
+        "meetups.attendance.explain",
+        "참가자마다 출석 또는 불참을 골라 주세요. 한 번만 제출할 수 있고, 출석한 사람만 모임장을 평가할 수 있어요.",
+        "Mark each participant attended or no-show. You submit once; only those who attended can rate you.",
+    ),
+    (
+        "meetups.attendance.saved",
+        "제출한 출석 명단이에요.",
+        "The attendance you submitted.",
+    ),
+    (
+        "meetups.attendance.opens",
+        "출석 체크 시작",
+        "Attendance opens",
+    ),
+    (
+        "meetups.attendance.nobody",
+        "아직 참가자가 없어요.",
+        "Nobody else has joined.",
+    ),
+    ("meetups.rate.good", "좋았어요!", "It was good!"),
+    ("meetups.rate.bad", "아쉬웠어요.", "Could be better."),
+    (
+        "meetups.rate.once",
+        "평가는 한 번만 할 수 있고, 모임장의 매너 점수에 반영돼요.",
+        "You rate once; it moves the host's manner score.",
+    ),
+    ("meetups.rated_with", "내 평가", "Your rating"),
+    (
+        "error.attendance_closed",
+        "출석 체크 기간(모임 종료 후 7일)이 지났어요.",
+        "Attendance closed 7 days after the end.",
+    ),
+    (
+        "error.meetup_cancelled",
+        "취소된 모임이에요.",
+        "This meetup was cancelled.",
+    ),
+    ("my.nav", "내 활동", "My activity"),
+    ("meetups.approve", "승인", "Approve"),
+    ("meetups.decline", "거절", "Decline"),
+    (
+        "meetups.notice.approved",
+        "참가를 승인했어요.",
+        "Application approved.",
+    ),
+    (
+        "meetups.notice.declined",
+        "신청을 거절했어요.",
+        "Application declined.",
+    ),
+    (
+        "notify.meetup.declined.title",
+        "참가 신청이 거절됐어요",
+        "Application declined",
+    ),
+    (
+        "notify.meetup.declined.body",
+        "모임장이 [{title}] 참가 신청을 거절했어요.",
+        "The host declined your application to [{title}].",
+    ),
+    (
+        "error.application_not_found",
+        "승인을 기다리는 신청이 없어요.",
+        "There is no pending application.",
+    ),
+    (
+        "meetups.preferences",
+        "내 선호 지역·거리 (모임 찾기의 '내 선호')",
+        "My region and distance (for \"For me\" in Find meetups)",
+    ),
+    ("meetups.region.0", "전국", "Anywhere"),
+    ("meetups.distance.0", "상관없음", "Any distance"),
+    (
+        "meetups.notice.preferences",
+        "선호 지역·거리를 저장했어요.",
+        "Preferences saved.",
+    ),
+    ("my.profile", "내 프로필", "My profile"),
+    ("my.courses", "내 코스", "My courses"),
+    ("my.their_courses", "올린 코스", "Course posts"),
+    ("my.bookmarks", "북마크", "Bookmarks"),
+    ("my.settings", "계정 설정", "Account settings"),
+    ("meetups.soonest", "곧 열리는 모임", "Coming up soon"),
+    ("meetups.soonest.all", "모임 찾기", "Find meetups"),
+    (
+        "meetups.soonest.none",
+        "지금 모집 중인 모임이 없어요.",
+        "No open meetups right now.",
+    ),
+    ("meetups.group_next", "다가오는 모임", "Next meetups"),
+    (
+        "meetups.group_next.none",
+        "예정된 모임이 없어요.",
+        "No meetups planned.",
+    ),
+    ("meetups.host_in_group", "이 모임에서 열기", "Host one here"),
+    (
+        "meetups.in_group",
+        "그룹 안에서 여는 모임이에요",
+        "Hosted inside a group",
+    ),
+    (
+        "meetups.is_public",
+        "그룹 밖에도 공개 (끄면 멤버만 볼 수 있어요)",
+        "Public (off: members only)",
     ),
     ("meetups.edit", "모임 수정", "Edit meetup"),
     ("meetups.save", "저장", "Save"),
@@ -1076,8 +1612,8 @@ pub const STRINGS: crate::i18n::Strings = &[
     ),
     (
         "error.rating_closed",
-        "평가 기간(시작 후 7일)이 지났어요.",
-        "Rating closed 7 days after the start.",
+        "평가 기간(모임 종료 후 7일)이 지났어요.",
+        "Rating closed 7 days after the end.",
     ),
     (
         "field.too_soon",

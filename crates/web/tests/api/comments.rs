@@ -410,3 +410,125 @@ async fn a_deleted_account_leaves_replies_readable_and_course_counts_right() {
     assert!(page.text.contains("철수의 답글"));
     assert!(page.text.contains("탈퇴한 사용자") || page.text.contains("Former member"));
 }
+
+/// Ages a user's "last comment" marker, as if `ms` had passed (tests cannot wait).
+async fn age_last_comment(app: &moim_testkit::TestApp, user: uuid::Uuid, ms: i64) {
+    let sql = "UPDATE comment_repeat_guard SET posted_at = posted_at - $1 WHERE user_id = $2";
+    match &app.db {
+        moim_store::Db::Sqlite(p) => {
+            moim_store::sqlx::query(sql)
+                .bind(ms)
+                .bind(user)
+                .execute(p)
+                .await
+                .unwrap();
+        }
+        moim_store::Db::Postgres(p) => {
+            moim_store::sqlx::query(sql)
+                .bind(ms)
+                .bind(user)
+                .execute(p)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_same_text_again_within_seconds_is_refused_even_when_sent_together() {
+    let app = super::app().await;
+    let (author, _) = app.quick_user("author").await;
+    let (bora, bora_id) = app.quick_user("bora").await;
+    let img = image(&author).await;
+    let id = post(&author, body("반복 코스", "서울 마포구", &img)).await;
+    let path = format!("/api/v1/courses/{id}/comments");
+    let first = comment(&bora, &path, "좋아요").await;
+    // The same text (after trimming) at once: 429 with a stable code and a retry hint.
+    let r = bora.post(&path, json!({"body": "  좋아요 "})).await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert_eq!(r.code(), "comment_repeated");
+    assert!(r.header("retry-after").is_some());
+    // As a reply too.
+    let r = bora
+        .post(
+            &format!("/api/v1/comments/{first}/replies"),
+            json!({"body": "좋아요"}),
+        )
+        .await;
+    assert_eq!(r.code(), "comment_repeated", "{}", r.text);
+    // The same text on another post is fine.
+    let img2 = image(&author).await;
+    let other = post(&author, body("다른 코스", "서울 마포구", &img2)).await;
+    comment(
+        &bora,
+        &format!("/api/v1/courses/{other}/comments"),
+        "좋아요",
+    )
+    .await;
+    // Other text is fine, and so is the earlier text after it; another person may say it too.
+    comment(&bora, &path, "정말 좋아요").await;
+    comment(&bora, &path, "좋아요").await;
+    comment(&author, &path, "좋아요").await;
+    // Once the window has passed, the same text is fine again.
+    assert_eq!(
+        bora.post(&path, json!({"body": "좋아요"})).await.status,
+        429
+    );
+    age_last_comment(&app, bora_id, moim_core::comments::REPEAT_WINDOW + 1).await;
+    comment(&bora, &path, "좋아요").await;
+    let count = app.client().get(&format!("/api/v1/courses/{id}")).await;
+    assert_eq!(count.json["comment_count"], 5, "{}", count.text);
+
+    // Twenty identical comments sent together: exactly one is stored, on both backends.
+    let (chul, _) = app.quick_user("chul").await;
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let c = chul.clone();
+            let p = path.clone();
+            tokio::spawn(async move { c.post(&p, json!({"body": "동시에 보낸 댓글"})).await })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        match r.status.as_u16() {
+            201 => created += 1,
+            429 => assert_eq!(r.code(), "comment_repeated"),
+            other => panic!("unexpected {other}: {}", r.text),
+        }
+    }
+    assert_eq!(created, 1, "on {}", app.backend());
+    let count = app.client().get(&format!("/api/v1/courses/{id}")).await;
+    assert_eq!(count.json["comment_count"], 6);
+
+    // The page (htmx) shows the reason inside the thread instead of an error page.
+    let web = app.user("web@x.io", "웹사용자").await;
+    web.get(&format!("/courses/{id}")).await;
+    let send = |text: &'static str| {
+        let web = web.clone();
+        let id = id.clone();
+        async move {
+            let req = axum::http::Request::builder()
+                .method("POST")
+                .uri(format!("/courses/{id}/comments"))
+                .header("hx-request", "true")
+                .header("x-csrf-token", web.cookie("moim_csrf").unwrap_or_default())
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(format!(
+                    "body={}",
+                    form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+                )))
+                .unwrap();
+            web.send(req).await
+        }
+    };
+    let r = send("두 번 누른 댓글").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = send("두 번 누른 댓글").await;
+    assert!(
+        r.text.contains("같은 댓글을 방금 남겼어요"),
+        "{} {}",
+        r.status,
+        r.text
+    );
+}

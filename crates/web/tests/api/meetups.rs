@@ -1000,7 +1000,7 @@ async fn edit_and_cancel_pages_notify_participants_and_move_or_cancel_reminders(
         .iter()
         .find(|n| n.kind == "meetup.starting_host")
         .expect("host reminder");
-    assert_eq!(starting.link, format!("/meetups/{id}#attendance"));
+    assert_eq!(starting.link, format!("/meetups/{id}/attendance"));
     let a_rows = inbox(&app, a_id).await;
     let mine = a_rows
         .iter()
@@ -1021,7 +1021,7 @@ async fn edit_and_cancel_pages_notify_participants_and_move_or_cancel_reminders(
         .iter()
         .find(|n| n.kind == "meetup.finished")
         .expect("after reminder");
-    assert_eq!(fin.link, format!("/meetups/{id}#rating"));
+    assert_eq!(fin.link, format!("/meetups/{id}/rating"));
 
     // Cancelling from the page: participants are told, the rest of the reminders go.
     assert_eq!(
@@ -1305,4 +1305,982 @@ async fn maps_are_vendored_and_only_the_tile_host_may_serve_images() {
             .unwrap()
             .contains("https://*.tiles.example.org;")
     );
+}
+
+/// The start of a meetup as the API reports it, in ms.
+fn start_ms(r: &moim_testkit::Reply) -> i64 {
+    r.json["starts_at"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_millisecond()
+}
+
+#[tokio::test]
+async fn the_duration_sets_the_end_the_after_reminder_the_ical_file_and_the_share_card() {
+    let app = super::app().await;
+    let (h, host_id) = app.quick_user("host").await;
+    // Out of range or off the 5-minute grid: a field error.
+    for bad in [10, 1445, 92] {
+        let mut b = body("시간 틀린 모임", 24, 10);
+        b["duration_min"] = json!(bad);
+        let r = h.post("/api/v1/meetups", b).await;
+        assert_eq!(r.status, 422, "{bad}: {}", r.text);
+        assert_eq!(r.json["errors"][0]["field"], "duration_min", "{}", r.text);
+    }
+    // Omitted: two hours.
+    let r = h
+        .post("/api/v1/meetups", body("기본 두 시간", 24, 10))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["duration_min"], 120);
+    // Ninety minutes: the end, the reminder one hour after it, the iCal end.
+    let mut b = body("90분 러닝", 30, 10);
+    b["duration_min"] = json!(90);
+    let r = h.post("/api/v1/meetups", b).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let start = start_ms(&r);
+    assert_eq!(r.json["duration_min"], 90);
+    let end = r.json["ends_at"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_millisecond();
+    assert_eq!(end, start + 90 * 60_000);
+    let after = reminder_job(&app, &id, "after", host_id).await.unwrap();
+    assert_eq!(after.run_at, end + 3600 * 1000, "1 h after the end");
+    let ics = app
+        .client()
+        .get(&format!("/meetups/{id}/calendar.ics"))
+        .await;
+    let stamp = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .unwrap()
+            .strftime("%Y%m%dT%H%M%SZ")
+            .to_string()
+    };
+    assert!(
+        ics.text.contains(&format!("DTSTART:{}\r\n", stamp(start))),
+        "{}",
+        ics.text
+    );
+    assert!(
+        ics.text.contains(&format!("DTEND:{}\r\n", stamp(end))),
+        "{}",
+        ics.text
+    );
+    // The share card and the page say when it ends.
+    let zone = jiff::tz::TimeZone::get("Asia/Seoul").unwrap();
+    let local_end = jiff::Timestamp::from_millisecond(end)
+        .unwrap()
+        .to_zoned(zone.clone());
+    let page = app.client().get(&format!("/meetups/{id}")).await;
+    let card = page
+        .text
+        .split("<meta property=\"og:description\" content=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert!(
+        card.contains(&local_end.strftime("%H:%M").to_string()),
+        "{card}"
+    );
+    assert!(page.text.contains("1시간 30분"), "{}", page.text);
+
+    // Editing the duration (API) moves the after reminder and the iCal end.
+    let mut b = body("90분 러닝", 30, 10);
+    b["duration_min"] = json!(180);
+    let r = h.patch(&format!("/api/v1/meetups/{id}"), b).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let start = start_ms(&r);
+    assert_eq!(r.json["duration_min"], 180);
+    assert_eq!(
+        reminder_job(&app, &id, "after", host_id)
+            .await
+            .unwrap()
+            .run_at,
+        start + 4 * 3600 * 1000
+    );
+    assert!(
+        app.client()
+            .get(&format!("/meetups/{id}/calendar.ics"))
+            .await
+            .text
+            .contains(&format!("DTEND:{}\r\n", stamp(start + 3 * 3600 * 1000)))
+    );
+
+    // The edit page shows the duration and saves a new one; a bad one is shown at the field.
+    let form = h.get(&format!("/meetups/{id}/edit")).await;
+    assert!(
+        form.text.contains("<option value=\"180\" selected>"),
+        "{}",
+        form.text
+    );
+    let (date, time) = local_in(40);
+    let fields = |d: &'static str| {
+        vec![
+            ("title", "90분 러닝"),
+            ("theme", "river"),
+            ("capacity", "10"),
+            ("duration_min", d),
+        ]
+    };
+    let mut bad = fields("abc");
+    bad.push(("date", &date));
+    bad.push(("time", &time));
+    let r = h.form(&format!("/meetups/{id}/edit"), &bad).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("id=\"duration-error\""), "{}", r.text);
+    let mut good = fields("60");
+    good.push(("date", &date));
+    good.push(("time", &time));
+    let r = h.form(&format!("/meetups/{id}/edit"), &good).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let m = h.get(&format!("/api/v1/meetups/{id}")).await;
+    let start = start_ms(&m);
+    assert_eq!(m.json["duration_min"], 60);
+    assert_eq!(
+        reminder_job(&app, &id, "after", host_id)
+            .await
+            .unwrap()
+            .run_at,
+        start + 2 * 3600 * 1000,
+        "moved with the start and the new duration"
+    );
+    // Hosting from the page takes it too.
+    let (date, time) = local_in(50);
+    let r = h
+        .form(
+            "/meetups",
+            &[
+                ("title", "네 시간 모임"),
+                ("date", &date),
+                ("time", &time),
+                ("duration_min", "240"),
+                ("address", "서울 마포구"),
+                ("route", "37.55,126.89\n37.56,126.90"),
+                ("theme", "games"),
+                ("capacity", "6"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let new_id = r
+        .location()
+        .unwrap()
+        .split('/')
+        .nth(2)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let m = h.get(&format!("/api/v1/meetups/{new_id}")).await;
+    assert_eq!(m.json["duration_min"], 240, "{}", m.text);
+}
+
+#[tokio::test]
+async fn the_reminder_links_open_the_attendance_and_rating_pages_inside_their_windows() {
+    use super::notify::{inbox, runner};
+    let app = TestApp::with_config(|c| c.meetup_min_lead = std::time::Duration::ZERO).await;
+    let (h, host_id) = app.quick_user("host").await;
+    let (a, a_id) = app.quick_user("alice").await;
+    let (b, b_id) = app.quick_user("bob").await;
+    let (d, d_id) = app.quick_user("dora").await;
+    let (c, _) = app.quick_user("carol").await;
+    let mut mb = body("출석 평가 모임", 3, 6);
+    mb["duration_min"] = json!(60);
+    let id = host(&h, mb).await;
+    for u in [&a, &b, &d] {
+        let r = u
+            .post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+            .await;
+        assert_eq!(r.json["outcome"], "joined", "{}", r.text);
+    }
+    let sheet = format!("/meetups/{id}/attendance");
+    let rating = format!("/meetups/{id}/rating");
+
+    // Before the window: the sheet says when it opens; submitting is refused.
+    let p = h.get(&sheet).await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert!(
+        p.text.contains("data-testid=\"attendance-closed\""),
+        "{}",
+        p.text
+    );
+    assert!(!p.text.contains("data-testid=\"attendance-form\""));
+    let p = h
+        .form(&sheet, &[(format!("p-{a_id}").as_str(), "present")])
+        .await;
+    assert_eq!(p.status, 409, "{}", p.text);
+    assert!(p.text.contains("시작 30분 전부터"), "{}", p.text);
+    // Only the host has a sheet.
+    assert_eq!(a.get(&sheet).await.status, 403);
+    assert_eq!(
+        app.client().get(&sheet).await.status,
+        303,
+        "signed out → log in"
+    );
+
+    // The 30-minute reminder: the host's links to the sheet, which now takes attendance.
+    let now = moim_core::time::now_millis();
+    set_start(&app, &id, now + 20 * 60 * 1000).await;
+    make_due(&app, &id, "before-30m", host_id).await;
+    assert_eq!(runner(&app).drain().await.unwrap(), 1);
+    let link = inbox(&app, host_id)
+        .await
+        .into_iter()
+        .find(|n| n.kind == "meetup.starting_host")
+        .expect("host reminder")
+        .link;
+    assert_eq!(link, sheet);
+    let p = h.get(&link).await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert!(
+        p.text.contains("data-testid=\"attendance-form\""),
+        "{}",
+        p.text
+    );
+    for nick in ["alice", "bob", "dora"] {
+        assert!(p.text.contains(&format!("data-testid=\"present-{nick}\"")));
+        assert!(p.text.contains(&format!("data-testid=\"absent-{nick}\"")));
+    }
+    assert!(
+        !p.text.contains("data-testid=\"present-host\""),
+        "not the host"
+    );
+    // Alice and Dora came, Bob did not.
+    let r = h
+        .form(
+            &sheet,
+            &[
+                (format!("p-{a_id}").as_str(), "present"),
+                (format!("p-{b_id}").as_str(), "absent"),
+                (format!("p-{d_id}").as_str(), "present"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let p = h.get(r.location().unwrap()).await;
+    assert!(
+        p.text.contains("data-testid=\"present-count\">2 / 3<"),
+        "{}",
+        p.text
+    );
+    assert!(p.text.contains("data-testid=\"notice\""));
+    // Once only, with a readable message.
+    let again = h
+        .form(&sheet, &[(format!("p-{b_id}").as_str(), "present")])
+        .await;
+    assert_eq!(again.status, 409);
+    assert!(
+        again.text.contains("이미 제출한 출석 명단"),
+        "{}",
+        again.text
+    );
+    let ps = h.get(&format!("/api/v1/meetups/{id}/participants")).await;
+    let attended = |u: uuid::Uuid| {
+        ps.json
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["user_id"] == u.to_string())
+            .unwrap()["attended"]
+            .clone()
+    };
+    assert_eq!(attended(a_id), true);
+    assert_eq!(attended(b_id), false);
+    assert_eq!(attended(d_id), true);
+    // The no-show will not be asked to rate; the others will.
+    assert_eq!(
+        reminder_job(&app, &id, "after", b_id).await.unwrap().status,
+        "cancelled"
+    );
+    assert_eq!(
+        reminder_job(&app, &id, "after", d_id).await.unwrap().status,
+        "queued"
+    );
+    // Attendees cannot rate before the start.
+    let p = a.get(&rating).await;
+    assert_eq!(p.status, 409, "{}", p.text);
+    assert!(p.text.contains("data-testid=\"rating-closed\""));
+
+    // An hour after the end (60 min meetup): the participants' reminder links to the rating.
+    set_start(&app, &id, now - 2 * 3600 * 1000).await;
+    make_due(&app, &id, "after", a_id).await;
+    assert_eq!(runner(&app).drain().await.unwrap(), 1);
+    let link = inbox(&app, a_id)
+        .await
+        .into_iter()
+        .find(|n| n.kind == "meetup.finished")
+        .expect("after reminder")
+        .link;
+    assert_eq!(link, rating);
+    let p = a.get(&link).await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert!(p.text.contains("data-testid=\"rating-form\""), "{}", p.text);
+    assert!(p.text.contains("data-testid=\"reason-10\""));
+    // Not for the no-show, the host or an outsider.
+    for (who, status) in [(&b, 403), (&h, 403), (&c, 403)] {
+        let p = who.get(&rating).await;
+        assert_eq!(p.status, status, "{}", p.text);
+        assert!(!p.text.contains("data-testid=\"rating-form\""));
+    }
+    // No reason chosen: the page says so.
+    let r = a.form(&rating, &[]).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("data-testid=\"error\""));
+    let r = a.form(&rating, &[("reason", "2")]).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let p = a.get(r.location().unwrap()).await;
+    assert!(p.text.contains("data-testid=\"my-rating\""), "{}", p.text);
+    assert!(p.text.contains("사람들을 잘 이끌어줬어요!"));
+    let r = a.form(&rating, &[("reason", "7")]).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.text.contains("이미 모임장을 평가했어요"), "{}", r.text);
+    assert_eq!(
+        h.get(&format!("/api/v1/users/{host_id}/manner")).await.json["score"],
+        51
+    );
+    // The same state through the API.
+    let api = format!("/api/v1/meetups/{id}/rating");
+    let r = a.get(&api).await;
+    assert_eq!(
+        (&r.json["reason"], &r.json["can_rate"]),
+        (&json!(2), &json!(false)),
+        "{}",
+        r.text
+    );
+    let r = d.get(&api).await;
+    assert_eq!(r.json["can_rate"], true, "{}", r.text);
+    assert_eq!(b.get(&api).await.json["refusal"], "not_an_attendee");
+    assert_eq!(h.get(&api).await.json["refusal"], "host_cannot_rate");
+    // Seven days after the end both windows close: Dora can no longer rate.
+    set_start(&app, &id, now - (7 * 24 + 1) * 3600 * 1000 - 60_001).await;
+    let p = d.get(&rating).await;
+    assert_eq!(p.status, 409, "{}", p.text);
+    assert!(p.text.contains("평가 기간"), "{}", p.text);
+    assert_eq!(
+        d.post(
+            &format!("/api/v1/meetups/{id}/rating"),
+            json!({"reason": 1})
+        )
+        .await
+        .code(),
+        "rating_closed"
+    );
+    // Still within: an end 7 days minus a minute ago.
+    set_start(&app, &id, now - 7 * 24 * 3600 * 1000 - 60 * 60_000 + 60_000).await;
+    assert_eq!(d.get(&rating).await.status, 200);
+    // The submitted sheet stays readable; an unsubmitted one closes with the rating window.
+    let late = host(&h, body("늦은 출석", 3, 4)).await;
+    set_start(&app, &late, now - 9 * 24 * 3600 * 1000).await;
+    let p = h.get(&format!("/meetups/{late}/attendance")).await;
+    assert!(
+        p.text.contains("data-testid=\"attendance-closed\""),
+        "{}",
+        p.text
+    );
+    assert_eq!(
+        h.put(
+            &format!("/api/v1/meetups/{late}/attendance"),
+            json!({"present": []})
+        )
+        .await
+        .code(),
+        "attendance_closed"
+    );
+    // English.
+    a.set_cookie("moim_lang", "en");
+    assert!(a.get(&rating).await.text.contains("Your rating"));
+}
+
+/// The titles of the cards with `testid`, in page order.
+fn card_titles(html: &str, testid: &str) -> Vec<String> {
+    html.split(&format!("data-testid=\"{testid}\""))
+        .skip(1)
+        .map(|s| {
+            s.split("<h2>")
+                .nth(1)
+                .unwrap_or("")
+                .split('<')
+                .next()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_home_page_shows_the_three_soonest_open_meetups_and_the_group_home_its_next_ones() {
+    let app = TestApp::with_config(|c| c.meetup_min_lead = std::time::Duration::ZERO).await;
+    let owner = app.user("o@x.io", "owner").await;
+    let outsider = app.user("x@x.io", "outsider").await;
+    let (h, _) = app.quick_user("host").await;
+    // Hosted out of order; one closes for lists (under 4 h), one is cancelled.
+    host(&h, body("삼십 시간 뒤", 30, 10)).await;
+    host(&h, body("열 시간 뒤", 10, 10)).await;
+    host(&h, body("오십 시간 뒤", 50, 10)).await;
+    host(&h, body("칠십 시간 뒤", 70, 10)).await;
+    host(&h, body("곧 마감", 2, 10)).await;
+    let gone = host(&h, body("취소된 모임", 5, 10)).await;
+    assert_eq!(
+        h.delete(&format!("/api/v1/meetups/{gone}")).await.status,
+        204
+    );
+    // A members-only meetup of a group, sooner than the rest, and a closing one there.
+    let g = super::make_group(&owner, "러닝 크루", 10, "invite").await;
+    let mut b = body("크루 전용", 8, 5);
+    b["group_id"] = json!(g);
+    b["is_public"] = json!(false);
+    host(&owner, b).await;
+    let mut b = body("크루 번개", 1, 5);
+    b["group_id"] = json!(g);
+    b["is_public"] = json!(true);
+    host(&owner, b).await;
+
+    // Signed out: the landing page's three soonest open public meetups.
+    let page = app.client().get("/").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(
+        card_titles(&page.text, "soonest-card"),
+        vec!["열 시간 뒤", "삼십 시간 뒤", "오십 시간 뒤"],
+        "{}",
+        page.text
+    );
+    // Signed in, the home is "my groups": the member sees the group's members-only one too.
+    let home = owner.get("/groups").await;
+    assert_eq!(
+        card_titles(&home.text, "soonest-card"),
+        vec!["크루 전용", "열 시간 뒤", "삼십 시간 뒤"],
+        "{}",
+        home.text
+    );
+    let home = outsider.get("/groups").await;
+    assert_eq!(
+        card_titles(&home.text, "soonest-card"),
+        vec!["열 시간 뒤", "삼십 시간 뒤", "오십 시간 뒤"]
+    );
+    // English.
+    let en = app.client();
+    en.set_cookie("moim_lang", "en");
+    assert!(en.get("/").await.text.contains("Coming up soon"));
+
+    // The group home lists the group's next meetups, closing ones included.
+    let gh = owner.get(&format!("/groups/{g}")).await;
+    assert_eq!(gh.status, 200, "{}", gh.text);
+    let section = gh
+        .text
+        .split("data-testid=\"group-meetups\"")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap()
+        .to_owned();
+    let first = section.find("크루 번개").expect("closing one listed");
+    let second = section.find("크루 전용").expect("members-only one listed");
+    assert!(first < second, "soonest first: {section}");
+    assert!(!section.contains("열 시간 뒤"), "other meetups stay out");
+    // Hosting from the group home: the form carries the group; members-only by default.
+    assert!(section.contains(&format!("href=\"/meetups/new?group={g}\"")));
+    let form = owner.get(&format!("/meetups/new?group={g}")).await;
+    assert_eq!(form.status, 200, "{}", form.text);
+    assert!(form.text.contains("러닝 크루"));
+    assert!(
+        form.text
+            .contains(&format!("name=\"group_id\" value=\"{g}\""))
+    );
+    assert_eq!(
+        outsider
+            .get(&format!("/meetups/new?group={g}"))
+            .await
+            .status,
+        404
+    );
+    let (date, time) = local_in(20);
+    let r = owner
+        .form(
+            "/meetups",
+            &[
+                ("group_id", &g),
+                ("title", "그룹에서 연 모임"),
+                ("date", &date),
+                ("time", &time),
+                ("address", "서울 마포구"),
+                ("route", "37.55,126.89"),
+                ("theme", "park"),
+                ("capacity", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let id = r
+        .location()
+        .unwrap()
+        .split('/')
+        .nth(2)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let m = owner.get(&format!("/api/v1/meetups/{id}")).await;
+    assert_eq!(m.json["group_id"], json!(g));
+    assert_eq!(m.json["is_public"], false);
+    assert_eq!(
+        outsider.get(&format!("/api/v1/meetups/{id}")).await.status,
+        404
+    );
+    // An outsider cannot slip a group id into the form.
+    let r = outsider
+        .form(
+            "/meetups",
+            &[
+                ("group_id", &g),
+                ("title", "남의 그룹 모임"),
+                ("date", &date),
+                ("time", &time),
+                ("address", "서울 마포구"),
+                ("route", "37.55,126.89"),
+                ("theme", "park"),
+                ("capacity", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+}
+
+/// Uploads a distinct photo (its colour decides its bytes, so its hash) and returns its
+/// medium URL and hash.
+async fn upload_distinct(c: &Client, shade: u8) -> (String, String) {
+    let img = image::RgbImage::from_fn(320, 200, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, shade])
+    });
+    let r = c
+        .upload(
+            axum::http::Method::POST,
+            "/api/v1/media",
+            "file",
+            "photo.jpg",
+            &super::media::jpeg(&img),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let url = r.json["url_medium"].as_str().unwrap().to_owned();
+    let hash = url.split('/').nth(2).unwrap().to_owned();
+    (url, hash)
+}
+
+/// Runs one statement on the test database (tests cannot wait for the clock).
+async fn exec(app: &TestApp, sql: &'static str) {
+    match &app.db {
+        moim_store::Db::Sqlite(p) => {
+            moim_store::sqlx::query(sql).execute(p).await.unwrap();
+        }
+        moim_store::Db::Postgres(p) => {
+            moim_store::sqlx::query(sql).execute(p).await.unwrap();
+        }
+    }
+}
+
+/// Makes every upload look as if it was last uploaded two days ago, past the grace an unused
+/// upload is left for.
+async fn age_uploads(app: &TestApp) {
+    exec(app, "UPDATE media SET created_at = created_at - 172800000").await;
+}
+
+/// A runner that knows the media jobs.
+fn media_runner(app: &TestApp) -> moim_jobs::Runner {
+    let mut reg = moim_jobs::Registry::new();
+    moim_web::media::register(&mut reg, app.state.clone());
+    moim_web::flows::notify::register(&mut reg, app.state.clone());
+    moim_jobs::Runner::new(app.db.clone(), reg, moim_jobs::RunnerConfig::default())
+}
+
+#[tokio::test]
+async fn photos_of_a_cancelled_meetup_or_taken_off_by_an_edit_leave_storage_unless_still_used() {
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    let (only, only_hash) = upload_distinct(&h, 10).await;
+    let (shared, shared_hash) = upload_distinct(&h, 20).await;
+    let (dropped, dropped_hash) = upload_distinct(&h, 30).await;
+    let (kept, kept_hash) = upload_distinct(&h, 40).await;
+    let mut b = body("사진 있는 모임", 24, 5);
+    b["images"] = json!([only, shared]);
+    let id = host(&h, b).await;
+    // The shared photo is also on another meetup.
+    let mut b = body("사진 같이 쓰는 모임", 30, 5);
+    b["images"] = json!([shared]);
+    host(&h, b).await;
+    let mut b = body("사진 바꾸는 모임", 40, 5);
+    b["images"] = json!([dropped, kept]);
+    let edited = host(&h, b).await;
+    for hash in [&only_hash, &shared_hash, &dropped_hash, &kept_hash] {
+        assert_eq!(h.get(&format!("/media/{hash}/w384")).await.status, 200);
+    }
+
+    // Cancelling answers at once; the photos go in a job.
+    assert_eq!(h.delete(&format!("/api/v1/meetups/{id}")).await.status, 204);
+    let m = h.get(&format!("/api/v1/meetups/{id}")).await;
+    assert_eq!(m.json["status"], "cancelled");
+    assert_eq!(m.json["images"].as_array().unwrap().len(), 0, "{}", m.text);
+    // An edit that keeps one photo and drops the other.
+    let mut b = body("사진 바꾸는 모임", 40, 5);
+    b["images"] = json!([kept]);
+    assert_eq!(
+        h.patch(&format!("/api/v1/meetups/{edited}"), b)
+            .await
+            .status,
+        200
+    );
+    assert!(
+        moim_store::media::get(&app.db, &only_hash)
+            .await
+            .unwrap()
+            .is_some(),
+        "nothing is removed on the request"
+    );
+    // Uploaded moments ago, they are left alone for a while; a day later they go.
+    assert!(media_runner(&app).drain().await.unwrap() >= 2);
+    assert_eq!(h.get(&format!("/media/{only_hash}/w384")).await.status, 200);
+    age_uploads(&app).await;
+    exec(
+        &app,
+        "UPDATE jobs SET run_at = 0 WHERE kind = 'media.cleanup' AND status = 'queued'",
+    )
+    .await;
+    assert!(media_runner(&app).drain().await.unwrap() >= 1);
+    for (hash, gone) in [
+        (&only_hash, true),
+        (&shared_hash, false),
+        (&dropped_hash, true),
+        (&kept_hash, false),
+    ] {
+        let status = h.get(&format!("/media/{hash}/w384")).await.status;
+        assert_eq!(status == 404, gone, "{hash}: {status}");
+        assert_eq!(
+            h.get(&format!("/media/{hash}/full")).await.status == 404,
+            gone
+        );
+        assert_eq!(
+            moim_store::media::get(&app.db, hash)
+                .await
+                .unwrap()
+                .is_none(),
+            gone
+        );
+    }
+    // The same photo uploaded again is stored again and served.
+    let (_, again) = upload_distinct(&h, 10).await;
+    assert_eq!(again, only_hash);
+    assert_eq!(h.get(&format!("/media/{again}/w758")).await.status, 200);
+}
+
+#[tokio::test]
+async fn my_pages_link_hosted_joined_attended_courses_and_bookmarks() {
+    let app = super::app().await;
+    let (a, a_id) = app.quick_user("alice").await;
+    let (b, _) = app.quick_user("bob").await;
+    let img = super::courses::image(&a).await;
+    super::courses::post(&a, super::courses::body("앨리스 코스", "서울 마포구", &img)).await;
+    let profile = format!("/users/{a_id}");
+    let links = [
+        ("my-nav-hosted", "/meetups/mine#hosted"),
+        ("my-nav-joined", "/meetups/mine#joined"),
+        ("my-nav-attended", "/meetups/mine#attended"),
+        ("my-nav-courses", "/courses/mine"),
+        ("my-nav-bookmarks", "/courses/bookmarks"),
+        ("my-nav-profile", profile.as_str()),
+    ];
+    // The own profile links every "my" page; the user's courses are listed.
+    let own = a.get(&format!("/users/{a_id}")).await;
+    assert_eq!(own.status, 200);
+    for (testid, href) in links {
+        let tag = own
+            .text
+            .split(&format!("data-testid=\"{testid}\""))
+            .next()
+            .unwrap()
+            .rsplit("<a ")
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(tag.contains(&format!("href=\"{href}\"")), "{testid}: {tag}");
+    }
+    let courses = own
+        .text
+        .split("data-testid=\"profile-courses\"")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(courses.contains("앨리스 코스"), "{courses}");
+    // Someone else's profile: her courses and the manner breakdown, not her "my" links.
+    let other = b.get(&format!("/users/{a_id}")).await;
+    assert!(!other.text.contains("data-testid=\"my-nav\""));
+    assert!(other.text.contains("앨리스 코스"));
+    assert!(other.text.contains("data-testid=\"reason-count-10\""));
+    assert!(
+        !app.client()
+            .get(&format!("/users/{a_id}"))
+            .await
+            .text
+            .contains("my-nav")
+    );
+    // Every "my" page carries the links, and each leads somewhere that works.
+    for path in [
+        "/meetups/mine",
+        "/courses/mine",
+        "/courses/bookmarks",
+        "/profile",
+    ] {
+        let p = a.get(path).await;
+        assert_eq!(p.status, 200, "{path}");
+        assert!(p.text.contains("data-testid=\"my-nav\""), "{path}");
+    }
+    let mine = a.get("/meetups/mine").await;
+    for anchor in ["hosted", "joined", "attended"] {
+        assert!(mine.text.contains(&format!("id=\"{anchor}\"")), "{anchor}");
+    }
+    // "For me" is set on the same page.
+    let r = a
+        .form(
+            "/meetups/preferences",
+            &[("region", "5"), ("distance_band", "2")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let prefs = a.get("/api/v1/me/meetup-preferences").await;
+    assert_eq!(
+        (&prefs.json["region"], &prefs.json["distance_band"]),
+        (&json!(5), &json!(2))
+    );
+    let p = a.get("/meetups/mine").await;
+    assert!(
+        p.text.contains("<option value=\"5\" selected>"),
+        "{}",
+        p.text
+    );
+    let r = a
+        .form(
+            "/meetups/preferences",
+            &[("region", "12"), ("distance_band", "2")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    // The current page is marked.
+    let p = a.get("/courses/bookmarks").await;
+    assert!(
+        p.text
+            .contains("href=\"/courses/bookmarks\" aria-current=\"page\""),
+        "{}",
+        p.text
+    );
+}
+
+#[tokio::test]
+async fn the_host_approves_or_declines_applications_from_the_page() {
+    use super::notify::inbox;
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    let (a, a_id) = app.quick_user("alice").await;
+    let (b, b_id) = app.quick_user("bob").await;
+    let mut mb = body("승인 페이지 모임", 24, 5);
+    mb["approval"] = json!(true);
+    let id = host(&h, mb).await;
+    for u in [&a, &b] {
+        let r = u
+            .post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+            .await;
+        assert_eq!(r.json["outcome"], "pending", "{}", r.text);
+    }
+    // The host sees a button pair per pending application; others do not.
+    let page = h.get(&format!("/meetups/{id}")).await;
+    assert!(
+        page.text.contains("data-testid=\"approve-alice\""),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("data-testid=\"decline-bob\""));
+    assert!(
+        !a.get(&format!("/meetups/{id}"))
+            .await
+            .text
+            .contains("data-testid=\"approve-")
+    );
+    // Only the host may decide.
+    assert_eq!(
+        a.form(&format!("/meetups/{id}/participants/{b_id}/decline"), &[])
+            .await
+            .status,
+        403
+    );
+    let r = h
+        .form(&format!("/meetups/{id}/participants/{a_id}/approve"), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = h
+        .form(&format!("/meetups/{id}/participants/{b_id}/decline"), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let m = h.get(&format!("/api/v1/meetups/{id}")).await;
+    assert_eq!(m.json["participant_count"], 2);
+    assert_eq!(
+        a.get(&format!("/api/v1/meetups/{id}")).await.json["my_status"],
+        "joined"
+    );
+    assert!(b.get(&format!("/api/v1/meetups/{id}")).await.json["my_status"].is_null());
+    assert!(kinds(&inbox(&app, a_id).await).contains(&"meetup.approved".to_owned()));
+    assert!(kinds(&inbox(&app, b_id).await).contains(&"meetup.declined".to_owned()));
+    // Declining again (API): nothing pending.
+    assert_eq!(
+        h.post(
+            &format!("/api/v1/meetups/{id}/participants/{b_id}/decline"),
+            json!({})
+        )
+        .await
+        .code(),
+        "application_not_found"
+    );
+    // Bob may apply again.
+    let r = b
+        .post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+        .await;
+    assert_eq!(r.json["outcome"], "pending");
+}
+
+#[tokio::test]
+async fn a_meetup_cancelled_after_attendance_is_neither_rated_nor_counted() {
+    let app = TestApp::with_config(|c| c.meetup_min_lead = std::time::Duration::ZERO).await;
+    let (h, host_id) = app.quick_user("host").await;
+    let (a, a_id) = app.quick_user("alice").await;
+    let id = host(&h, body("취소될 모임", 2, 4)).await;
+    let r = a
+        .post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+        .await;
+    assert_eq!(r.json["outcome"], "joined", "{}", r.text);
+    // Attendance opens 30 minutes before the start; the host takes it, then cancels (still
+    // before the start, so cancelling is allowed).
+    let now = moim_core::time::now_millis();
+    set_start(&app, &id, now + 20 * 60 * 1000).await;
+    let r = h
+        .put(
+            &format!("/api/v1/meetups/{id}/attendance"),
+            json!({"present": [a_id]}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(h.delete(&format!("/api/v1/meetups/{id}")).await.status, 204);
+    // After the would-be start, the attendee cannot rate a meetup that never happened...
+    set_start(&app, &id, now - 60 * 60 * 1000).await;
+    let r = a
+        .post(
+            &format!("/api/v1/meetups/{id}/rating"),
+            json!({"reason": 7}),
+        )
+        .await;
+    assert_eq!(r.code(), "meetup_cancelled", "{}", r.text);
+    let mine = a.get(&format!("/api/v1/meetups/{id}/rating")).await;
+    assert_eq!(mine.json["can_rate"], false, "{}", mine.text);
+    assert_eq!(mine.json["refusal"], "meetup_cancelled");
+    let page = a.get(&format!("/meetups/{id}/rating")).await;
+    assert_eq!(page.status, 409, "{}", page.text);
+    // ...and it earns nobody a manner point.
+    assert_eq!(
+        a.get(&format!("/api/v1/users/{host_id}/manner")).await.json["score"],
+        50
+    );
+    assert_eq!(
+        a.get(&format!("/api/v1/users/{a_id}/manner")).await.json["score"],
+        50
+    );
+}
+
+#[tokio::test]
+async fn a_photo_uploaded_again_while_its_removal_is_queued_is_kept() {
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    let (photo, hash) = upload_distinct(&h, 50).await;
+    let mut b = body("취소하고 다시 여는 모임", 24, 5);
+    b["images"] = json!([photo]);
+    let id = host(&h, b).await;
+    age_uploads(&app).await;
+    assert_eq!(h.delete(&format!("/api/v1/meetups/{id}")).await.status, 204);
+    // The host re-hosts it with the same photo: the upload hands out the same URL...
+    let (again, again_hash) = upload_distinct(&h, 50).await;
+    assert_eq!(again_hash, hash);
+    // ...and the removal queued by the cancellation runs while the form is being filled in.
+    assert!(media_runner(&app).drain().await.unwrap() >= 1);
+    for v in ["w384", "w758", "full"] {
+        assert_eq!(
+            h.get(&format!("/media/{hash}/{v}")).await.status,
+            200,
+            "{v}"
+        );
+    }
+    let mut b = body("다시 여는 모임", 30, 5);
+    b["images"] = json!([again]);
+    let new_id = host(&h, b).await;
+    let m = h.get(&format!("/api/v1/meetups/{new_id}")).await;
+    assert_eq!(m.json["images"].as_array().unwrap().len(), 1, "{}", m.text);
+    // The removal was put off, not dropped: once the new meetup is cancelled too and the
+    // grace has passed, the photo goes.
+    assert_eq!(
+        h.delete(&format!("/api/v1/meetups/{new_id}")).await.status,
+        204
+    );
+    age_uploads(&app).await;
+    exec(
+        &app,
+        "UPDATE jobs SET run_at = 0 WHERE kind = 'media.cleanup' AND status = 'queued'",
+    )
+    .await;
+    assert!(media_runner(&app).drain().await.unwrap() >= 1);
+    assert_eq!(h.get(&format!("/media/{hash}/w384")).await.status, 404);
+    assert!(
+        moim_store::media::get(&app.db, &hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_public_group_home_shows_its_meetups_only_to_members() {
+    let app = super::app().await;
+    let (owner, _) = app.quick_user("owner").await;
+    let (outsider, _) = app.quick_user("outsider").await;
+    let r = owner
+        .post(
+            "/api/v1/groups",
+            json!({"name": "열린 크루", "category": "hobby", "capacity": 5, "visibility": "public", "join_policy": "open"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let g = r.json["id"].as_str().unwrap().to_owned();
+    let mut b = body("크루 전용 모임", 24, 5);
+    b["group_id"] = json!(g);
+    b["is_public"] = json!(false);
+    host(&owner, b).await;
+    let gh = owner.get(&format!("/groups/{g}")).await;
+    assert!(gh.text.contains("크루 전용 모임"), "{}", gh.text);
+    // A visitor of the public group sees its page, but neither a "no meetups planned" that
+    // is not true nor a "host one here" link that answers 403.
+    let gh = outsider.get(&format!("/groups/{g}")).await;
+    assert_eq!(gh.status, 200, "{}", gh.text);
+    assert!(!gh.text.contains("크루 전용 모임"));
+    assert!(
+        !gh.text.contains("data-testid=\"group-meetups\""),
+        "{}",
+        gh.text
+    );
+    assert!(!gh.text.contains("data-testid=\"host-in-group\""));
 }
