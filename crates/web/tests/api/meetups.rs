@@ -657,7 +657,9 @@ async fn filters_combine_sort_and_page() {
     let near = "near_lat=37.556&near_lng=126.896&within_km=50";
     assert_eq!(
         ids(&h
-            .get(&format!("/api/v1/meetups?theme=river,park&time=1,2,3,4,5,6&{near}"))
+            .get(&format!(
+                "/api/v1/meetups?theme=river,park&time=1,2,3,4,5,6&{near}"
+            ))
             .await),
         vec![a.clone(), b.clone()]
     );
@@ -669,13 +671,17 @@ async fn filters_combine_sort_and_page() {
     );
     assert!(
         ids(&h
-            .get(&format!("/api/v1/meetups?theme=river&time={other_slot}&{near}"))
+            .get(&format!(
+                "/api/v1/meetups?theme=river&time={other_slot}&{near}"
+            ))
             .await)
         .is_empty()
     );
     assert!(
         ids(&h
-            .get(&format!("/api/v1/meetups?theme=beach&time=1,2,3,4,5,6&{near}"))
+            .get(&format!(
+                "/api/v1/meetups?theme=beach&time=1,2,3,4,5,6&{near}"
+            ))
             .await)
         .is_empty()
     );
