@@ -225,6 +225,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0010_meetup_list_index.sql",
     "0011_roster_history_kind.sql",
     "0014_meetups_duration.sql",
+    "0016_meetup_list_focus.sql",
 ];
 
 impl Db {

@@ -514,7 +514,10 @@ pub enum Sort {
     Nearest,
 }
 
-/// A position in a list: the sort key and id of the last row (for nearest, `key` is an offset).
+/// A position in a list: the sort key and id of the last row. For soonest and newest the key is
+/// the start or creation time; for nearest it is the row's near-point distance (see
+/// [`near_distance`]) as the bits of the `f64`, which order like the distances themselves
+/// because a distance is never negative.
 #[derive(Debug, Clone, Copy)]
 pub struct ListCursor {
     pub key: i64,
@@ -523,25 +526,26 @@ pub struct ListCursor {
 
 /// The near-point distance in degrees² (see [`list`]): an equirectangular approximation,
 /// plain arithmetic on both backends, with `$13` the cosine of the latitude.
+/// [`near_distance`] computes the same value in Rust, operation for operation, so a cursor
+/// holds exactly the value the database compares with.
 macro_rules! near_distance {
     () => {
         "((m.lat - $11) * (m.lat - $11) + (m.lng - $12) * $13 * (m.lng - $12) * $13)"
     };
 }
 
-/// The list query with every filter, followed by the sort order's keyset condition, ORDER BY
-/// and LIMIT. Terms that only need indexed columns come first.
-macro_rules! list_sql {
-    ($($order:tt)+) => {
+/// Every filter of the list, as terms on plain columns with bound parameters. Terms that only
+/// need indexed columns come first; the time window, the lat/lng box and the distance band are
+/// plain ranges (open ends are the extreme values, not `$flag = FALSE OR ...`), so PostgreSQL
+/// uses them as index conditions even in the generic plan of the prepared statement.
+macro_rules! list_filters {
+    () => {
         concat!(
-            "SELECT ",
-            meetup_columns!(),
-            " FROM meetups m JOIN users u ON u.id = m.host_id \
-         WHERE m.starts_at >= $3 AND m.starts_at < $4 \
+            "m.starts_at >= $3 AND m.starts_at < $4 \
          AND m.lat >= $25 AND m.lat <= $26 AND m.lng >= $27 AND m.lng <= $28 \
+         AND m.distance_m >= $6 AND m.distance_m < $8 \
          AND m.cancelled_at IS NULL \
          AND ($5 = 0 OR ((CAST(1 AS BIGINT) << CAST(m.start_hour / 4 AS INTEGER)) & $5) <> 0) \
-         AND m.distance_m >= $6 AND ($7 = FALSE OR m.distance_m < $8) \
          AND ($9 = '' OR $9 LIKE '%,' || m.theme || ',%') \
          AND ($10 = 0 OR ((CAST(1 AS BIGINT) << CAST(m.region AS INTEGER)) & $10) <> 0) \
          AND ($14 = FALSE OR ",
@@ -552,19 +556,190 @@ macro_rules! list_sql {
          AND ($23 = FALSE OR m.host_id = $24) \
          AND ($2 = TRUE OR m.participant_count < m.capacity OR m.waitlist = TRUE) \
          AND (m.is_public = TRUE OR m.host_id = $1 OR EXISTS (SELECT 1 FROM memberships ms \
-              WHERE ms.group_id = m.group_id AND ms.user_id = $1 AND ms.status = 'active')) ",
-            $($order)+
+              WHERE ms.group_id = m.group_id AND ms.user_id = $1 AND ms.status = 'active'))"
         )
     };
 }
 
+/// Each sort order's keyset condition (the rows after the cursor), ORDER BY and LIMIT.
+macro_rules! soonest_order {
+    () => {
+        " AND ($16 = FALSE OR (m.starts_at, m.id) > ($17, $18)) \
+         ORDER BY m.starts_at, m.id LIMIT CAST($19 AS BIGINT)"
+    };
+}
+macro_rules! newest_order {
+    () => {
+        " AND ($16 = FALSE OR (m.created_at, m.id) < ($17, $18)) \
+         ORDER BY m.created_at DESC, m.id DESC LIMIT CAST($19 AS BIGINT)"
+    };
+}
+macro_rules! nearest_order {
+    () => {
+        concat!(
+            " AND ($16 = FALSE OR (",
+            near_distance!(),
+            ", m.id) > ($29, $18)) ORDER BY ",
+            near_distance!(),
+            ", m.id LIMIT CAST($19 AS BIGINT)"
+        )
+    };
+}
+
+/// The walk: `meetups_list_idx` in start order, every filter checked on its entries.
+macro_rules! walk_sql {
+    ($order:expr) => {
+        concat!(
+            "SELECT ",
+            meetup_columns!(),
+            " FROM meetups m JOIN users u ON u.id = m.host_id WHERE ",
+            list_filters!(),
+            $order
+        )
+    };
+}
+
+/// The focused search on SQLite: one seek into `meetups_list_focus_idx` per chosen (theme,
+/// start hour) pair (`$30`, `$31`: JSON arrays), every other filter checked on the index
+/// entries, the few matches sorted. SQLite's planner cannot see that the lists are short, so
+/// the index is named.
+macro_rules! focus_sql_sqlite {
+    ($order:expr) => {
+        concat!(
+            "SELECT ",
+            meetup_columns!(),
+            " FROM meetups m INDEXED BY meetups_list_focus_idx JOIN users u ON u.id = m.host_id \
+             WHERE m.theme IN (SELECT value FROM json_each($30)) \
+             AND m.start_hour IN (SELECT value FROM json_each($31)) AND ",
+            list_filters!(),
+            $order
+        )
+    };
+}
+
+/// The focused search on PostgreSQL: for each chosen (theme, start hour) pair, the first page
+/// of that pair alone (an ordered range of `meetups_list_focus_idx` with the window, box and
+/// distance as index conditions), then the first page of their union. A lateral join keeps
+/// the plan the same whatever the generic plan's guesses. The pairs come through `unnest` of
+/// an array, which the planner takes for 10 rows, not through a set-returning JSON function
+/// (100 rows each): with 100 × 100 pairs the custom plans of a new connection's first five
+/// executions cost enough to be JIT-compiled, 80–200 ms each.
+macro_rules! focus_sql_postgres {
+    ($order:expr) => {
+        concat!(
+            "SELECT ",
+            meetup_columns!(),
+            " FROM unnest(ARRAY(SELECT jsonb_array_elements_text(CAST($30 AS jsonb)))) AS ft(theme) \
+             CROSS JOIN unnest(ARRAY(SELECT CAST(jsonb_array_elements_text(CAST($31 AS jsonb)) \
+             AS BIGINT))) AS fh(hour) \
+             CROSS JOIN LATERAL (SELECT m.* FROM meetups m \
+             WHERE m.theme = ft.theme AND m.start_hour = fh.hour AND ",
+            list_filters!(),
+            $order,
+            ") m JOIN users u ON u.id = m.host_id WHERE TRUE",
+            $order
+        )
+    };
+}
+
+/// The near-point parameters: centre, the cosine of its latitude and the squared radius in
+/// degrees².
+#[derive(Debug, Clone, Copy)]
+struct Near {
+    lat: f64,
+    lng: f64,
+    kx: f64,
+    r2: f64,
+}
+
+fn near_of(f: &Filter) -> Option<Near> {
+    f.near.map(|(lat, lng, km)| {
+        let deg = km / 111.32;
+        Near {
+            lat,
+            lng,
+            kx: lat.to_radians().cos(),
+            r2: deg * deg,
+        }
+    })
+}
+
+/// The near-point distance of a meetup in degrees², exactly as the SQL computes it (same
+/// operations in the same order, IEEE doubles on both backends); 0 without a near point.
+pub fn near_distance(f: &Filter, m: &Meetup) -> f64 {
+    match near_of(f) {
+        Some(n) => {
+            let (dy, dx) = (m.lat - n.lat, m.lng - n.lng);
+            dy * dy + dx * n.kx * dx * n.kx
+        }
+        None => 0.0,
+    }
+}
+
+/// The cursor that continues a list after `m`.
+pub fn cursor_after(f: &Filter, sort: Sort, m: &Meetup) -> ListCursor {
+    let key = match sort {
+        Sort::Soonest => m.starts_at,
+        Sort::Newest => m.created_at,
+        // Non-negative doubles order like their bit patterns.
+        Sort::Nearest => near_distance(f, m).to_bits() as i64,
+    };
+    ListCursor { key, id: m.id }
+}
+
+/// The (theme, start hour) pairs of a focused search as two JSON arrays, or `None` when the
+/// walk serves the filter better.
+///
+/// The walk reads the start-ordered index until a page is full: cheap when many meetups
+/// match, but a narrow search (a few themes at a few times of day near one point) reads the
+/// whole window for a handful of rows. The focused search reads only the chosen pairs' part
+/// of the window, then sorts: it wins when themes and times of day together keep at most a
+/// quarter of all meetups and a near point or an end date bounds how much of that part
+/// matches (measured with `bench/meetups`; docs/BENCHMARKS.md).
+fn focus_lists(f: &Filter) -> Option<(String, String)> {
+    let themes: Vec<&str> = f.themes.split(',').filter(|t| !t.is_empty()).collect();
+    let slots = (0..6).filter(|k| f.slots & (1 << k) != 0).count();
+    let narrow = !themes.is_empty()
+        && slots > 0
+        && themes.len() * slots * 4 <= moim_core::meetups::THEMES.len() * 6;
+    if !narrow || (f.near.is_none() && f.to.is_none()) {
+        return None;
+    }
+    let mut theme_json = String::from("[");
+    for (i, t) in themes.iter().enumerate() {
+        if i > 0 {
+            theme_json.push(',');
+        }
+        theme_json.push('"');
+        // Themes come from the allow-list; escaping keeps the array valid whatever they hold.
+        for c in t.chars() {
+            match c {
+                '"' => theme_json.push_str("\\\""),
+                '\\' => theme_json.push_str("\\\\"),
+                c if c.is_control() => theme_json.push_str(&format!("\\u{:04x}", c as u32)),
+                c => theme_json.push(c),
+            }
+        }
+        theme_json.push('"');
+    }
+    theme_json.push(']');
+    // Slot k+1 is the local start hours 4k to 4k+3 (see moim_core::meetups::time_slot).
+    let hours: Vec<String> = (0..24i64)
+        .filter(|h| f.slots & (1 << (h / 4)) != 0)
+        .map(|h| h.to_string())
+        .collect();
+    Some((theme_json, format!("[{}]", hours.join(","))))
+}
+
 /// One page of the filtered list (`limit` rows; fetch `limit + 1` to know whether more follow).
 ///
-/// Shaped for the indexes (measured in `bench/meetups`): the time window is one plain range on
-/// `starts_at` (the "from" day, the "to" day and the closing time folded into two bounds, with
-/// open ends as the extreme values instead of `$flag = FALSE OR ...`, which no planner can use),
-/// and a near-point filter is first a latitude/longitude box (a range on `meetups_lat_idx`)
-/// before the exact distance. Soonest and newest page by keyset on `(key, id)`.
+/// Every sort order pages by keyset on `(key, id)`, so infinite scroll neither skips nor
+/// repeats a row when meetups are added or share a key; pass [`cursor_after`] of the last row.
+/// Two index shapes serve the filters (see [`focus_lists`]): the start-ordered
+/// `meetups_list_idx` with every filter on its entries, or `meetups_list_focus_idx` led by
+/// (theme, start hour) for a narrow search. The time window is one plain range on `starts_at`
+/// (the "from" day, the "to" day and the closing time folded into two bounds), and a
+/// near-point filter is first a latitude/longitude box before the exact distance.
 pub async fn list(
     db: &Db,
     f: &Filter,
@@ -573,34 +748,27 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Meetup>> {
     // Near-point: an equirectangular distance in degrees², exact enough below a few hundred km
-    // and plain arithmetic on both backends. The cosine of the latitude is computed here, and
-    // so is the box around the circle (wider in longitude away from the equator).
-    let (near_on, lat0, lng0, kx, r2, lat_box, lng_box) = match f.near {
-        Some((lat, lng, km)) => {
+    // and plain arithmetic on both backends, and the box around the circle (wider in
+    // longitude away from the equator).
+    let near = near_of(f);
+    let (lat_box, lng_box) = match (near, f.near) {
+        (Some(n), Some((_, _, km))) => {
             let deg = km / 111.32;
-            let kx = lat.to_radians().cos();
             // Near the poles the longitude box would span the globe: leave it open there.
-            let lng_deg = if kx > 0.01 { deg / kx } else { 1000.0 };
+            let lng_deg = if n.kx > 0.01 { deg / n.kx } else { 1000.0 };
             (
-                true,
-                lat,
-                lng,
-                kx,
-                deg * deg,
-                (lat - deg, lat + deg),
-                (lng - lng_deg, lng + lng_deg),
+                (n.lat - deg, n.lat + deg),
+                (n.lng - lng_deg, n.lng + lng_deg),
             )
         }
-        None => (
-            false,
-            0.0,
-            0.0,
-            1.0,
-            0.0,
-            (-1000.0, 1000.0),
-            (-1000.0, 1000.0),
-        ),
+        _ => ((-1000.0, 1000.0), (-1000.0, 1000.0)),
     };
+    let n = near.unwrap_or(Near {
+        lat: 0.0,
+        lng: 0.0,
+        kx: 1.0,
+        r2: 0.0,
+    });
     let viewer = f.viewer.unwrap_or(Uuid::nil());
     // The time window as one range: [lower, upper).
     let mut lower = f.from.unwrap_or(i64::MIN);
@@ -612,51 +780,49 @@ pub async fn list(
     if let (Sort::Soonest, Some(c)) = (sort, after) {
         lower = lower.max(c.key);
     }
-    // One fixed SQL text per sort order: request values only ever arrive through the
-    // numbered parameters.
-    let sql = match sort {
-        Sort::Soonest => list_sql!(
-            "AND ($16 = FALSE OR (m.starts_at, m.id) > ($17, $18)) \
-             ORDER BY m.starts_at, m.id LIMIT CAST($19 AS BIGINT)"
-        ),
-        Sort::Newest => list_sql!(
-            "AND ($16 = FALSE OR (m.created_at, m.id) < ($17, $18)) \
-             ORDER BY m.created_at DESC, m.id DESC LIMIT CAST($19 AS BIGINT)"
-        ),
-        Sort::Nearest => list_sql!(
-            "AND ($16 = FALSE OR $18 = $18) ORDER BY ",
-            near_distance!(),
-            ", m.id LIMIT CAST($19 AS BIGINT) OFFSET CAST($17 AS BIGINT)"
-        ),
+    let focus = focus_lists(f);
+    // One fixed SQL text per sort order and index shape: request values only ever arrive
+    // through the numbered parameters.
+    let sql = match (db, &focus, sort) {
+        (_, None, Sort::Soonest) => walk_sql!(soonest_order!()),
+        (_, None, Sort::Newest) => walk_sql!(newest_order!()),
+        (_, None, Sort::Nearest) => walk_sql!(nearest_order!()),
+        (Db::Sqlite(_), Some(_), Sort::Soonest) => focus_sql_sqlite!(soonest_order!()),
+        (Db::Sqlite(_), Some(_), Sort::Newest) => focus_sql_sqlite!(newest_order!()),
+        (Db::Sqlite(_), Some(_), Sort::Nearest) => focus_sql_sqlite!(nearest_order!()),
+        (Db::Postgres(_), Some(_), Sort::Soonest) => focus_sql_postgres!(soonest_order!()),
+        (Db::Postgres(_), Some(_), Sort::Newest) => focus_sql_postgres!(newest_order!()),
+        (Db::Postgres(_), Some(_), Sort::Nearest) => focus_sql_postgres!(nearest_order!()),
     };
+    let (themes_json, hours_json) = focus.unwrap_or_default();
     let (has_after, key, after_id) = match after {
         Some(c) => (true, c.key, c.id),
         None => (false, 0, Uuid::nil()),
     };
-    let offset_key = if sort == Sort::Nearest {
-        key.max(0)
-    } else {
-        key
-    };
+    // The nearest cursor's distance (an out-of-range key decodes to some double, never an error).
+    let after_distance = f64::from_bits(key as u64);
     Ok(dispatch!(db, pool => sqlx::query_as::<_, Meetup>(sql)
         .bind(viewer)                                   // $1
         .bind(f.include_closed)                         // $2
         .bind(lower)                                    // $3
         .bind(upper)                                    // $4
         .bind(f.slots)                                  // $5
-        .bind(f.min_distance_m.unwrap_or(0))            // $6
-        .bind(f.max_distance_m.is_some()).bind(f.max_distance_m.unwrap_or(0)) // $7 $8
+        .bind(f.min_distance_m.unwrap_or(i64::MIN))     // $6
+        .bind(f.max_distance_m.is_some())               // $7 (unused since 0016)
+        .bind(f.max_distance_m.unwrap_or(i64::MAX))     // $8
         .bind(&f.themes)                                // $9
         .bind(f.regions)                                // $10
-        .bind(lat0).bind(lng0).bind(kx)                 // $11 $12 $13
-        .bind(near_on).bind(r2)                         // $14 $15
-        .bind(has_after).bind(offset_key).bind(after_id) // $16 $17 $18
+        .bind(n.lat).bind(n.lng).bind(n.kx)             // $11 $12 $13
+        .bind(near.is_some()).bind(n.r2)                // $14 $15
+        .bind(has_after).bind(key).bind(after_id)       // $16 $17 $18
         .bind(limit)                                    // $19
         .bind(&f.levels)                                // $20
         .bind(f.group.is_some()).bind(f.group.unwrap_or(Uuid::nil())) // $21 $22
         .bind(f.host.is_some()).bind(f.host.unwrap_or(Uuid::nil()))   // $23 $24
         .bind(lat_box.0).bind(lat_box.1)                // $25 $26
         .bind(lng_box.0).bind(lng_box.1)                // $27 $28
+        .bind(after_distance)                           // $29
+        .bind(&themes_json).bind(&hours_json)           // $30 $31
         .fetch_all(pool).await?))
 }
 

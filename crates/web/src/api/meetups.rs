@@ -734,23 +734,12 @@ pub async fn list_page(
         key: c.at,
         id: c.id,
     });
-    let offset = after.map(|c| c.key).unwrap_or(0);
     let rows = store::list(&state.db, &f, sort, after, limit + 1).await?;
     Ok(crate::flows::split_page(rows, limit, |m| {
-        match sort {
-            Sort::Soonest => Cursor {
-                at: m.starts_at,
-                id: m.id,
-            },
-            Sort::Newest => Cursor {
-                at: m.created_at,
-                id: m.id,
-            },
-            // nearest pages by position; the key counts rows already shown.
-            Sort::Nearest => Cursor {
-                at: offset + limit,
-                id: m.id,
-            },
+        let c = store::cursor_after(&f, sort, m);
+        Cursor {
+            at: c.key,
+            id: c.id,
         }
     }))
 }

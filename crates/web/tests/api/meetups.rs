@@ -652,6 +652,39 @@ async fn filters_combine_sort_and_page() {
     assert!(ids(&h.get(&format!("/api/v1/meetups?time={slot}")).await).contains(&a));
     let other_slot = if slot == 1 { 2 } else { 1 };
     assert!(!ids(&h.get(&format!("/api/v1/meetups?time={other_slot}")).await).contains(&a));
+    // A narrow search (few themes and times of day near a point) takes the (theme, start
+    // hour) index instead of the start-ordered walk: the same answers.
+    let near = "near_lat=37.556&near_lng=126.896&within_km=50";
+    assert_eq!(
+        ids(&h
+            .get(&format!(
+                "/api/v1/meetups?theme=river,park&time=1,2,3,4,5,6&{near}"
+            ))
+            .await),
+        vec![a.clone(), b.clone()]
+    );
+    assert_eq!(
+        ids(&h
+            .get(&format!("/api/v1/meetups?theme=river&time={slot}&{near}"))
+            .await),
+        vec![a.clone()]
+    );
+    assert!(
+        ids(&h
+            .get(&format!(
+                "/api/v1/meetups?theme=river&time={other_slot}&{near}"
+            ))
+            .await)
+        .is_empty()
+    );
+    assert!(
+        ids(&h
+            .get(&format!(
+                "/api/v1/meetups?theme=beach&time=1,2,3,4,5,6&{near}"
+            ))
+            .await)
+        .is_empty()
+    );
     // Date range.
     let (d_from, _) = local_in(54);
     let r = h
@@ -692,6 +725,97 @@ async fn filters_combine_sort_and_page() {
         app.client().get("/api/v1/meetups?for_me=true").await.status,
         401
     );
+}
+
+#[tokio::test]
+async fn nearest_pages_by_distance_and_id_without_skips_or_repeats() {
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    // Seven meetups on one spot (equal distances) and four elsewhere, hosted in mixed order.
+    let same = (37.5700, 126.9000);
+    let spots = [
+        same,
+        (37.5650, 126.9050),
+        same,
+        same,
+        (37.5800, 126.9000),
+        same,
+        (37.5600, 126.9000),
+        same,
+        same,
+        (37.6000, 126.9500),
+        same,
+    ];
+    for (i, (lat, lng)) in spots.iter().enumerate() {
+        let mut b = body(&format!("근처 모임 {i:02}"), 24 + 3 * i as i64, 10);
+        b["lat"] = json!(lat);
+        b["lng"] = json!(lng);
+        host(&h, b).await;
+    }
+    let items = |r: &moim_testkit::Reply| -> Vec<Value> {
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["items"].as_array().unwrap().clone()
+    };
+    let id = |m: &Value| m["id"].as_str().unwrap().to_owned();
+    // Every sort order, through the walk and through the focused search (one theme at every
+    // time of day near a point takes the (theme, start hour) index).
+    let near = "near_lat=37.5610&near_lng=126.9010&within_km=20";
+    for filters in [
+        near.to_owned(),
+        format!("{near}&theme=river&time=1,2,3,4,5,6"),
+    ] {
+        for sort in ["nearest", "soonest", "newest"] {
+            let base = format!("/api/v1/meetups?{filters}&sort={sort}");
+            let whole = items(&h.get(&format!("{base}&limit=100")).await);
+            assert_eq!(whole.len(), spots.len(), "{base}");
+            if sort == "nearest" {
+                // Nearest first, ties in id order.
+                let d = |m: &Value| {
+                    let (lat, lng) = (m["lat"].as_f64().unwrap(), m["lng"].as_f64().unwrap());
+                    (lat - 37.561).powi(2)
+                        + ((lng - 126.901) * 37.561f64.to_radians().cos()).powi(2)
+                };
+                for w in whole.windows(2) {
+                    assert!(
+                        d(&w[0]) < d(&w[1]) || (d(&w[0]) == d(&w[1]) && id(&w[0]) < id(&w[1])),
+                        "{base}: {} before {}",
+                        w[0],
+                        w[1]
+                    );
+                }
+            }
+            let whole: Vec<String> = whole.iter().map(id).collect();
+            for limit in [1, 2, 3, 4] {
+                let mut seen = Vec::new();
+                let mut cursor = String::new();
+                loop {
+                    let r = h
+                        .get(&format!("{base}&limit={limit}&cursor={cursor}"))
+                        .await;
+                    seen.extend(items(&r).iter().map(id));
+                    match r.json["next_cursor"].as_str() {
+                        Some(c) => cursor = c.to_owned(),
+                        None => break,
+                    }
+                }
+                assert_eq!(seen, whole, "{base}&limit={limit}");
+            }
+        }
+    }
+    // A meetup hosted on the point itself while someone scrolls sorts first: the next page
+    // carries on after the last row shown (paging by position would show that row again).
+    let base = format!("/api/v1/meetups?{near}&sort=nearest");
+    let first = h.get(&format!("{base}&limit=3")).await;
+    let first_ids: Vec<String> = items(&first).iter().map(id).collect();
+    let cursor = first.json["next_cursor"].as_str().unwrap().to_owned();
+    let mut b = body("한가운데 모임", 30, 10);
+    b["lat"] = json!(37.5610);
+    b["lng"] = json!(126.9010);
+    let newest = host(&h, b).await;
+    let rest = h.get(&format!("{base}&cursor={cursor}&limit=100")).await;
+    let rest: Vec<String> = items(&rest).iter().map(id).collect();
+    assert_eq!(rest.len(), spots.len() - 3, "{rest:?}");
+    assert!(!rest.iter().any(|r| first_ids.contains(r) || *r == newest));
 }
 
 #[tokio::test]
