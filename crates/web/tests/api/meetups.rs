@@ -1514,6 +1514,7 @@ async fn the_reminder_links_open_the_attendance_and_rating_pages_inside_their_wi
         p.text
     );
     assert!(!p.text.contains("data-testid=\"attendance-form\""));
+    assert!(p.text.contains("data-testid=\"attendance-opens\""));
     let p = h
         .form(&sheet, &[(format!("p-{a_id}").as_str(), "present")])
         .await;
@@ -1683,6 +1684,12 @@ async fn the_reminder_links_open_the_attendance_and_rating_pages_inside_their_wi
     let p = h.get(&format!("/meetups/{late}/attendance")).await;
     assert!(
         p.text.contains("data-testid=\"attendance-closed\""),
+        "{}",
+        p.text
+    );
+    // Closed for good: no "attendance opens" with a time long past.
+    assert!(
+        !p.text.contains("data-testid=\"attendance-opens\""),
         "{}",
         p.text
     );
