@@ -414,14 +414,14 @@ async fn list_participants(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttendanceBody {
-    /// Participants who came; every other joined participant is marked absent.
+    /// Participants who came (at most 20); every other joined participant is marked absent.
     pub present: Vec<Uuid>,
 }
 
 /// Submit attendance once (host, from 30 minutes before the start until 7 days after the end).
 #[utoipa::path(put, path = "/meetups/{id}/attendance", tag = "meetups", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = AttendanceBody,
-    responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn submit_attendance(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,

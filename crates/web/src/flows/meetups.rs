@@ -679,6 +679,12 @@ pub async fn submit_attendance(
 ) -> Result<(), ApiError> {
     let now = now_millis();
     let a = access(state, id, Some(viewer)).await?.host()?;
+    // Nobody but the other participants can be present (at most capacity − 1 of them): a
+    // longer list would only make the sheet's transaction run one update per entry while it
+    // holds the write lock.
+    if present.len() > usize::try_from(rules::CAPACITY_MAX).unwrap_or(usize::MAX) {
+        return Err(ApiError::field("present", "too_many"));
+    }
     if let Some(e) = attendance_refusal(&a.meetup, now) {
         return Err(e);
     }

@@ -509,8 +509,9 @@ struct AttendancePage<'a> {
     /// Why the sheet cannot be submitted now (readable); `None` = the form is open.
     closed: Option<String>,
     submitted: bool,
-    /// When the sheet opens (local `YYYY-MM-DD HH:MM`).
-    opens: String,
+    /// When the sheet opens (local `YYYY-MM-DD HH:MM`), while it has not yet (not once it
+    /// closed or the meetup was cancelled).
+    opens: Option<String>,
     present: usize,
     notice: Option<String>,
     error: Option<String>,
@@ -533,6 +534,15 @@ async fn attendance_view(
     let now = moim_core::time::now_millis();
     let refusal = flows::attendance_refusal(&a.meetup, now);
     let submitted = a.meetup.attendance_at.is_some();
+    let opens = refusal
+        .as_ref()
+        .filter(|e| e.code == "attendance_not_open")
+        .map(|_| {
+            moim_core::time::format_local(
+                a.meetup.starts_at - rules::ATTENDANCE_OPENS,
+                &a.meetup.time_zone,
+            )
+        });
     let people: Vec<PView> = people
         .into_iter()
         .filter(|p| p.status == "joined" && p.user_id != a.meetup.host_id)
@@ -559,10 +569,7 @@ async fn attendance_view(
                 .filter(|_| !submitted)
                 .map(|e| crate::i18n::error_message(ctx.lang(), e.code)),
             submitted,
-            opens: moim_core::time::format_local(
-                a.meetup.starts_at - rules::ATTENDANCE_OPENS,
-                &a.meetup.time_zone,
-            ),
+            opens,
             notice: ctx.notice(notice, NOTICES),
             error: error.map(|e| crate::i18n::error_message(ctx.lang(), e.code)),
             m: meetup_dto(&a.meetup, Some("joined".into())),

@@ -341,6 +341,16 @@ async fn approval_mode_attendance_rating_and_manner_score() {
         .code(),
         "host_only"
     );
+    // A list longer than any meetup can hold is refused without taking the sheet.
+    let many: Vec<uuid::Uuid> = (0..21).map(|_| uuid::Uuid::now_v7()).collect();
+    let r = h
+        .put(
+            &format!("/api/v1/meetups/{id}/attendance"),
+            json!({"present": many}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json["errors"][0]["field"], "present", "{}", r.text);
     // Dave (pending) and the host are not on the sheet, whatever the host sends.
     let r = h
         .put(
@@ -1638,6 +1648,7 @@ async fn the_reminder_links_open_the_attendance_and_rating_pages_inside_their_wi
         p.text
     );
     assert!(!p.text.contains("data-testid=\"attendance-form\""));
+    assert!(p.text.contains("data-testid=\"attendance-opens\""));
     let p = h
         .form(&sheet, &[(format!("p-{a_id}").as_str(), "present")])
         .await;
@@ -1807,6 +1818,12 @@ async fn the_reminder_links_open_the_attendance_and_rating_pages_inside_their_wi
     let p = h.get(&format!("/meetups/{late}/attendance")).await;
     assert!(
         p.text.contains("data-testid=\"attendance-closed\""),
+        "{}",
+        p.text
+    );
+    // Closed for good: no "attendance opens" with a time long past.
+    assert!(
+        !p.text.contains("data-testid=\"attendance-opens\""),
         "{}",
         p.text
     );
