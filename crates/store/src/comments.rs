@@ -5,7 +5,7 @@
 //! replies under it stay readable. A course's `comment_count` changes in the same transaction
 //! as the comment, gated by what the statement did, so it stays exact under concurrency.
 
-use crate::{Db, Result, WritePool as _, dispatch};
+use crate::{Db, Result, Tx, WritePool as _, dispatch, in_tx};
 use moim_core::comments::Object;
 use moim_core::time::Millis;
 use uuid::Uuid;
@@ -57,13 +57,29 @@ pub async fn create(
     body: &str,
     now: Millis,
 ) -> Result<Uuid> {
+    let mut tx = db.begin().await?;
+    let out = create_in(&mut tx, object, object_id, parent, author, body, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`create`] inside the caller's transaction (what it causes, e.g. notifications, commits
+/// with it).
+pub async fn create_in(
+    tx: &mut Tx,
+    object: Object,
+    object_id: Uuid,
+    parent: Option<Uuid>,
+    author: Uuid,
+    body: &str,
+    now: Millis,
+) -> Result<Uuid> {
     let id = Uuid::now_v7();
     let (meetup, course) = match object {
         Object::Meetup => (Some(object_id), None),
         Object::Course => (None, Some(object_id)),
     };
-    dispatch!(db, pool => {
-        let mut tx = pool.begin_write().await?;
+    in_tx!(tx, tx => {
         sqlx::query(
             "INSERT INTO comments (id, meetup_id, course_id, parent_id, author_id, body, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -72,7 +88,6 @@ pub async fn create(
         if let Some(c) = course {
             sqlx::query(crate::courses::ADD_COMMENT).bind(c).bind(1_i64).execute(&mut *tx).await?;
         }
-        tx.commit().await?;
     });
     Ok(id)
 }

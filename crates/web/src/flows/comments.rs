@@ -111,15 +111,18 @@ pub async fn list(
     Ok((target, items, next))
 }
 
+/// Notifies inside the comment's transaction: the notifications commit with the comment.
+#[allow(clippy::too_many_arguments)]
 async fn tell(
     state: &AppState,
+    tx: &mut moim_store::Tx,
     target: &Target,
     to: Vec<(Uuid, &'static str)>,
     actor: Uuid,
     actor_name: &str,
     comment: Uuid,
     body: &str,
-) {
+) -> Result<(), ApiError> {
     let notices = to
         .into_iter()
         .map(|(recipient, event)| super::notify::Notice {
@@ -140,9 +143,7 @@ async fn tell(
             actor: Some(actor),
         })
         .collect();
-    if let Err(e) = super::notify::notify(state, notices).await {
-        tracing::warn!(code = e.code, %comment, "comment notification not stored");
-    }
+    super::notify::notify_in(state, tx, notices).await
 }
 
 /// Comments on an object; the object's author or host is notified (unless it is them).
@@ -155,8 +156,9 @@ pub async fn create(
 ) -> Result<Comment, ApiError> {
     let body = rules::parse_body(body)?;
     let target = object(state, object_kind, id, Some(viewer.id)).await?;
-    let cid = store::create(
-        &state.db,
+    let mut tx = state.db.begin().await?;
+    let cid = store::create_in(
+        &mut tx,
         object_kind,
         id,
         None,
@@ -167,6 +169,7 @@ pub async fn create(
     .await?;
     tell(
         state,
+        &mut tx,
         &target,
         vec![(target.owner, "comment")],
         viewer.id,
@@ -174,7 +177,8 @@ pub async fn create(
         cid,
         &body,
     )
-    .await;
+    .await?;
+    super::notify::commit(state, tx).await?;
     load(state, cid).await
 }
 
@@ -213,8 +217,9 @@ pub async fn reply(
     if p.deleted_at.is_some() {
         return Err(ApiError::conflict("comment_deleted"));
     }
-    let cid = store::create(
-        &state.db,
+    let mut tx = state.db.begin().await?;
+    let cid = store::create_in(
+        &mut tx,
         target.object,
         target.id,
         Some(p.id),
@@ -230,7 +235,18 @@ pub async fn reply(
     if p.author_id != Some(target.owner) {
         to.push((target.owner, "comment"));
     }
-    tell(state, &target, to, viewer.id, &viewer.nickname, cid, &body).await;
+    tell(
+        state,
+        &mut tx,
+        &target,
+        to,
+        viewer.id,
+        &viewer.nickname,
+        cid,
+        &body,
+    )
+    .await?;
+    super::notify::commit(state, tx).await?;
     load(state, cid).await
 }
 
