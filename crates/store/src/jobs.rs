@@ -486,6 +486,14 @@ pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
         .fetch_all(pool).await?))
 }
 
+/// How many jobs of `kind` are in `status` (benchmarks and tests).
+pub async fn count_of(db: &Db, kind: &str, status: &str) -> Result<i64> {
+    let row: (i64,) = dispatch!(db, pool => sqlx::query_as(
+        "SELECT COUNT(*) FROM jobs WHERE kind = $1 AND status = $2")
+        .bind(kind).bind(status).fetch_one(pool).await?);
+    Ok(row.0)
+}
+
 /// Deletes done and cancelled jobs that finished before `before` (dead ones stay until an
 /// operator retries or discards them). Their unique keys become free again.
 pub async fn purge_finished(db: &Db, before: Millis) -> Result<u64> {
