@@ -363,10 +363,7 @@ async fn execute(db: Db, registry: Arc<Registry>, cfg: RunnerConfig, job: JobRow
 /// an hourly clean-up after a day of downtime runs once, not 24 times. Returns the number fired.
 pub async fn fire_due_schedules(db: &Db, now: Millis) -> Result<usize, moim_store::Error> {
     let mut fired = 0;
-    for s in store::schedules(db).await? {
-        if s.next_run_at > now {
-            continue;
-        }
+    for s in store::due_schedules(db, now).await? {
         let (Ok(cron), Ok(tz)) = (Cron::parse(&s.cron), TimeZone::get(&s.time_zone)) else {
             tracing::warn!(schedule = %s.name, "schedule has a bad expression or zone; skipped");
             continue;

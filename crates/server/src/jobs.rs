@@ -8,6 +8,7 @@
 //!   `moim_web::flows::notify`.
 //! - `media.cleanup`: removes uploads nothing refers to any more (a cancelled meetup's photos);
 //!   see `moim_web::media`.
+//! - `bench.noop`: does nothing (the queue benchmark's no-op job).
 //! - `test.ledger` (only with the hidden `MOIM_JOBS_TEST_LEDGER=true`): sleeps `sleep_ms`, then
 //!   completes the job and writes a ledger row in one transaction — the crash test counts those
 //!   rows to prove every job completed exactly once.
@@ -18,10 +19,13 @@ use moim_store::Db;
 
 pub const HOUSEKEEPING: &str = "housekeeping";
 pub const TEST_LEDGER: &str = "test.ledger";
+/// Does nothing: the job-queue benchmark (`bench/notify`) measures the queue's own cost with it.
+pub const NOOP: &str = "bench.noop";
 
 pub fn registry(state: &moim_web::AppState, test_ledger: bool) -> Registry {
     let mut r = Registry::new();
     r.register(HOUSEKEEPING, housekeeping);
+    r.register(NOOP, |_ctx: JobCtx| async { Ok::<(), JobError>(()) });
     moim_web::flows::notify::register(&mut r, state.clone());
     moim_web::media::register(&mut r, state.clone());
     if test_ledger {

@@ -5,7 +5,7 @@
 //! replies under it stay readable. A course's `comment_count` changes in the same transaction
 //! as the comment, gated by what the statement did, so it stays exact under concurrency.
 
-use crate::{Db, Result, WritePool as _, dispatch};
+use crate::{Db, Result, Tx, WritePool as _, dispatch, in_tx};
 use moim_core::comments::Object;
 use moim_core::time::Millis;
 use uuid::Uuid;
@@ -64,6 +64,23 @@ pub async fn create(
     body: &str,
     now: Millis,
 ) -> Result<Uuid> {
+    let mut tx = db.begin().await?;
+    let out = create_in(&mut tx, object, object_id, parent, author, body, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`create`] inside the caller's transaction (what it causes, e.g. notifications, commits
+/// with it).
+pub async fn create_in(
+    tx: &mut Tx,
+    object: Object,
+    object_id: Uuid,
+    parent: Option<Uuid>,
+    author: Uuid,
+    body: &str,
+    now: Millis,
+) -> Result<Uuid> {
     let id = Uuid::now_v7();
     let (meetup, course) = match object {
         Object::Meetup => (Some(object_id), None),
@@ -72,8 +89,7 @@ pub async fn create(
     // What counts as "the same": the same text on the same post (a quick "좋아요" on two
     // different posts is fine).
     let repeat_key = format!("{}:{object_id}\n{body}", object.as_str());
-    dispatch!(db, pool => {
-        let mut tx = pool.begin_write().await?;
+    in_tx!(tx, tx => {
         let fresh: Option<(Uuid,)> = sqlx::query_as(
             "INSERT INTO comment_repeat_guard (user_id, body, posted_at) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id) DO UPDATE SET body = excluded.body, posted_at = excluded.posted_at \
@@ -93,7 +109,6 @@ pub async fn create(
         if let Some(c) = course {
             sqlx::query(crate::courses::ADD_COMMENT).bind(c).bind(1_i64).execute(&mut *tx).await?;
         }
-        tx.commit().await?;
     });
     Ok(id)
 }

@@ -11,7 +11,7 @@
 //! serialises writers anyway and runs the same statement inside `BEGIN IMMEDIATE`.
 
 use crate::groups::Cursor;
-use crate::{Db, Result, WritePool as _, dispatch};
+use crate::{Db, Result, Tx, WritePool as _, dispatch, in_tx};
 use moim_core::time::{Millis, now_millis};
 use uuid::Uuid;
 
@@ -102,25 +102,39 @@ pub async fn enqueue(db: &Db, job: &NewJob<'_>) -> Result<Option<Uuid>> {
 /// Enqueues a keyed job, or moves the existing job with that key to the new time and payload
 /// (a moved meetup moves its reminder). Idempotent: a finished (`done`) job is armed again only
 /// when the time changed, so repeating the same call never runs the job twice; a `cancelled`
-/// or `dead` one is armed again (the caller asks for it anew). A `running` job is left alone.
+/// or `dead` one is armed again (the caller asks for it anew). A `running` job is taken back
+/// and queued with the new time: its run can no longer complete it (completion is conditional
+/// on the claim), so a handler that records its effect in the completing transaction (the
+/// reminder job does) delivers the new version only. `attempts` is never lowered, so a later
+/// claim can never look like the interrupted one; the job gets a fresh set of attempts on top.
 /// Returns the job's id when it is queued after the call, `None` when it was left as it was.
 pub async fn schedule_keyed(db: &Db, job: &NewJob<'_>, key: &str) -> Result<Option<Uuid>> {
-    const SQL: &str = "INSERT INTO jobs (id, kind, payload, unique_key, status, run_at, attempts, \
-         max_attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7) \
-         ON CONFLICT (unique_key) DO UPDATE SET kind = excluded.kind, payload = excluded.payload, \
-         run_at = excluded.run_at, max_attempts = excluded.max_attempts, \
-         attempts = CASE WHEN jobs.status = 'queued' THEN jobs.attempts ELSE 0 END, \
-         status = 'queued', last_error = NULL, locked_by = NULL, locked_until = NULL, \
-         finished_at = NULL, updated_at = excluded.updated_at \
-         WHERE jobs.status IN ('queued', 'cancelled', 'dead') \
-         OR (jobs.status = 'done' AND jobs.run_at <> excluded.run_at) \
-         RETURNING id";
-    let row: Option<(Uuid,)> = dispatch!(db, pool => sqlx::query_as(SQL)
+    let row: Option<(Uuid,)> = dispatch!(db, pool => sqlx::query_as(SCHEDULE_KEYED)
         .bind(Uuid::now_v7()).bind(job.kind).bind(job.payload).bind(key).bind(job.run_at)
         .bind(job.max_attempts.max(1)).bind(now_millis())
         .fetch_optional(pool).await?);
     Ok(row.map(|r| r.0))
 }
+
+/// [`schedule_keyed`] inside the caller's transaction.
+pub async fn schedule_keyed_in(tx: &mut Tx, job: &NewJob<'_>, key: &str) -> Result<Option<Uuid>> {
+    let row: Option<(Uuid,)> = in_tx!(tx, conn => sqlx::query_as(SCHEDULE_KEYED)
+        .bind(Uuid::now_v7()).bind(job.kind).bind(job.payload).bind(key).bind(job.run_at)
+        .bind(job.max_attempts.max(1)).bind(now_millis())
+        .fetch_optional(&mut *conn).await?);
+    Ok(row.map(|r| r.0))
+}
+
+const SCHEDULE_KEYED: &str = "INSERT INTO jobs (id, kind, payload, unique_key, status, run_at, attempts, \
+     max_attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7) \
+     ON CONFLICT (unique_key) DO UPDATE SET kind = excluded.kind, payload = excluded.payload, \
+     run_at = excluded.run_at, \
+     max_attempts = jobs.attempts + excluded.max_attempts, \
+     status = 'queued', last_error = NULL, locked_by = NULL, locked_until = NULL, \
+     finished_at = NULL, updated_at = excluded.updated_at \
+     WHERE jobs.status IN ('queued', 'running', 'cancelled', 'dead') \
+     OR (jobs.status = 'done' AND jobs.run_at <> excluded.run_at) \
+     RETURNING id";
 
 pub async fn get(db: &Db, id: Uuid) -> Result<Option<Job>> {
     let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1");
@@ -155,12 +169,15 @@ pub async fn claim(db: &Db, worker: &str, limit: i64, lease_until: Millis) -> Re
     let mut jobs: Vec<Job> = match db {
         Db::Postgres(pool) => {
             reclaim_expired(db, now).await?;
+            // The picked ids are materialised: as a plain `IN (subquery)` PostgreSQL may run the
+            // LIMITed subquery more than once and claim more than `limit` jobs.
             let sql = concat!(
-                "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, \
-                 locked_until = $2, updated_at = $3 \
-                 WHERE status = 'queued' AND id IN (SELECT id FROM jobs \
+                "WITH picked AS MATERIALIZED (SELECT id AS pick_id FROM jobs \
                  WHERE status = 'queued' AND run_at <= $3 ORDER BY run_at, id LIMIT CAST($4 AS BIGINT) \
-                 FOR UPDATE SKIP LOCKED) RETURNING ",
+                 FOR UPDATE SKIP LOCKED) \
+                 UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, \
+                 locked_until = $2, updated_at = $3 FROM picked \
+                 WHERE jobs.id = picked.pick_id AND status = 'queued' RETURNING ",
                 job_columns!()
             );
             sqlx::query_as(sql)
@@ -235,11 +252,12 @@ pub async fn claim_kind(
     let mut jobs: Vec<Job> = match db {
         Db::Postgres(pool) => {
             let sql = concat!(
-                "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, \
-                 locked_until = $2, updated_at = $3 \
-                 WHERE status = 'queued' AND id IN (SELECT id FROM jobs \
+                "WITH picked AS MATERIALIZED (SELECT id AS pick_id FROM jobs \
                  WHERE status = 'queued' AND run_at <= $3 AND kind = $5 ORDER BY run_at, id \
-                 LIMIT CAST($4 AS BIGINT) FOR UPDATE SKIP LOCKED) RETURNING ",
+                 LIMIT CAST($4 AS BIGINT) FOR UPDATE SKIP LOCKED) \
+                 UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, \
+                 locked_until = $2, updated_at = $3 FROM picked \
+                 WHERE jobs.id = picked.pick_id AND status = 'queued' RETURNING ",
                 job_columns!()
             );
             sqlx::query_as(sql)
@@ -281,6 +299,17 @@ pub async fn claim_kind(
 pub(crate) const COMPLETE_JOB: &str = "UPDATE jobs SET status = 'done', finished_at = $4, \
      updated_at = $4, locked_until = NULL \
      WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running'";
+
+/// [`complete`] inside the caller's transaction: a handler that records its effect and the
+/// completion together. `false` when the claim was lost or the job was cancelled or moved
+/// meanwhile: the caller must then not record the effect (on PostgreSQL this update takes the
+/// row lock, so a concurrent cancel waits for the commit and then finds the job done).
+pub async fn complete_in(tx: &mut Tx, job: &Job) -> Result<bool> {
+    let n = in_tx!(tx, conn => sqlx::query(COMPLETE_JOB)
+        .bind(job.id).bind(job.locked_by.as_deref()).bind(job.attempts).bind(now_millis())
+        .execute(&mut *conn).await?.rows_affected());
+    Ok(n == 1)
+}
 
 /// Extends the lease of every job `worker` is running. A job another worker reclaimed meanwhile
 /// is not touched (it is no longer locked by us).
@@ -348,19 +377,41 @@ pub async fn cancel(db: &Db, id: Uuid) -> Result<bool> {
     Ok(n == 1)
 }
 
-/// Cancels every queued job whose unique key starts with `prefix` (everything about one object,
-/// e.g. `meetup:{id}:` when the meetup is deleted). Compared exactly (not with `LIKE`, which is
-/// case-insensitive in SQLite and treats `_` as a wildcard).
+/// Cancels every queued or running job whose unique key starts with `prefix` (everything about
+/// one object, e.g. `remind:meetup:{id}:` when the meetup is cancelled). Compared exactly (not
+/// with `LIKE`, which is case-insensitive in SQLite and treats `_` as a wildcard). A running job
+/// is cancelled too: its run can no longer complete it, so a handler that records its effect in
+/// the completing transaction ([`complete_in`], as the reminder job does) has no effect; other
+/// handlers may still have acted.
 pub async fn cancel_prefix(db: &Db, prefix: &str) -> Result<u64> {
     if prefix.is_empty() {
         return Ok(0);
     }
-    let now = now_millis();
-    Ok(dispatch!(db, pool => sqlx::query(
-        "UPDATE jobs SET status = 'cancelled', finished_at = $2, updated_at = $2 \
-         WHERE status = 'queued' AND unique_key IS NOT NULL \
-         AND substr(unique_key, 1, length($1)) = $1")
-        .bind(prefix).bind(now).execute(pool).await?.rows_affected()))
+    Ok(dispatch!(db, pool => sqlx::query(CANCEL_PREFIX)
+        .bind(prefix).bind(now_millis()).execute(pool).await?.rows_affected()))
+}
+
+/// [`cancel_prefix`] inside the caller's transaction.
+pub async fn cancel_prefix_in(tx: &mut Tx, prefix: &str) -> Result<u64> {
+    if prefix.is_empty() {
+        return Ok(0);
+    }
+    Ok(in_tx!(tx, conn => sqlx::query(CANCEL_PREFIX)
+        .bind(prefix).bind(now_millis()).execute(&mut *conn).await?.rows_affected()))
+}
+
+const CANCEL_PREFIX: &str = "UPDATE jobs SET status = 'cancelled', finished_at = $2, updated_at = $2, \
+     locked_until = NULL WHERE status IN ('queued', 'running') AND unique_key IS NOT NULL \
+     AND substr(unique_key, 1, length($1)) = $1";
+
+/// Cancels the queued or running job with this unique key (see [`cancel_prefix`] for what
+/// cancelling a running job means). `false` when there is none.
+pub async fn cancel_key(db: &Db, key: &str) -> Result<bool> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE jobs SET status = 'cancelled', finished_at = $2, updated_at = $2, locked_until = NULL \
+         WHERE unique_key = $1 AND status IN ('queued', 'running')")
+        .bind(key).bind(now_millis()).execute(pool).await?.rows_affected());
+    Ok(n == 1)
 }
 
 /// Moves the queued job with this key to a new time (a moved meetup moves its reminders).
@@ -435,6 +486,14 @@ pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
         .fetch_all(pool).await?))
 }
 
+/// How many jobs of `kind` are in `status` (benchmarks and tests).
+pub async fn count_of(db: &Db, kind: &str, status: &str) -> Result<i64> {
+    let row: (i64,) = dispatch!(db, pool => sqlx::query_as(
+        "SELECT COUNT(*) FROM jobs WHERE kind = $1 AND status = $2")
+        .bind(kind).bind(status).fetch_one(pool).await?);
+    Ok(row.0)
+}
+
 /// Deletes done and cancelled jobs that finished before `before` (dead ones stay until an
 /// operator retries or discards them). Their unique keys become free again.
 pub async fn purge_finished(db: &Db, before: Millis) -> Result<u64> {
@@ -473,23 +532,68 @@ pub async fn upsert_schedule(
     next_run_at: Millis,
 ) -> Result<()> {
     let now = now_millis();
-    dispatch!(db, pool => sqlx::query(
-        "INSERT INTO job_schedules (name, cron, time_zone, kind, payload, next_run_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET \
-         next_run_at = CASE WHEN job_schedules.cron <> excluded.cron \
-           OR job_schedules.time_zone <> excluded.time_zone \
-           THEN excluded.next_run_at ELSE job_schedules.next_run_at END, \
-         cron = excluded.cron, time_zone = excluded.time_zone, kind = excluded.kind, \
-         payload = excluded.payload, updated_at = excluded.updated_at")
+    dispatch!(db, pool => sqlx::query(UPSERT_SCHEDULE)
         .bind(name).bind(cron).bind(time_zone).bind(kind).bind(payload).bind(next_run_at).bind(now)
         .execute(pool).await?.rows_affected());
     Ok(())
 }
 
+const UPSERT_SCHEDULE: &str = "INSERT INTO job_schedules (name, cron, time_zone, kind, payload, \
+     next_run_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET \
+     next_run_at = CASE WHEN job_schedules.cron <> excluded.cron \
+       OR job_schedules.time_zone <> excluded.time_zone \
+       THEN excluded.next_run_at ELSE job_schedules.next_run_at END, \
+     cron = excluded.cron, time_zone = excluded.time_zone, kind = excluded.kind, \
+     payload = excluded.payload, updated_at = excluded.updated_at";
+
 pub async fn schedules(db: &Db) -> Result<Vec<Schedule>> {
     Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(
         "SELECT name, cron, time_zone, kind, payload, next_run_at, updated_at FROM job_schedules ORDER BY name")
         .fetch_all(pool).await?))
+}
+
+/// The schedules whose pending occurrence is due at `now` (index `job_schedules_due_idx`).
+pub async fn due_schedules(db: &Db, now: Millis) -> Result<Vec<Schedule>> {
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(
+        "SELECT name, cron, time_zone, kind, payload, next_run_at, updated_at FROM job_schedules \
+         WHERE next_run_at <= $1 ORDER BY next_run_at, name")
+        .bind(now).fetch_all(pool).await?))
+}
+
+pub async fn get_schedule(db: &Db, name: &str) -> Result<Option<Schedule>> {
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(
+        "SELECT name, cron, time_zone, kind, payload, next_run_at, updated_at FROM job_schedules \
+         WHERE name = $1")
+        .bind(name).fetch_optional(pool).await?))
+}
+
+/// [`upsert_schedule`] inside the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn upsert_schedule_in(
+    tx: &mut Tx,
+    name: &str,
+    cron: &str,
+    time_zone: &str,
+    kind: &str,
+    payload: &str,
+    next_run_at: Millis,
+) -> Result<()> {
+    let now = now_millis();
+    in_tx!(tx, conn => sqlx::query(UPSERT_SCHEDULE)
+        .bind(name).bind(cron).bind(time_zone).bind(kind).bind(payload).bind(next_run_at).bind(now)
+        .execute(&mut *conn).await?.rows_affected());
+    Ok(())
+}
+
+/// Deletes every schedule whose name starts with `prefix` (compared exactly, as
+/// [`cancel_prefix`]); returns how many.
+pub async fn delete_schedules_prefix_in(tx: &mut Tx, prefix: &str) -> Result<u64> {
+    if prefix.is_empty() {
+        return Ok(0);
+    }
+    Ok(in_tx!(tx, conn => sqlx::query(
+        "DELETE FROM job_schedules WHERE substr(name, 1, length($1)) = $1")
+        .bind(prefix).execute(&mut *conn).await?.rows_affected()))
 }
 
 pub async fn delete_schedule(db: &Db, name: &str) -> Result<bool> {

@@ -115,6 +115,104 @@ impl WritePool for PgPool {
     }
 }
 
+/// An open write transaction on either backend, for a use case that changes several aggregates
+/// atomically: a domain change and the notifications (with their delivery jobs) it causes commit
+/// together or not at all (outbox style). Store functions that take part end in `_in` and take
+/// `&mut Tx`; the plain versions open and commit their own. Dropping a `Tx` without
+/// [`Tx::commit`] rolls it back.
+pub struct Tx {
+    pub(crate) inner: TxInner,
+    /// One entry per notification row created in this transaction (its recipient), so the web
+    /// layer can wake their open pages once the transaction has committed.
+    pub(crate) notified: Vec<Uuid>,
+    /// SQLite: the value of the notification change counter after this transaction's bump.
+    pub(crate) change_seq: Option<i64>,
+}
+
+pub(crate) enum TxInner {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx")
+            .field("backend", &self.backend())
+            .field("notified", &self.notified.len())
+            .finish()
+    }
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection (`&mut SqliteConnection` or
+/// `&mut PgConnection`), so a query written once runs on either backend inside a [`Tx`].
+macro_rules! in_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match &mut $tx.inner {
+            $crate::TxInner::Sqlite(t) => {
+                let $conn: &mut sqlx::SqliteConnection = &mut **t;
+                $body
+            }
+            $crate::TxInner::Postgres(t) => {
+                let $conn: &mut sqlx::PgConnection = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use in_tx;
+
+impl Db {
+    /// Opens a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub async fn begin(&self) -> Result<Tx> {
+        let inner = match self {
+            Db::Sqlite(pool) => TxInner::Sqlite(pool.begin_write().await?),
+            Db::Postgres(pool) => TxInner::Postgres(pool.begin_write().await?),
+        };
+        Ok(Tx {
+            inner,
+            notified: Vec::new(),
+            change_seq: None,
+        })
+    }
+}
+
+impl Tx {
+    pub fn backend(&self) -> &'static str {
+        match self.inner {
+            TxInner::Sqlite(_) => "sqlite",
+            TxInner::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The recipients of the notifications created in this transaction so far (one entry per
+    /// row), taken out: the caller wakes their pages after [`Tx::commit`].
+    pub fn take_notified(&mut self) -> Vec<Uuid> {
+        std::mem::take(&mut self.notified)
+    }
+
+    /// SQLite: the notification change counter as this transaction set it (see
+    /// `notifications::change_seq`), so the committing process knows the change is its own.
+    pub fn change_seq(&self) -> Option<i64> {
+        self.change_seq
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.rollback().await?,
+            TxInner::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct PoolConfig {
     pub max_connections: u32,
@@ -224,6 +322,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0008_meetup_hosting.sql",
     "0010_meetup_list_index.sql",
     "0011_roster_history_kind.sql",
+    "0013_notify_changes.sql",
     "0014_meetups_duration.sql",
     "0016_meetup_list_focus.sql",
 ];

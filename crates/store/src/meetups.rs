@@ -10,7 +10,7 @@
 //! The list query is one fixed SQL text: every filter is a bound parameter that is either
 //! "off" (NULL, 0 or empty) or compared with a column, so no request value ever becomes SQL.
 
-use crate::{Db, Error, Result, WritePool as _, dispatch};
+use crate::{Db, Error, Result, Tx, WritePool as _, dispatch, in_tx};
 use moim_core::time::Millis;
 use uuid::Uuid;
 
@@ -195,33 +195,53 @@ pub async fn participants(db: &Db, id: Uuid) -> Result<Vec<Participant>> {
 /// Edits a meetup that has not started. A capacity below the current participant count is
 /// refused (`Conflict("capacity")`); a started or cancelled meetup is `Conflict("started")`.
 pub async fn update(db: &Db, id: Uuid, f: &MeetupFields, now: Millis) -> Result<()> {
-    let n = dispatch!(db, pool => sqlx::query(
-        "UPDATE meetups SET is_public = $2, title = $3, description = $4, starts_at = $5, time_zone = $6, \
-         start_hour = $7, pace = $8, level = $9, theme = $10, capacity = $11, waitlist = $12, \
-         approval = $13, images = $14, parking = $15, baggage = $16, chat_link = $17, updated_at = $18, \
-         duration_min = $19 \
-         WHERE id = $1 AND starts_at > $18 AND cancelled_at IS NULL AND participant_count <= $11")
-        .bind(id).bind(f.is_public).bind(&f.title).bind(&f.description).bind(f.starts_at)
-        .bind(&f.time_zone).bind(f.start_hour).bind(&f.pace).bind(&f.level).bind(&f.theme)
-        .bind(f.capacity).bind(f.waitlist).bind(f.approval).bind(&f.images).bind(&f.parking)
-        .bind(&f.baggage).bind(&f.chat_link).bind(now).bind(f.duration_min)
-        .execute(pool).await?.rows_affected());
-    if n == 0 {
-        let m = get(db, id).await?.ok_or(Error::NotFound)?;
-        if m.starts_at <= now || m.cancelled_at.is_some() {
-            return Err(Error::Conflict("started"));
-        }
-        return Err(Error::Conflict("capacity"));
-    }
+    let mut tx = db.begin().await?;
+    update_in(&mut tx, id, f, now).await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// [`update`] inside the caller's transaction.
+pub async fn update_in(tx: &mut Tx, id: Uuid, f: &MeetupFields, now: Millis) -> Result<()> {
+    in_tx!(tx, tx => {
+        let n = sqlx::query(
+            "UPDATE meetups SET is_public = $2, title = $3, description = $4, starts_at = $5, time_zone = $6, \
+             start_hour = $7, pace = $8, level = $9, theme = $10, capacity = $11, waitlist = $12, \
+             approval = $13, images = $14, parking = $15, baggage = $16, chat_link = $17, updated_at = $18, \
+             duration_min = $19 \
+             WHERE id = $1 AND starts_at > $18 AND cancelled_at IS NULL AND participant_count <= $11")
+            .bind(id).bind(f.is_public).bind(&f.title).bind(&f.description).bind(f.starts_at)
+            .bind(&f.time_zone).bind(f.start_hour).bind(&f.pace).bind(&f.level).bind(&f.theme)
+            .bind(f.capacity).bind(f.waitlist).bind(f.approval).bind(&f.images).bind(&f.parking)
+            .bind(&f.baggage).bind(&f.chat_link).bind(now).bind(f.duration_min)
+            .execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            let m: Option<(i64, Option<i64>)> = sqlx::query_as(
+                "SELECT starts_at, cancelled_at FROM meetups WHERE id = $1")
+                .bind(id).fetch_optional(&mut *tx).await?;
+            let (starts_at, cancelled_at) = m.ok_or(Error::NotFound)?;
+            if starts_at <= now || cancelled_at.is_some() {
+                return Err(Error::Conflict("started"));
+            }
+            return Err(Error::Conflict("capacity"));
+        }
+        Ok(())
+    })
 }
 
 /// Cancels a meetup before its start and takes its photos off it (they are removed from
 /// storage by the caller, off the request). Returns the photos' hashes (comma-separated, maybe
 /// empty); `None` when it had started or was cancelled already.
 pub async fn cancel(db: &Db, id: Uuid, now: Millis) -> Result<Option<String>> {
-    dispatch!(db, pool => {
-        let mut tx = pool.begin_write().await?;
+    let mut tx = db.begin().await?;
+    let out = cancel_in(&mut tx, id, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`cancel`] inside the caller's transaction.
+pub async fn cancel_in(tx: &mut Tx, id: Uuid, now: Millis) -> Result<Option<String>> {
+    in_tx!(tx, tx => {
         // RETURNING gives the values after the update, so the photos are read here and
         // cleared by a second statement of the same transaction.
         let row: Option<(String,)> = sqlx::query_as(
@@ -232,9 +252,17 @@ pub async fn cancel(db: &Db, id: Uuid, now: Millis) -> Result<Option<String>> {
             sqlx::query("UPDATE meetups SET images = '' WHERE id = $1")
                 .bind(id).execute(&mut *tx).await?;
         }
-        tx.commit().await?;
         Ok(row.map(|r| r.0))
     })
+}
+
+/// Everyone holding a place (the host included), read inside the caller's transaction.
+pub async fn joined_ids_in(tx: &mut Tx, id: Uuid) -> Result<Vec<Uuid>> {
+    let rows: Vec<(Uuid,)> = in_tx!(tx, tx => sqlx::query_as(
+        "SELECT user_id FROM meetup_participants WHERE meetup_id = $1 AND status = 'joined' \
+         ORDER BY applied_at, user_id")
+        .bind(id).fetch_all(&mut *tx).await?);
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,8 +293,16 @@ impl ApplyOutcome {
 
 /// Applies for a place. Open until the start.
 pub async fn apply(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<ApplyOutcome> {
-    dispatch!(db, pool => {
-        let mut tx = pool.begin_write().await?;
+    let mut tx = db.begin().await?;
+    let out = apply_in(&mut tx, id, user, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`apply`] inside the caller's transaction (what it causes, e.g. notifications, commits
+/// with it).
+pub async fn apply_in(tx: &mut Tx, id: Uuid, user: Uuid, now: Millis) -> Result<ApplyOutcome> {
+    in_tx!(tx, tx => {
         // Lock the meetup row (a no-op write) so concurrent writers of this meetup queue up.
         let row: Option<(bool, bool)> = sqlx::query_as(
             "UPDATE meetups SET updated_at = updated_at WHERE id = $1 AND cancelled_at IS NULL AND starts_at > $2 \
@@ -297,7 +333,6 @@ pub async fn apply(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<ApplyOu
         };
         sqlx::query("INSERT INTO meetup_participants (meetup_id, user_id, status, applied_at) VALUES ($1, $2, $3, $4)")
             .bind(id).bind(user).bind(status).bind(now).execute(&mut *tx).await?;
-        tx.commit().await?;
         Ok(match status {
             "joined" => ApplyOutcome::Joined,
             "waitlisted" => ApplyOutcome::Waitlisted,
@@ -319,8 +354,16 @@ pub enum LeaveOutcome {
 /// Gives up a place (or a waitlist / pending row). The freed place goes to the first
 /// waitlisted person, once, in the same transaction. The host is refused by the caller.
 pub async fn leave(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<LeaveOutcome> {
-    dispatch!(db, pool => {
-        let mut tx = pool.begin_write().await?;
+    let mut tx = db.begin().await?;
+    let out = leave_in(&mut tx, id, user, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`leave`] inside the caller's transaction (what it causes, e.g. notifications, commits
+/// with it).
+pub async fn leave_in(tx: &mut Tx, id: Uuid, user: Uuid, now: Millis) -> Result<LeaveOutcome> {
+    in_tx!(tx, tx => {
         let open: Option<(i64,)> = sqlx::query_as(
             "UPDATE meetups SET updated_at = updated_at WHERE id = $1 AND cancelled_at IS NULL AND starts_at > $2 RETURNING capacity")
             .bind(id).bind(now).fetch_optional(&mut *tx).await?;
@@ -352,7 +395,6 @@ pub async fn leave(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<LeaveOu
                 }
             }
         }
-        tx.commit().await?;
         Ok(LeaveOutcome::Left { promoted })
     })
 }
@@ -367,8 +409,16 @@ pub enum ApproveOutcome {
 
 /// The host accepts a pending application, if a place is free.
 pub async fn approve(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<ApproveOutcome> {
-    dispatch!(db, pool => {
-        let mut tx = pool.begin_write().await?;
+    let mut tx = db.begin().await?;
+    let out = approve_in(&mut tx, id, user, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`approve`] inside the caller's transaction (what it causes, e.g. notifications, commits
+/// with it).
+pub async fn approve_in(tx: &mut Tx, id: Uuid, user: Uuid, now: Millis) -> Result<ApproveOutcome> {
+    in_tx!(tx, tx => {
         let open: Option<(i64,)> = sqlx::query_as(
             "UPDATE meetups SET updated_at = updated_at WHERE id = $1 AND cancelled_at IS NULL AND starts_at > $2 RETURNING capacity")
             .bind(id).bind(now).fetch_optional(&mut *tx).await?;
@@ -389,16 +439,15 @@ pub async fn approve(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<Appro
         }
         sqlx::query("UPDATE meetup_participants SET status = 'joined' WHERE meetup_id = $1 AND user_id = $2")
             .bind(id).bind(user).execute(&mut *tx).await?;
-        tx.commit().await?;
         Ok(ApproveOutcome::Joined)
     })
 }
 
 /// The host turns down a pending application; false when there was none.
-pub async fn decline(db: &Db, id: Uuid, user: Uuid) -> Result<bool> {
-    let n = dispatch!(db, pool => sqlx::query(
+pub async fn decline_in(tx: &mut Tx, id: Uuid, user: Uuid) -> Result<bool> {
+    let n = in_tx!(tx, tx => sqlx::query(
         "DELETE FROM meetup_participants WHERE meetup_id = $1 AND user_id = $2 AND status = 'pending'")
-        .bind(id).bind(user).execute(pool).await?.rows_affected());
+        .bind(id).bind(user).execute(&mut *tx).await?.rows_affected());
     Ok(n == 1)
 }
 

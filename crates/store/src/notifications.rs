@@ -9,7 +9,7 @@
 //! Every read and write is scoped by `user_id`: a user can only see, mark or delete their own.
 
 use crate::groups::Cursor;
-use crate::{Db, Result, WritePool as _, dispatch};
+use crate::{Db, Result, Tx, TxInner, WritePool as _, dispatch, in_tx};
 use moim_core::time::{Millis, now_millis};
 use uuid::Uuid;
 
@@ -161,6 +161,94 @@ pub async fn created_since(
     );
     Ok(dispatch!(db, pool => sqlx::query_as(sql)
         .bind(user_id).bind(from).bind(limit).fetch_all(pool).await?))
+}
+
+/// The notifications of any of `users` created at or after `from`, oldest first: the real-time
+/// dispatcher's one read for every stream it wakes (instead of one per stream).
+pub async fn recent_for_users(
+    db: &Db,
+    users: &[Uuid],
+    from: Millis,
+    limit: i64,
+) -> Result<Vec<Notification>> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(match db {
+        Db::Postgres(pool) => {
+            let sql = concat!(
+                "SELECT ",
+                columns!(),
+                " FROM notifications WHERE user_id = ANY($1) AND created_at >= $2 \
+                 ORDER BY created_at, id LIMIT CAST($3 AS BIGINT)"
+            );
+            sqlx::query_as(sql)
+                .bind(users)
+                .bind(from)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }
+        Db::Sqlite(pool) => {
+            // Ids are 16-byte blobs here; the list travels as a JSON array of UUID strings.
+            let sql = concat!(
+                "SELECT ",
+                columns!(),
+                " FROM notifications WHERE user_id IN \
+                 (SELECT unhex(replace(value, '-', '')) FROM json_each($1)) AND created_at >= $2 \
+                 ORDER BY created_at, id LIMIT CAST($3 AS BIGINT)"
+            );
+            sqlx::query_as(sql)
+                .bind(uuid_json(users))
+                .bind(from)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }
+    })
+}
+
+/// The unread counts of `users` (users with none are left out).
+pub async fn unread_counts(db: &Db, users: &[Uuid]) -> Result<Vec<(Uuid, i64)>> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(match db {
+        Db::Postgres(pool) => {
+            sqlx::query_as(
+                "SELECT user_id, COUNT(*) FROM notifications WHERE user_id = ANY($1) \
+                 AND read_at IS NULL GROUP BY user_id",
+            )
+            .bind(users)
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Sqlite(pool) => {
+            sqlx::query_as(
+                "SELECT user_id, COUNT(*) FROM notifications WHERE user_id IN \
+                 (SELECT unhex(replace(value, '-', '')) FROM json_each($1)) \
+                 AND read_at IS NULL GROUP BY user_id",
+            )
+            .bind(uuid_json(users))
+            .fetch_all(pool)
+            .await?
+        }
+    })
+}
+
+fn uuid_json(users: &[Uuid]) -> String {
+    let mut s = String::with_capacity(users.len() * 39 + 2);
+    s.push('[');
+    for (i, u) in users.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push('"');
+        s.push_str(&u.to_string());
+        s.push('"');
+    }
+    s.push(']');
+    s
 }
 
 pub async fn unread_count(db: &Db, user_id: Uuid) -> Result<i64> {
@@ -351,68 +439,195 @@ const SMS_REACHABLE: &str = "SELECT DISTINCT n.user_id FROM notifications n \
      WHERE n.created_at = $1 AND n.id >= $2 \
      AND EXISTS (SELECT 1 FROM notification_phones p WHERE p.user_id = n.user_id)";
 
-/// The bulk path of delivery, in ONE transaction: creates the notifications (a known
-/// `dedupe_key` is skipped), queues for each new row its e-mail job (`email:{id}`, at
-/// `email_at`), its push job (`push:{id}`, only if the recipient has a subscription) and its SMS
-/// job (`sms:{id}`, only with a number), and completes the claimed jobs `done` (conditionally on
-/// their claim, as [`crate::jobs::complete`]). Returns the rows created.
+/// Bumps the SQLite change counter that `moim serve` polls to hear about notifications created
+/// by another process (see migration `0013_notify_changes.sql`).
+const BUMP_CHANGES: &str = "UPDATE notify_changes SET seq = seq + 1 WHERE id = 1 RETURNING seq";
+
+/// The SQLite change counter: it grows whenever a transaction that created notifications
+/// commits, in any process. Always 0 on PostgreSQL (not used there).
+pub async fn change_seq(db: &Db) -> Result<i64> {
+    let row: Option<(i64,)> = dispatch!(db, pool => sqlx::query_as(
+        "SELECT seq FROM notify_changes WHERE id = 1").fetch_optional(pool).await?);
+    Ok(row.map_or(0, |r| r.0))
+}
+
+/// [`create_and_queue_in`] in a transaction of its own.
 pub async fn create_and_queue(
     db: &Db,
     new: &[NewNotification],
     ch: &ChannelJobs<'_>,
-    done: &[crate::jobs::Job],
 ) -> Result<Vec<Notification>> {
-    let sql = concat!(
-        "INSERT INTO notifications (id, user_id, kind, category, params, link, group_id, actor_id, \
-         dedupe_key, read_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10) \
-         ON CONFLICT (dedupe_key) DO NOTHING RETURNING ",
-        columns!()
-    );
-    let now = now_millis();
-    let mut out = Vec::with_capacity(new.len());
-    dispatch!(db, pool => {
-        let mut tx = pool.begin_write().await?;
-        for n in new {
-            let row: Option<Notification> = sqlx::query_as(sql)
-                .bind(Uuid::now_v7()).bind(n.user_id).bind(&n.kind).bind(&n.category)
-                .bind(&n.params).bind(&n.link).bind(n.group_id).bind(n.actor_id)
-                .bind(n.dedupe_key.as_deref()).bind(now)
-                .fetch_optional(&mut *tx).await?;
-            out.extend(row);
-        }
-        let first = out.iter().map(|n| n.id).min();
-        let (mut push, mut sms): (Vec<(Uuid,)>, Vec<(Uuid,)>) = (Vec::new(), Vec::new());
-        if let Some(first) = first {
-            push = sqlx::query_as(PUSH_REACHABLE).bind(now).bind(first)
-                .fetch_all(&mut *tx).await?;
-            sms = sqlx::query_as(SMS_REACHABLE).bind(now).bind(first)
-                .fetch_all(&mut *tx).await?;
-        }
-        for n in &out {
-            let payload = format!("{{\"notification\":\"{}\"}}", n.id);
-            sqlx::query(crate::jobs::INSERT_JOB)
-                .bind(Uuid::now_v7()).bind(ch.email_kind).bind(&payload)
-                .bind(format!("email:{}", n.id)).bind(ch.email_at).bind(5_i64).bind(now)
-                .execute(&mut *tx).await?;
-            if push.iter().any(|u| u.0 == n.user_id) {
-                sqlx::query(crate::jobs::INSERT_JOB)
-                    .bind(Uuid::now_v7()).bind(ch.push_kind).bind(&payload)
-                    .bind(format!("push:{}", n.id)).bind(now).bind(5_i64).bind(now)
-                    .execute(&mut *tx).await?;
-            }
-            if sms.iter().any(|u| u.0 == n.user_id) {
-                sqlx::query(crate::jobs::INSERT_JOB)
-                    .bind(Uuid::now_v7()).bind(ch.sms_kind).bind(&payload)
-                    .bind(format!("sms:{}", n.id)).bind(now).bind(5_i64).bind(now)
-                    .execute(&mut *tx).await?;
-            }
-        }
-        for j in done {
-            sqlx::query(crate::jobs::COMPLETE_JOB)
-                .bind(j.id).bind(j.locked_by.as_deref()).bind(j.attempts).bind(now)
-                .execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-    });
+    let mut tx = db.begin().await?;
+    let out = create_and_queue_in(&mut tx, new, ch).await?;
+    tx.commit().await?;
     Ok(out)
 }
+
+/// Delivery, inside the caller's transaction (outbox style: the rows and their jobs commit with
+/// the domain change that caused them, or not at all): creates the notifications (a known
+/// `dedupe_key` is skipped) and queues for each new row its e-mail job (`email:{id}`, at
+/// `email_at`), its push job (`push:{id}`, only if the recipient has a subscription) and its SMS
+/// job (`sms:{id}`, only with a number). The recipients are recorded in the transaction
+/// ([`Tx::take_notified`]) for the real-time wake-up after the commit. Returns the rows created.
+pub async fn create_and_queue_in(
+    tx: &mut Tx,
+    new: &[NewNotification],
+    ch: &ChannelJobs<'_>,
+) -> Result<Vec<Notification>> {
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = now_millis();
+    let ids: Vec<Uuid> = new.iter().map(|_| Uuid::now_v7()).collect();
+    let mut seq = None;
+    let mut out: Vec<Notification> = match &mut tx.inner {
+        // One statement per row: SQLite runs in-process, a statement costs microseconds.
+        TxInner::Sqlite(t) => {
+            let conn: &mut sqlx::SqliteConnection = &mut *t;
+            let mut out = Vec::with_capacity(new.len());
+            for (n, id) in new.iter().zip(&ids) {
+                let row: Option<Notification> = sqlx::query_as(INSERT_ONE)
+                    .bind(id)
+                    .bind(n.user_id)
+                    .bind(&n.kind)
+                    .bind(&n.category)
+                    .bind(&n.params)
+                    .bind(&n.link)
+                    .bind(n.group_id)
+                    .bind(n.actor_id)
+                    .bind(n.dedupe_key.as_deref())
+                    .bind(now)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                out.extend(row);
+            }
+            if !out.is_empty() {
+                let row: Option<(i64,)> = sqlx::query_as(BUMP_CHANGES)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                seq = row.map(|r| r.0);
+            }
+            out
+        }
+        // One statement for the whole batch: a round trip per row to the server was most of
+        // the time of a notification to 1 000 members.
+        TxInner::Postgres(t) => {
+            let conn: &mut sqlx::PgConnection = &mut *t;
+            sqlx::query_as(INSERT_MANY_PG)
+                .bind(&ids)
+                .bind(new.iter().map(|n| n.user_id).collect::<Vec<_>>())
+                .bind(new.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>())
+                .bind(new.iter().map(|n| n.category.as_str()).collect::<Vec<_>>())
+                .bind(new.iter().map(|n| n.params.as_str()).collect::<Vec<_>>())
+                .bind(new.iter().map(|n| n.link.as_str()).collect::<Vec<_>>())
+                .bind(new.iter().map(|n| n.group_id).collect::<Vec<_>>())
+                .bind(new.iter().map(|n| n.actor_id).collect::<Vec<_>>())
+                .bind(
+                    new.iter()
+                        .map(|n| n.dedupe_key.as_deref())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(now)
+                .fetch_all(&mut *conn)
+                .await?
+        }
+    };
+    // UUIDv7 ids were drawn in the order of `new`.
+    out.sort_by_key(|n| n.id);
+    if out.is_empty() {
+        return Ok(out);
+    }
+    let first = out.iter().map(|n| n.id).min().unwrap_or_default();
+    let (push, sms): (Vec<(Uuid,)>, Vec<(Uuid,)>) = in_tx!(tx, conn => (
+        sqlx::query_as(PUSH_REACHABLE).bind(now).bind(first).fetch_all(&mut *conn).await?,
+        sqlx::query_as(SMS_REACHABLE).bind(now).bind(first).fetch_all(&mut *conn).await?,
+    ));
+    // The channel jobs: (id, kind, payload, unique key, run at).
+    let mut jobs: Vec<(Uuid, &str, String, String, Millis)> = Vec::with_capacity(out.len() * 2);
+    for n in &out {
+        let payload = format!("{{\"notification\":\"{}\"}}", n.id);
+        if push.iter().any(|u| u.0 == n.user_id) {
+            jobs.push((
+                Uuid::now_v7(),
+                ch.push_kind,
+                payload.clone(),
+                format!("push:{}", n.id),
+                now,
+            ));
+        }
+        if sms.iter().any(|u| u.0 == n.user_id) {
+            jobs.push((
+                Uuid::now_v7(),
+                ch.sms_kind,
+                payload.clone(),
+                format!("sms:{}", n.id),
+                now,
+            ));
+        }
+        jobs.push((
+            Uuid::now_v7(),
+            ch.email_kind,
+            payload,
+            format!("email:{}", n.id),
+            ch.email_at,
+        ));
+    }
+    match &mut tx.inner {
+        TxInner::Sqlite(t) => {
+            let conn: &mut sqlx::SqliteConnection = &mut *t;
+            for (id, kind, payload, key, at) in &jobs {
+                sqlx::query(crate::jobs::INSERT_JOB)
+                    .bind(id)
+                    .bind(*kind)
+                    .bind(payload)
+                    .bind(key)
+                    .bind(at)
+                    .bind(5_i64)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        TxInner::Postgres(t) => {
+            let conn: &mut sqlx::PgConnection = &mut *t;
+            sqlx::query(INSERT_JOBS_PG)
+                .bind(jobs.iter().map(|j| j.0).collect::<Vec<_>>())
+                .bind(jobs.iter().map(|j| j.1).collect::<Vec<_>>())
+                .bind(jobs.iter().map(|j| j.2.as_str()).collect::<Vec<_>>())
+                .bind(jobs.iter().map(|j| j.3.as_str()).collect::<Vec<_>>())
+                .bind(jobs.iter().map(|j| j.4).collect::<Vec<_>>())
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    tx.notified.extend(out.iter().map(|n| n.user_id));
+    if seq.is_some() {
+        tx.change_seq = seq;
+    }
+    Ok(out)
+}
+
+const INSERT_ONE: &str = concat!(
+    "INSERT INTO notifications (id, user_id, kind, category, params, link, group_id, actor_id, \
+     dedupe_key, read_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10) \
+     ON CONFLICT (dedupe_key) DO NOTHING RETURNING ",
+    columns!()
+);
+
+const INSERT_MANY_PG: &str = concat!(
+    "INSERT INTO notifications (id, user_id, kind, category, params, link, group_id, actor_id, \
+     dedupe_key, read_at, created_at) \
+     SELECT u.id, u.user_id, u.kind, u.category, u.params, u.link, u.group_id, u.actor_id, \
+     u.dedupe_key, NULL::BIGINT, $10 FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], \
+     $5::text[], $6::text[], $7::uuid[], $8::uuid[], $9::text[]) \
+     AS u(id, user_id, kind, category, params, link, group_id, actor_id, dedupe_key) \
+     ON CONFLICT (dedupe_key) DO NOTHING RETURNING ",
+    columns!()
+);
+
+const INSERT_JOBS_PG: &str = "INSERT INTO jobs (id, kind, payload, unique_key, status, run_at, \
+     attempts, max_attempts, created_at, updated_at) \
+     SELECT u.id, u.kind, u.payload, u.unique_key, 'queued', u.run_at, 0, 5, $6, $6 \
+     FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[]) \
+     AS u(id, kind, payload, unique_key, run_at) ON CONFLICT (unique_key) DO NOTHING";

@@ -6,7 +6,7 @@
 //! between states with conditional updates on their status, so two people cannot accept the
 //! same offer.
 
-use crate::{Db, Error, Result, WritePool as _, dispatch, unique_violation};
+use crate::{Db, Error, Result, Tx, WritePool as _, dispatch, in_tx, unique_violation};
 use moim_core::time::now_millis;
 use uuid::Uuid;
 
@@ -267,10 +267,18 @@ pub async fn undo(db: &Db, id: Uuid, expected: i64) -> Result<Undone> {
 
 /// Publishes the current cells (members see later edits as changes against these).
 pub async fn publish(db: &Db, id: Uuid, expected: i64) -> Result<()> {
-    let n = dispatch!(db, pool => sqlx::query(
+    let mut tx = db.begin().await?;
+    publish_in(&mut tx, id, expected).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`publish`] inside the caller's transaction (the members' notifications commit with it).
+pub async fn publish_in(tx: &mut Tx, id: Uuid, expected: i64) -> Result<()> {
+    let n = in_tx!(tx, tx => sqlx::query(
         "UPDATE rosters SET published_cells = cells, published_at = $3, version = version + 1, updated_at = $3 \
          WHERE id = $1 AND version = $2 AND status = 'ready'")
-        .bind(id).bind(expected).bind(now_millis()).execute(pool).await?.rows_affected());
+        .bind(id).bind(expected).bind(now_millis()).execute(&mut *tx).await?.rows_affected());
     if n == 0 {
         return Err(Error::Conflict("version"));
     }
@@ -324,13 +332,28 @@ pub async fn create_swap(
     target: Option<Uuid>,
     target_day: Option<i64>,
 ) -> Result<Uuid> {
+    let mut tx = db.begin().await?;
+    let id = create_swap_in(&mut tx, roster_id, requester, day, target, target_day).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`create_swap`] inside the caller's transaction (the notifications commit with it).
+pub async fn create_swap_in(
+    tx: &mut Tx,
+    roster_id: Uuid,
+    requester: Uuid,
+    day: i64,
+    target: Option<Uuid>,
+    target_day: Option<i64>,
+) -> Result<Uuid> {
     let id = Uuid::now_v7();
     let now = now_millis();
-    dispatch!(db, pool => sqlx::query(
+    in_tx!(tx, tx => sqlx::query(
         "INSERT INTO roster_swaps (id, roster_id, requester, day, target, target_day, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7)")
         .bind(id).bind(roster_id).bind(requester).bind(day).bind(target).bind(target_day).bind(now)
-        .execute(pool).await.map(|_| ())?);
+        .execute(&mut *tx).await.map(|_| ())?);
     Ok(id)
 }
 
@@ -387,9 +410,34 @@ pub async fn apply_swap(
     expected: i64,
     cells: &str,
 ) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let out = apply_swap_in(
+        &mut tx,
+        swap_id,
+        from,
+        accepted_by,
+        roster_id,
+        expected,
+        cells,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`apply_swap`] inside the caller's transaction (what it causes, e.g. notifications, commits
+/// with it).
+pub async fn apply_swap_in(
+    tx: &mut Tx,
+    swap_id: Uuid,
+    from: &str,
+    accepted_by: Option<Uuid>,
+    roster_id: Uuid,
+    expected: i64,
+    cells: &str,
+) -> Result<bool> {
     let now = now_millis();
-    dispatch!(db, pool => {
-        let mut tx = pool.begin_write().await?;
+    in_tx!(tx, tx => {
         let n = sqlx::query(
             "UPDATE roster_swaps SET status = 'applied', accepted_by = COALESCE($3, accepted_by), updated_at = $4 \
              WHERE id = $1 AND status = $2")
@@ -411,7 +459,6 @@ pub async fn apply_swap(
         sqlx::query("INSERT INTO roster_history (roster_id, seq, cells, locks, kind) VALUES ($1, $2, $3, $4, 'swap')")
             .bind(roster_id).bind(expected).bind(&old_cells).bind(&old_locks).execute(&mut *tx).await
             .map_err(|e| unique_violation(e, &[("roster_history_pkey", "roster_history.roster_id", "version")]))?;
-        tx.commit().await?;
         Ok(true)
     })
 }

@@ -19,11 +19,12 @@ use futures_util::stream::Stream;
 use moim_core::time::{Millis, now_millis};
 use moim_store::notifications::{self as store, Notification};
 use moim_store::{Db, sqlx};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::convert::Infallible;
-use std::sync::{Arc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
 /// The PostgreSQL NOTIFY channel.
@@ -38,12 +39,15 @@ pub const RECHECK: Duration = Duration::from_secs(15);
 const BATCH: i64 = 200;
 
 /// Wakes the streams of users who got notifications, on this instance and (through PostgreSQL
-/// or Redis) on every other one.
+/// or Redis, or the SQLite change counter) on every other one.
 pub struct Hub {
+    /// Every wake-up heard, for whoever follows them (the read cache forgets badges).
     local: broadcast::Sender<Uuid>,
     fanout: Fanout,
+    /// The open streams of this instance and the dispatcher that feeds them.
+    streams: Arc<Streams>,
     /// Background listeners hold a `Weak` of this and stop when the hub is dropped.
-    alive: Arc<()>,
+    _alive: Arc<()>,
 }
 
 enum Fanout {
@@ -52,21 +56,102 @@ enum Fanout {
     Redis(redis::aio::MultiplexedConnection),
 }
 
-impl Hub {
-    /// In-process only (SQLite, or a single instance).
-    pub fn local() -> Self {
-        let (local, _) = broadcast::channel(4096);
-        Self {
-            local,
-            fanout: Fanout::Local,
-            alive: Arc::new(()),
+/// The open streams by user, and the wake-ups waiting for the dispatcher.
+struct Streams {
+    next_id: AtomicU64,
+    by_user: Mutex<HashMap<Uuid, Vec<Slot>>>,
+    wake: mpsc::UnboundedSender<Wake>,
+    /// SQLite only: change-counter values of this instance's own commits, so the poller does
+    /// not wake everyone for what the hub was told about already.
+    own_seqs: Mutex<BTreeSet<i64>>,
+}
+
+struct Slot {
+    id: u64,
+    tx: mpsc::Sender<Arc<Delivery>>,
+}
+
+enum Wake {
+    Users(Vec<Uuid>),
+    /// Something changed, nobody knows for whom (another process on SQLite): every open stream
+    /// looks.
+    Everyone,
+}
+
+/// Rows read once by the dispatcher for one user, with the user's unread count after them.
+struct Delivery {
+    rows: Vec<Notification>,
+    unread: i64,
+}
+
+/// A stream's place in [`Streams`]; dropping it (the client went away) removes it.
+struct Registration {
+    streams: Arc<Streams>,
+    user: Uuid,
+    id: u64,
+    rx: mpsc::Receiver<Arc<Delivery>>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut map = lock(&self.streams.by_user);
+        if let Some(slots) = map.get_mut(&self.user) {
+            slots.retain(|s| s.id != self.id);
+            if slots.is_empty() {
+                map.remove(&self.user);
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Streams {
+    fn register(self: &Arc<Self>, user: Uuid) -> Registration {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        // A stream that falls this far behind (its client does not read) misses deliveries and
+        // catches up at its periodic re-check.
+        let (tx, rx) = mpsc::channel(16);
+        lock(&self.by_user)
+            .entry(user)
+            .or_default()
+            .push(Slot { id, tx });
+        Registration {
+            streams: self.clone(),
+            user,
+            id,
+            rx,
         }
     }
 
+    fn is_empty(&self) -> bool {
+        lock(&self.by_user).is_empty()
+    }
+}
+
+impl Hub {
     /// The hub for a database: Redis when `redis_url` is given, PostgreSQL `LISTEN/NOTIFY` on a
-    /// PostgreSQL database, in-process otherwise. Starts the background listener.
+    /// PostgreSQL database, in-process otherwise (plus a poll of the SQLite change counter, so
+    /// notifications made by a separate `moim worker` arrive too). Starts the dispatcher and the
+    /// background listener.
     pub async fn start(db: &Db, redis_url: Option<&str>) -> anyhow::Result<Self> {
-        let mut hub = Self::local();
+        let (local, _) = broadcast::channel(4096);
+        let (wake, wake_rx) = mpsc::unbounded_channel();
+        let streams = Arc::new(Streams {
+            next_id: AtomicU64::new(1),
+            by_user: Mutex::new(HashMap::new()),
+            wake,
+            own_seqs: Mutex::new(BTreeSet::new()),
+        });
+        let alive = Arc::new(());
+        tokio::spawn(dispatcher(db.clone(), Arc::downgrade(&streams), wake_rx));
+        let relay = Relay {
+            local: local.clone(),
+            streams: Arc::downgrade(&streams),
+        };
+        let mut fanout = Fanout::Local;
         if let Some(url) = redis_url {
             let client = redis::Client::open(url)?;
             let conn = client.get_multiplexed_async_connection().await?;
@@ -75,22 +160,33 @@ impl Hub {
             tokio::spawn(redis_listener(
                 client,
                 pubsub,
-                hub.local.clone(),
-                Arc::downgrade(&hub.alive),
+                relay,
+                Arc::downgrade(&alive),
             ));
-            hub.fanout = Fanout::Redis(conn);
+            fanout = Fanout::Redis(conn);
         } else if let Db::Postgres(pool) = db {
             let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
             listener.listen(PG_CHANNEL).await?;
             tokio::spawn(pg_listener(
                 listener,
                 pool.clone(),
-                hub.local.clone(),
-                Arc::downgrade(&hub.alive),
+                relay,
+                Arc::downgrade(&alive),
             ));
-            hub.fanout = Fanout::Postgres(pool.clone());
+            fanout = Fanout::Postgres(pool.clone());
+        } else {
+            tokio::spawn(sqlite_poller(
+                db.clone(),
+                Arc::downgrade(&streams),
+                Arc::downgrade(&alive),
+            ));
         }
-        Ok(hub)
+        Ok(Self {
+            local,
+            fanout,
+            streams,
+            _alive: alive,
+        })
     }
 
     pub fn backend(&self) -> &'static str {
@@ -105,6 +201,23 @@ impl Hub {
         self.local.subscribe()
     }
 
+    /// How many streams are open on this instance.
+    pub fn open_streams(&self) -> usize {
+        lock(&self.streams.by_user).values().map(Vec::len).sum()
+    }
+
+    /// Records the SQLite change-counter value of a commit made here (see [`Hub::publish`]).
+    pub fn own_change(&self, seq: Option<i64>) {
+        if let Some(seq) = seq {
+            let mut own = lock(&self.streams.own_seqs);
+            own.insert(seq);
+            // Only recent values matter; a long-lived process must not grow this for ever.
+            while own.len() > 4096 {
+                own.pop_first();
+            }
+        }
+    }
+
     /// Wakes the streams of `users` everywhere. Failures are logged: the rows are stored
     /// already, and every stream re-checks within [`RECHECK`].
     pub async fn publish(&self, users: &[Uuid]) {
@@ -116,11 +229,11 @@ impl Hub {
         users.dedup();
         let result: anyhow::Result<()> = async {
             match &self.fanout {
-                Fanout::Local => {
-                    for u in &users {
-                        let _ = self.local.send(*u);
-                    }
+                Fanout::Local => Relay {
+                    local: self.local.clone(),
+                    streams: Arc::downgrade(&self.streams),
                 }
+                .users(users),
                 // NOTIFY payloads are limited to 8000 bytes: 150 ids of 37 bytes fit.
                 Fanout::Postgres(pool) => {
                     for chunk in users.chunks(150) {
@@ -151,6 +264,153 @@ impl Hub {
     }
 }
 
+/// Hands wake-ups heard (locally, or from PostgreSQL / Redis) to this instance's followers and
+/// dispatcher.
+#[derive(Clone)]
+struct Relay {
+    local: broadcast::Sender<Uuid>,
+    streams: Weak<Streams>,
+}
+
+impl Relay {
+    fn users(&self, users: Vec<Uuid>) {
+        for u in &users {
+            let _ = self.local.send(*u);
+        }
+        if let Some(s) = self.streams.upgrade() {
+            let _ = s.wake.send(Wake::Users(users));
+        }
+    }
+
+    /// A wake-up payload: comma-separated user ids.
+    fn payload(&self, payload: &str) {
+        self.users(
+            payload
+                .split(',')
+                .filter_map(|s| s.trim().parse().ok())
+                .collect(),
+        );
+    }
+}
+
+/// Reads new rows ONCE per batch of wake-ups for every woken user with an open stream here (one
+/// query for the rows, one for the unread counts, whatever the number of streams) and hands each
+/// stream its user's rows. Wake-ups that arrive while it reads are coalesced into the next
+/// batch. Each stream drops rows it has sent already, so reading a window twice is harmless.
+async fn dispatcher(db: Db, streams: Weak<Streams>, mut wake: mpsc::UnboundedReceiver<Wake>) {
+    while let Some(first) = wake.recv().await {
+        let Some(st) = streams.upgrade() else { return };
+        let mut everyone = false;
+        let mut woken: HashSet<Uuid> = HashSet::new();
+        let mut take = |w: Wake| match w {
+            Wake::Users(u) => woken.extend(u),
+            Wake::Everyone => everyone = true,
+        };
+        take(first);
+        while let Ok(w) = wake.try_recv() {
+            take(w);
+        }
+        let users: Vec<Uuid> = {
+            let map = lock(&st.by_user);
+            if everyone {
+                map.keys().copied().collect()
+            } else {
+                woken.into_iter().filter(|u| map.contains_key(u)).collect()
+            }
+        };
+        if users.is_empty() {
+            continue;
+        }
+        let from = now_millis() - 2 * WINDOW;
+        let mut rows: HashMap<Uuid, Vec<Notification>> = HashMap::new();
+        let mut unread: HashMap<Uuid, i64> = HashMap::new();
+        for chunk in users.chunks(DISPATCH_CHUNK) {
+            match store::recent_for_users(&db, chunk, from, BATCH * chunk.len() as i64).await {
+                Ok(found) => {
+                    for n in found {
+                        rows.entry(n.user_id).or_default().push(n);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "reading notifications for streams failed"),
+            }
+            let with_rows: Vec<Uuid> = chunk
+                .iter()
+                .copied()
+                .filter(|u| rows.contains_key(u))
+                .collect();
+            if with_rows.is_empty() {
+                continue;
+            }
+            match store::unread_counts(&db, &with_rows).await {
+                Ok(counts) => unread.extend(counts),
+                Err(e) => tracing::warn!(error = %e, "reading unread counts for streams failed"),
+            }
+        }
+        let map = lock(&st.by_user);
+        for (user, rows) in rows {
+            let Some(slots) = map.get(&user) else {
+                continue;
+            };
+            let d = Arc::new(Delivery {
+                rows,
+                unread: unread.get(&user).copied().unwrap_or(0),
+            });
+            for s in slots {
+                let _ = s.tx.try_send(d.clone());
+            }
+        }
+    }
+}
+
+/// Users per dispatcher query.
+const DISPATCH_CHUNK: usize = 500;
+
+/// How often `moim serve` on SQLite looks at the change counter (only while streams are open).
+pub const SQLITE_POLL: Duration = Duration::from_millis(200);
+
+/// SQLite without Redis: another process (a `moim worker`, or a second `moim serve` on the same
+/// file) cannot reach this hub, so the counter that every notifying transaction bumps
+/// (`notifications::change_seq`) is read every [`SQLITE_POLL`] while streams are open here. A
+/// change this instance did not make itself wakes every open stream (one batched read).
+async fn sqlite_poller(db: Db, streams: Weak<Streams>, alive: Weak<()>) {
+    let mut last: Option<i64> = None;
+    loop {
+        tokio::time::sleep(SQLITE_POLL).await;
+        if alive.upgrade().is_none() {
+            return;
+        }
+        let Some(st) = streams.upgrade() else { return };
+        if st.is_empty() {
+            // Nobody listens: start afresh when someone does (their stream reads on open).
+            last = None;
+            continue;
+        }
+        let seq = match store::change_seq(&db).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::debug!(error = %e, "reading the notification change counter failed");
+                continue;
+            }
+        };
+        let Some(prev) = last.replace(seq) else {
+            continue;
+        };
+        if seq == prev {
+            continue;
+        }
+        let foreign = {
+            let mut own = lock(&st.own_seqs);
+            let foreign =
+                seq < prev || seq - prev > 4096 || (prev + 1..=seq).any(|s| !own.contains(&s));
+            own.retain(|s| *s > seq);
+            foreign
+        };
+        if foreign {
+            let _ = st.wake.send(Wake::Everyone);
+        }
+    }
+}
+
 fn join(ids: &[Uuid]) -> String {
     ids.iter()
         .map(Uuid::to_string)
@@ -158,19 +418,12 @@ fn join(ids: &[Uuid]) -> String {
         .join(",")
 }
 
-/// Relays a wake-up payload (comma-separated user ids) to the local streams.
-fn relay(local: &broadcast::Sender<Uuid>, payload: &str) {
-    for id in payload.split(',').filter_map(|s| s.trim().parse().ok()) {
-        let _ = local.send(id);
-    }
-}
-
 /// Relays `NOTIFY`s until the hub is dropped or the pool closes (the listener holds one of the
 /// pool's connections, and closing the pool waits for it).
 async fn pg_listener(
     mut listener: sqlx::postgres::PgListener,
     pool: sqlx::PgPool,
-    local: broadcast::Sender<Uuid>,
+    relay: Relay,
     alive: Weak<()>,
 ) {
     loop {
@@ -180,7 +433,7 @@ async fn pg_listener(
         }
         match next {
             Err(_) => {}
-            Ok(Ok(n)) => relay(&local, n.payload()),
+            Ok(Ok(n)) => relay.payload(n.payload()),
             // recv() reconnects on its next call; wake-ups sent meanwhile are caught by the
             // streams' periodic re-check.
             Ok(Err(e)) => {
@@ -194,7 +447,7 @@ async fn pg_listener(
 async fn redis_listener(
     client: redis::Client,
     pubsub: redis::aio::PubSub,
-    local: broadcast::Sender<Uuid>,
+    relay: Relay,
     alive: Weak<()>,
 ) {
     use futures_util::StreamExt as _;
@@ -226,7 +479,7 @@ async fn redis_listener(
                     }
                     Ok(Some(msg)) => {
                         if let Ok(payload) = msg.get_payload::<String>() {
-                            relay(&local, &payload);
+                            relay.payload(&payload);
                         }
                     }
                     Ok(None) => break,
@@ -244,26 +497,34 @@ struct Position {
 }
 
 impl Position {
-    /// Rows not sent yet, from the window behind the newest one read; remembers them as sent.
-    async fn fresh(&mut self, db: &Db, user: Uuid) -> Vec<Notification> {
-        let rows = match store::created_since(db, user, self.floor - WINDOW, BATCH).await {
-            Ok(rows) => rows,
-            Err(e) => {
-                tracing::warn!(error = %e, "reading notifications for a stream failed");
-                return Vec::new();
-            }
-        };
+    /// Keeps the rows not sent yet and remembers them as sent.
+    fn take(&mut self, rows: &[Notification]) -> Vec<Notification> {
         let fresh: Vec<Notification> = rows
-            .into_iter()
+            .iter()
             .filter(|n| !self.sent.contains_key(&n.id))
+            .cloned()
             .collect();
         for n in &fresh {
             self.sent.insert(n.id, n.created_at);
-            self.floor = self.floor.max(n.created_at);
         }
-        let keep_from = self.floor - 2 * WINDOW;
+        if let Some(newest) = rows.iter().map(|n| n.created_at).max() {
+            self.floor = self.floor.max(newest);
+        }
+        let keep_from = self.floor - 4 * WINDOW;
         self.sent.retain(|_, at| *at >= keep_from);
         fresh
+    }
+
+    /// The stream's own read (on open and at the periodic re-check): rows from the window behind
+    /// the newest one read.
+    async fn fresh(&mut self, db: &Db, user: Uuid) -> Vec<Notification> {
+        match store::created_since(db, user, self.floor - WINDOW, BATCH).await {
+            Ok(rows) => self.take(&rows),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading notifications for a stream failed");
+                Vec::new()
+            }
+        }
     }
 }
 
@@ -274,22 +535,24 @@ pub type Render = Arc<dyn Fn(&[Notification], i64) -> Vec<Event> + Send + Sync>;
 struct StreamState {
     db: Db,
     user: Uuid,
-    rx: broadcast::Receiver<Uuid>,
+    reg: Registration,
     pos: Position,
     queue: VecDeque<Event>,
     render: Render,
 }
 
 /// The SSE stream of `user`'s new notifications. With `last_event_id` (the id of the last
-/// notification the client saw) it first replays what came after it.
+/// notification the client saw) it first replays what came after it. New rows arrive from the
+/// hub's dispatcher (read once for all streams); the stream reads by itself only when it opens
+/// and every [`RECHECK`] without news.
 pub async fn stream(
     state: &AppState,
     user: Uuid,
     last_event_id: Option<Uuid>,
     render: Render,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
-    // Subscribe before reading, so nothing slips between the read and the first wake-up.
-    let rx = state.hub.subscribe();
+    // Register before reading, so nothing slips between the read and the first delivery.
+    let reg = state.hub.streams.register(user);
     let now = now_millis();
     let mut pos = Position {
         floor: now,
@@ -316,7 +579,7 @@ pub async fn stream(
     let st = StreamState {
         db: state.db.clone(),
         user,
-        rx,
+        reg,
         pos,
         queue,
         render,
@@ -326,16 +589,20 @@ pub async fn stream(
             if let Some(ev) = st.queue.pop_front() {
                 return Some((Ok::<Event, Infallible>(ev), st));
             }
-            let wake = match tokio::time::timeout(RECHECK, st.rx.recv()).await {
-                Ok(Ok(u)) => u == st.user,
-                Ok(Err(broadcast::error::RecvError::Lagged(_))) | Err(_) => true,
-                Ok(Err(broadcast::error::RecvError::Closed)) => return None,
-            };
-            if wake {
-                let fresh = st.pos.fresh(&st.db, st.user).await;
-                if !fresh.is_empty() {
-                    let unread = store::unread_count(&st.db, st.user).await.unwrap_or(0);
-                    st.queue.extend((st.render)(&fresh, unread));
+            match tokio::time::timeout(RECHECK, st.reg.rx.recv()).await {
+                Ok(Some(d)) => {
+                    let fresh = st.pos.take(&d.rows);
+                    if !fresh.is_empty() {
+                        st.queue.extend((st.render)(&fresh, d.unread));
+                    }
+                }
+                Ok(None) => return None,
+                Err(_) => {
+                    let fresh = st.pos.fresh(&st.db, st.user).await;
+                    if !fresh.is_empty() {
+                        let unread = store::unread_count(&st.db, st.user).await.unwrap_or(0);
+                        st.queue.extend((st.render)(&fresh, unread));
+                    }
                 }
             }
         }

@@ -111,15 +111,18 @@ pub async fn list(
     Ok((target, items, next))
 }
 
+/// Notifies inside the comment's transaction: the notifications commit with the comment.
+#[allow(clippy::too_many_arguments)]
 async fn tell(
     state: &AppState,
+    tx: &mut moim_store::Tx,
     target: &Target,
     to: Vec<(Uuid, &'static str)>,
     actor: Uuid,
     actor_name: &str,
     comment: Uuid,
     body: &str,
-) {
+) -> Result<(), ApiError> {
     let notices = to
         .into_iter()
         .map(|(recipient, event)| super::notify::Notice {
@@ -140,9 +143,7 @@ async fn tell(
             actor: Some(actor),
         })
         .collect();
-    if let Err(e) = super::notify::notify(state, notices).await {
-        tracing::warn!(code = e.code, %comment, "comment notification not stored");
-    }
+    super::notify::notify_in(state, tx, notices).await
 }
 
 /// The store's answer to a comment, with a repeat of the author's last text (within
@@ -171,9 +172,10 @@ pub async fn create(
 ) -> Result<Comment, ApiError> {
     let body = rules::parse_body(body)?;
     let target = object(state, object_kind, id, Some(viewer.id)).await?;
+    let mut tx = state.db.begin().await?;
     let cid = created(
-        store::create(
-            &state.db,
+        store::create_in(
+            &mut tx,
             object_kind,
             id,
             None,
@@ -185,6 +187,7 @@ pub async fn create(
     )?;
     tell(
         state,
+        &mut tx,
         &target,
         vec![(target.owner, "comment")],
         viewer.id,
@@ -192,7 +195,8 @@ pub async fn create(
         cid,
         &body,
     )
-    .await;
+    .await?;
+    super::notify::commit(state, tx).await?;
     load(state, cid).await
 }
 
@@ -231,9 +235,10 @@ pub async fn reply(
     if p.deleted_at.is_some() {
         return Err(ApiError::conflict("comment_deleted"));
     }
+    let mut tx = state.db.begin().await?;
     let cid = created(
-        store::create(
-            &state.db,
+        store::create_in(
+            &mut tx,
             target.object,
             target.id,
             Some(p.id),
@@ -250,7 +255,18 @@ pub async fn reply(
     if p.author_id != Some(target.owner) {
         to.push((target.owner, "comment"));
     }
-    tell(state, &target, to, viewer.id, &viewer.nickname, cid, &body).await;
+    tell(
+        state,
+        &mut tx,
+        &target,
+        to,
+        viewer.id,
+        &viewer.nickname,
+        cid,
+        &body,
+    )
+    .await?;
+    super::notify::commit(state, tx).await?;
     load(state, cid).await
 }
 

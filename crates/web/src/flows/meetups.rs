@@ -14,15 +14,16 @@ use moim_store::meetups::{
 };
 use uuid::Uuid;
 
-/// Sends one notice of `kind` about `m` to each of `to` through the notification seam. The
-/// meetup change has committed already, so a delivery failure is logged, not returned.
+/// Sends one notice of `kind` about `m` to each of `to` through the notification seam, inside
+/// the meetup change's transaction (both commit, or neither).
 async fn tell(
     state: &AppState,
+    tx: &mut moim_store::Tx,
     m: &Meetup,
     kind: &'static str,
     to: Vec<Uuid>,
     actor: Option<Uuid>,
-) {
+) -> Result<(), ApiError> {
     let notices = to
         .into_iter()
         .map(|recipient| super::notify::Notice {
@@ -34,19 +35,7 @@ async fn tell(
             actor,
         })
         .collect();
-    if let Err(e) = super::notify::notify(state, notices).await {
-        tracing::warn!(code = e.code, meetup = %m.id, kind, "meetup notification not stored");
-    }
-}
-
-/// Everyone holding a place (the host included).
-async fn joined(state: &AppState, id: Uuid) -> Result<Vec<Uuid>, ApiError> {
-    Ok(store::participants(&state.db, id)
-        .await?
-        .into_iter()
-        .filter(|p| p.status == "joined")
-        .map(|p| p.user_id)
-        .collect())
+    super::notify::notify_in(state, tx, notices).await
 }
 
 /// The three reminders of a meetup: (key, kind for the host, kind for the others, link suffix
@@ -166,13 +155,7 @@ async fn cancel_reminder(
     key: &str,
     user: Uuid,
 ) -> Result<(), ApiError> {
-    let job_key = format!("remind:{}:{key}:{user}", object(id));
-    if let Some(job) = moim_store::jobs::get_by_key(&state.db, &job_key).await?
-        && job.status == "queued"
-    {
-        moim_store::jobs::cancel(&state.db, job.id).await?;
-    }
-    Ok(())
+    super::notify::cancel_reminder(state, &object(id), key, user).await
 }
 
 /// The change has committed; a reminder that could not be scheduled is logged, not returned
@@ -524,7 +507,8 @@ pub async fn update(
         f.is_public = true;
     }
     check_images(state, &f).await?;
-    match store::update(&state.db, id, &f, now).await {
+    let mut tx = state.db.begin().await?;
+    match store::update_in(&mut tx, id, &f, now).await {
         Ok(()) => {}
         Err(moim_store::Error::Conflict("capacity")) => {
             return Err(ApiError::field("capacity", "below_participants"));
@@ -532,6 +516,19 @@ pub async fn update(
         Err(moim_store::Error::Conflict(_)) => return Err(ApiError::conflict("meetup_started")),
         Err(e) => return Err(e.into()),
     }
+    let people = store::joined_ids_in(&mut tx, id).await?;
+    let mut edited = a.meetup.clone();
+    edited.title.clone_from(&f.title);
+    tell(
+        state,
+        &mut tx,
+        &edited,
+        "meetup.updated",
+        people.clone(),
+        Some(viewer),
+    )
+    .await?;
+    super::notify::commit(state, tx).await?;
     let m = store::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("meetup_not_found"))?;
@@ -543,8 +540,6 @@ pub async fn update(
         image_hashes(&a.meetup).filter(|h| !kept.contains(h)),
     )
     .await;
-    let people = joined(state, id).await?;
-    tell(state, &m, "meetup.updated", people.clone(), Some(viewer)).await;
     // A moved start moves everyone's reminders (and a new title shows in them).
     reminders_for(state, &m, &people).await;
     Ok(m)
@@ -552,21 +547,32 @@ pub async fn update(
 
 pub async fn cancel(state: &AppState, id: Uuid, viewer: Uuid) -> Result<(), ApiError> {
     let a = access(state, id, Some(viewer)).await?.host()?;
-    let Some(images) = store::cancel(&state.db, a.meetup.id, now_millis()).await? else {
+    let mut tx = state.db.begin().await?;
+    let Some(images) = store::cancel_in(&mut tx, a.meetup.id, now_millis()).await? else {
         return Err(ApiError::conflict("meetup_started"));
     };
+    let to = store::joined_ids_in(&mut tx, id).await?;
+    tell(
+        state,
+        &mut tx,
+        &a.meetup,
+        "meetup.cancelled",
+        to,
+        Some(viewer),
+    )
+    .await?;
+    super::notify::cancel_reminders_in(&mut tx, &object(id)).await?;
+    super::notify::commit(state, tx).await?;
     // The photos go from storage (through the media job, off the request), as in the
     // reference's delete; one still used elsewhere stays.
     remove_images(state, id, images.split(',')).await;
-    let to = joined(state, id).await?;
-    tell(state, &a.meetup, "meetup.cancelled", to, Some(viewer)).await;
-    super::notify::cancel_reminders(state, &format!("meetup:{id}")).await?;
     Ok(())
 }
 
 pub async fn apply(state: &AppState, id: Uuid, viewer: Uuid) -> Result<ApplyOutcome, ApiError> {
     let a = access(state, id, Some(viewer)).await?;
-    let out = store::apply(&state.db, a.meetup.id, viewer, now_millis()).await?;
+    let mut tx = state.db.begin().await?;
+    let out = store::apply_in(&mut tx, a.meetup.id, viewer, now_millis()).await?;
     match out {
         ApplyOutcome::Closed => Err(ApiError::conflict("meetup_closed")
             .detail("applying and cancelling close at the start")),
@@ -578,7 +584,16 @@ pub async fn apply(state: &AppState, id: Uuid, viewer: Uuid) -> Result<ApplyOutc
             } else {
                 "meetup.applied"
             };
-            tell(state, &a.meetup, kind, vec![a.meetup.host_id], Some(viewer)).await;
+            tell(
+                state,
+                &mut tx,
+                &a.meetup,
+                kind,
+                vec![a.meetup.host_id],
+                Some(viewer),
+            )
+            .await?;
+            super::notify::commit(state, tx).await?;
             if other == ApplyOutcome::Joined {
                 reminders_for(state, &a.meetup, &[viewer]).await;
             }
@@ -592,14 +607,26 @@ pub async fn leave(state: &AppState, id: Uuid, viewer: Uuid) -> Result<Option<Uu
     if a.is_host() {
         return Err(ApiError::conflict("host_cannot_leave"));
     }
-    match store::leave(&state.db, a.meetup.id, viewer, now_millis()).await? {
+    let mut tx = state.db.begin().await?;
+    match store::leave_in(&mut tx, a.meetup.id, viewer, now_millis()).await? {
         LeaveOutcome::Closed => Err(ApiError::conflict("meetup_closed")
             .detail("applying and cancelling close at the start")),
         LeaveOutcome::NotIn => Err(ApiError::conflict("not_applied")),
         LeaveOutcome::Left { promoted } => {
+            if let Some(p) = promoted {
+                tell(
+                    state,
+                    &mut tx,
+                    &a.meetup,
+                    "meetup.promoted",
+                    vec![p],
+                    Some(viewer),
+                )
+                .await?;
+            }
+            super::notify::commit(state, tx).await?;
             drop_reminders_of(state, a.meetup.id, viewer).await;
             if let Some(p) = promoted {
-                tell(state, &a.meetup, "meetup.promoted", vec![p], Some(viewer)).await;
                 reminders_for(state, &a.meetup, &[p]).await;
             }
             Ok(promoted)
@@ -609,16 +636,19 @@ pub async fn leave(state: &AppState, id: Uuid, viewer: Uuid) -> Result<Option<Uu
 
 pub async fn approve(state: &AppState, id: Uuid, viewer: Uuid, user: Uuid) -> Result<(), ApiError> {
     let a = access(state, id, Some(viewer)).await?.host()?;
-    match store::approve(&state.db, a.meetup.id, user, now_millis()).await? {
+    let mut tx = state.db.begin().await?;
+    match store::approve_in(&mut tx, a.meetup.id, user, now_millis()).await? {
         ApproveOutcome::Joined => {
             tell(
                 state,
+                &mut tx,
                 &a.meetup,
                 "meetup.approved",
                 vec![user],
                 Some(viewer),
             )
-            .await;
+            .await?;
+            super::notify::commit(state, tx).await?;
             reminders_for(state, &a.meetup, &[user]).await;
             Ok(())
         }
@@ -631,18 +661,20 @@ pub async fn approve(state: &AppState, id: Uuid, viewer: Uuid, user: Uuid) -> Re
 /// The host turns down a pending application (approval mode); the applicant is told.
 pub async fn decline(state: &AppState, id: Uuid, viewer: Uuid, user: Uuid) -> Result<(), ApiError> {
     let a = access(state, id, Some(viewer)).await?.host()?;
-    if !store::decline(&state.db, a.meetup.id, user).await? {
+    let mut tx = state.db.begin().await?;
+    if !store::decline_in(&mut tx, a.meetup.id, user).await? {
         return Err(ApiError::not_found("application_not_found"));
     }
     tell(
         state,
+        &mut tx,
         &a.meetup,
         "meetup.declined",
         vec![user],
         Some(viewer),
     )
-    .await;
-    Ok(())
+    .await?;
+    super::notify::commit(state, tx).await
 }
 
 /// Why the host cannot take attendance now, if they cannot: the meetup was cancelled, the

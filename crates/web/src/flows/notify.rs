@@ -1,14 +1,24 @@
-//! The notification seam every module calls: [`notify`] a user now, [`remind`] users about an
-//! object at a time, [`cancel_reminders`] about an object.
+//! The notification seam every module calls: [`notify_in`] a user inside the domain change's
+//! transaction (then [`commit`]), [`remind`] users about an object at a time, [`remind_every`]
+//! users or a group's members on a cron schedule in the group's zone, [`cancel_reminders`]
+//! about an object.
 //!
-//! - **In-app first.** [`notify`] stores one row per recipient (in one transaction) after the
-//!   caller's change has committed; every other channel starts from that row.
+//! - **Outbox style.** [`notify_in`] stores one row per recipient, and queues its channel jobs,
+//!   in the caller's open transaction (`moim_store::Tx`): the notification exists exactly when
+//!   the change that caused it commits. [`commit`] then wakes the recipients' open pages (after
+//!   the commit, so a page never reads a row that is not there yet). [`notify`] is the same in a
+//!   transaction of its own, for notices that are not part of a domain change.
 //! - **The actor is never notified** about their own action, whatever the caller passes.
 //! - **Reminders are jobs.** One job per (object, key, recipient) under the unique key
 //!   `remind:{object}:{key}:{recipient}`, so calling [`remind`] twice never doubles a reminder and
-//!   calling it with a new time moves it; [`cancel_reminders`] cancels every queued job whose key
-//!   starts with `remind:{object}:`. The job ([`REMINDER_JOB`]) creates the in-app row with the
-//!   dedupe key `{job key}@{at}`, so a job run again after a crash creates nothing twice.
+//!   calling it with a new time moves it; [`cancel_reminders`] cancels every job whose key
+//!   starts with `remind:{object}:`, also one a runner has already claimed. The job
+//!   ([`REMINDER_JOB`]) completes itself in the transaction that creates the in-app row (dedupe
+//!   key `{job key}@{at}`), conditionally on its claim: a reminder cancelled or moved while its
+//!   job ran delivers nothing, and a job run again after a crash creates nothing twice.
+//! - **Recurring reminders** ([`remind_every`]) are rows of `job_schedules` named
+//!   `remind:{object}:{key}` (cron in the group's zone, DST-correct); each occurrence is a
+//!   [`RECURRING_JOB`] job that resolves its audience (a group's current members) when it runs.
 //! - **Rendering.** Title and body are `notify.<kind>.title` / `notify.<kind>.body` from the
 //!   emitting module's `STRINGS`, with `{name}` placeholders filled from `params`, in the
 //!   reader's language at the time it is read (or sent).
@@ -23,6 +33,7 @@ use crate::i18n::Tr;
 use crate::{App, AppState};
 use moim_core::time::Millis;
 use moim_jobs::{JobCtx, JobError, NewJob, Registry};
+use moim_store::Tx;
 use moim_store::notifications::{self as store, NewNotification, Notification};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -145,9 +156,11 @@ impl NoticeData {
     }
 }
 
-/// Durable: stores the in-app notification(s) and enqueues channel delivery (e-mail/push/SMS by
-/// the recipient's preferences). Call after the domain change has committed.
-pub async fn notify(app: &App, notices: Vec<Notice>) -> Result<(), ApiError> {
+/// Stores the in-app notification(s) and queues their channel delivery (e-mail/push/SMS by the
+/// recipient's preferences) inside the caller's transaction: they commit with the domain change
+/// that caused them, or not at all (outbox style). Finish with [`commit`], which wakes the open
+/// pages of the recipients once the transaction has committed.
+pub async fn notify_in(app: &App, tx: &mut Tx, notices: Vec<Notice>) -> Result<(), ApiError> {
     let mut rows = Vec::with_capacity(notices.len());
     for n in notices {
         let d = NoticeData::from_notice(n)?;
@@ -155,12 +168,32 @@ pub async fn notify(app: &App, notices: Vec<Notice>) -> Result<(), ApiError> {
             rows.push(d.into_row(None));
         }
     }
-    let created = store::create_and_queue(&app.db, &rows, &channel_jobs(app), &[]).await?;
-    delivered(app, &created).await;
+    store::create_and_queue_in(tx, &rows, &channel_jobs(app)).await?;
     Ok(())
 }
 
-/// The channel jobs queued with each new row (see `store::create_and_queue`).
+/// Commits a transaction that may have created notifications, then wakes the open pages of
+/// their recipients on every instance. Use it instead of `Tx::commit` after [`notify_in`]
+/// (with a plain commit the notifications are still durable; pages then see them at their next
+/// periodic check).
+pub async fn commit(app: &App, mut tx: Tx) -> Result<(), ApiError> {
+    let users = tx.take_notified();
+    let seq = tx.change_seq();
+    tx.commit().await?;
+    app.hub.own_change(seq);
+    delivered(app, users).await;
+    Ok(())
+}
+
+/// A notification that is not part of a domain change (tests, operators): [`notify_in`] in a
+/// transaction of its own.
+pub async fn notify(app: &App, notices: Vec<Notice>) -> Result<(), ApiError> {
+    let mut tx = app.db.begin().await?;
+    notify_in(app, &mut tx, notices).await?;
+    commit(app, tx).await
+}
+
+/// The channel jobs queued with each new row (see `store::create_and_queue_in`).
 fn channel_jobs(app: &App) -> store::ChannelJobs<'static> {
     store::ChannelJobs {
         email_kind: EMAIL_JOB,
@@ -171,14 +204,13 @@ fn channel_jobs(app: &App) -> store::ChannelJobs<'static> {
     }
 }
 
-/// What happens once rows (and their channel jobs) exist: open pages of the recipients are
-/// woken up, on every instance.
-async fn delivered(app: &App, created: &[Notification]) {
-    if created.is_empty() {
+/// What happens once rows (and their channel jobs) have committed: open pages of the
+/// recipients (one entry per row) are woken up, on every instance.
+async fn delivered(app: &App, mut users: Vec<Uuid>) {
+    if users.is_empty() {
         return;
     }
-    metrics::counter!("moim_notifications_created_total").increment(created.len() as u64);
-    let mut users: Vec<Uuid> = created.iter().map(|n| n.user_id).collect();
+    metrics::counter!("moim_notifications_created_total").increment(users.len() as u64);
     users.sort_unstable();
     users.dedup();
     // This instance's read cache forgets the badges now; the hub tells the others (and this
@@ -458,36 +490,229 @@ fn reminder_prefix(object: &str) -> String {
 
 /// Schedules (or moves, when it exists) a reminder through the durable job queue. Idempotent.
 pub async fn remind(app: &App, r: Reminder) -> Result<(), ApiError> {
+    let mut tx = app.db.begin().await?;
+    remind_in(&mut tx, r).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`remind`] inside the caller's transaction (the reminder exists exactly when the change that
+/// asked for it commits).
+pub async fn remind_in(tx: &mut Tx, r: Reminder) -> Result<(), ApiError> {
     check_object(&r.object)?;
-    if r.key.is_empty() || r.key.contains(':') || r.key.chars().any(char::is_whitespace) {
-        return Err(ApiError::internal(format!(
-            "reminder key {:?} must be a word without ':'",
-            r.key
-        )));
-    }
+    check_key(r.key)?;
     for n in r.notices {
         let notice = NoticeData::from_notice(n)?;
         if notice.self_inflicted() {
             continue;
         }
-        let key = format!(
-            "{}{}:{}",
-            reminder_prefix(&r.object),
-            r.key,
-            notice.recipient
-        );
+        let key = reminder_key(&r.object, r.key, notice.recipient);
         let payload = serde_json::to_string(&ReminderPayload { at: r.at, notice })
             .map_err(ApiError::internal)?;
         let job = NewJob::new(REMINDER_JOB, &payload).at(r.at);
-        moim_store::jobs::schedule_keyed(&app.db, &job, &key).await?;
+        moim_store::jobs::schedule_keyed_in(tx, &job, &key).await?;
     }
     Ok(())
 }
 
-/// Cancels every pending reminder about `object` (e.g. a cancelled meetup).
+fn check_key(key: &str) -> Result<(), ApiError> {
+    if key.is_empty() || key.contains(':') || key.chars().any(char::is_whitespace) {
+        return Err(ApiError::internal(format!(
+            "reminder key {key:?} must be a word without ':'"
+        )));
+    }
+    Ok(())
+}
+
+fn reminder_key(object: &str, key: &str, recipient: Uuid) -> String {
+    format!("{}{key}:{recipient}", reminder_prefix(object))
+}
+
+/// Cancels every reminder about `object` (e.g. a cancelled meetup): one-off reminders that are
+/// queued *or already claimed by a runner* (their delivery completes the job in the transaction
+/// that stores the notification, so a cancelled one stores nothing), and recurring ones
+/// ([`remind_every`]) with any occurrence already queued.
 pub async fn cancel_reminders(app: &App, object: &str) -> Result<(), ApiError> {
+    let mut tx = app.db.begin().await?;
+    cancel_reminders_in(&mut tx, object).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`cancel_reminders`] inside the caller's transaction.
+pub async fn cancel_reminders_in(tx: &mut Tx, object: &str) -> Result<(), ApiError> {
     check_object(object)?;
-    moim_store::jobs::cancel_prefix(&app.db, &reminder_prefix(object)).await?;
+    let prefix = reminder_prefix(object);
+    moim_store::jobs::cancel_prefix_in(tx, &prefix).await?;
+    moim_store::jobs::delete_schedules_prefix_in(tx, &prefix).await?;
+    moim_store::jobs::cancel_prefix_in(tx, &format!("schedule:{prefix}")).await?;
+    Ok(())
+}
+
+/// Cancels one person's reminder `key` about `object` (they left), queued or claimed.
+pub async fn cancel_reminder(
+    app: &App,
+    object: &str,
+    key: &str,
+    recipient: Uuid,
+) -> Result<(), ApiError> {
+    check_object(object)?;
+    check_key(key)?;
+    moim_store::jobs::cancel_key(&app.db, &reminder_key(object, key, recipient)).await?;
+    Ok(())
+}
+
+/// Who a recurring reminder goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    /// These users.
+    Users(Vec<Uuid>),
+    /// The group's active members at the time of each occurrence.
+    GroupMembers(Uuid),
+}
+
+/// A reminder that repeats: "remind the members of this group every day at 20:00 in the group's
+/// zone with this message". Built on the recurring job schedules: one schedule per
+/// (object, key), named `remind:{object}:{key}`, whose occurrences become
+/// [`RECURRING_JOB`] jobs.
+#[derive(Debug, Clone)]
+pub struct Recurring {
+    /// `"mission:<uuid>"`: what it is about; [`cancel_reminders`] with it stops it.
+    pub object: String,
+    /// `"daily"`, `"evening"`, ...; (object, key) is unique: calling again replaces it.
+    pub key: &'static str,
+    /// Five-field cron expression in the zone's wall-clock time, e.g. `"0 20 * * *"`.
+    pub cron: String,
+    /// The IANA zone the expression is read in; `None` means the zone of `group` (which must
+    /// then be set).
+    pub zone: Option<String>,
+    pub audience: Audience,
+    /// The message: kind, `{name}` params and link as for [`Notice`] (no actor).
+    pub kind: &'static str,
+    pub params: Vec<(&'static str, String)>,
+    pub link: String,
+    pub group: Option<Uuid>,
+}
+
+/// The job kind that delivers one occurrence of a recurring reminder.
+pub const RECURRING_JOB: &str = "notify.recurring";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RecurringPayload {
+    audience: Audience,
+    /// `recipient` is ignored (each recipient gets their own row).
+    notice: NoticeData,
+}
+
+/// Starts (or replaces) a recurring reminder; the first occurrence is the next one after now.
+pub async fn remind_every(app: &App, r: Recurring) -> Result<(), ApiError> {
+    remind_every_from(app, r, moim_core::time::now_millis()).await
+}
+
+/// [`remind_every`] with the first occurrence being the next one after `from` (tests and
+/// seeding use a clock of their own).
+pub async fn remind_every_from(app: &App, r: Recurring, from: Millis) -> Result<(), ApiError> {
+    check_object(&r.object)?;
+    check_key(r.key)?;
+    let cron = moim_jobs::Cron::parse(&r.cron).map_err(ApiError::internal)?;
+    let zone = match (&r.zone, r.group) {
+        (Some(z), _) => z.clone(),
+        (None, Some(g)) => {
+            moim_store::groups::get_group(&app.db, g)
+                .await?
+                .ok_or_else(|| ApiError::not_found("group_not_found"))?
+                .time_zone
+        }
+        (None, None) => {
+            return Err(ApiError::internal(
+                "a recurring reminder needs a zone or a group",
+            ));
+        }
+    };
+    let tz = jiff::tz::TimeZone::get(&zone)
+        .map_err(|e| ApiError::internal(format!("unknown time zone {zone:?}: {e}")))?;
+    let notice = NoticeData::from_notice(Notice {
+        recipient: Uuid::nil(),
+        kind: r.kind,
+        params: r.params,
+        link: r.link,
+        group: r.group,
+        actor: None,
+    })?;
+    let payload = serde_json::to_string(&RecurringPayload {
+        audience: r.audience,
+        notice,
+    })
+    .map_err(ApiError::internal)?;
+    let next = cron
+        .next_after(moim_core::time::timestamp(from), &tz)
+        .map_or(i64::MAX, |t| t.as_millisecond());
+    let name = format!("{}{}", reminder_prefix(&r.object), r.key);
+    let mut tx = app.db.begin().await?;
+    // Replacing it: a changed time or zone restarts from `next`; the same one keeps its pending
+    // occurrence (so calling this again never skips or doubles a day).
+    moim_store::jobs::upsert_schedule_in(
+        &mut tx,
+        &name,
+        cron.as_str(),
+        &zone,
+        RECURRING_JOB,
+        &payload,
+        next,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Delivers one occurrence of a recurring reminder: resolves the audience now (a group's
+/// current members), then completes the job and stores one row per recipient (dedupe key
+/// `{job key}:{recipient}`) in one transaction. A job cancelled meanwhile stores nothing.
+async fn recurring_job(app: &App, ctx: JobCtx) -> Result<(), JobError> {
+    let p: RecurringPayload = ctx.payload()?;
+    let to: Vec<Uuid> = match &p.audience {
+        Audience::Users(u) => u.clone(),
+        Audience::GroupMembers(g) => {
+            let mut all = Vec::new();
+            let mut after = None;
+            loop {
+                let page = moim_store::groups::members(&ctx.db, *g, "active", after, 1000).await?;
+                let Some(last) = page.last() else { break };
+                after = Some(moim_store::groups::Cursor {
+                    at: last.joined_at,
+                    id: last.user_id,
+                });
+                let full = page.len() == 1000;
+                all.extend(page.into_iter().map(|m| m.user_id));
+                if !full {
+                    break;
+                }
+            }
+            all
+        }
+    };
+    let key = ctx
+        .job
+        .unique_key
+        .clone()
+        .unwrap_or_else(|| ctx.job.id.to_string());
+    let rows: Vec<NewNotification> = to
+        .into_iter()
+        .map(|u| {
+            let mut n = p.notice.clone();
+            n.recipient = u;
+            n.into_row(Some(format!("{key}:{u}")))
+        })
+        .collect();
+    let mut tx = ctx.db.begin().await?;
+    if !moim_store::jobs::complete_in(&mut tx, &ctx.job).await? {
+        // Cancelled (or taken back) while we worked: deliver nothing.
+        tx.rollback().await?;
+        return Ok(());
+    }
+    store::create_and_queue_in(&mut tx, &rows, &channel_jobs(app)).await?;
+    commit(app, tx).await.map_err(|e| JobError::retry(e.code))?;
     Ok(())
 }
 
@@ -545,8 +770,9 @@ pub fn register(registry: &mut Registry, app: AppState) {
     let mail_app = app.clone();
     let push_app = app.clone();
     let sms_app = app.clone();
+    let reminder_app = app.clone();
     registry.register(REMINDER_JOB, move |ctx: JobCtx| {
-        let app = app.clone();
+        let app = reminder_app.clone();
         async move { reminder_job(&app, ctx).await }
     });
     registry.register(EMAIL_JOB, move |ctx: JobCtx| {
@@ -554,6 +780,11 @@ pub fn register(registry: &mut Registry, app: AppState) {
         async move { email_job(&app, ctx).await.map(|_| ()) }
     });
     registry.register(RETENTION_JOB, retention_job);
+    let recurring_app = app.clone();
+    registry.register(RECURRING_JOB, move |ctx: JobCtx| {
+        let app = recurring_app.clone();
+        async move { recurring_job(&app, ctx).await }
+    });
     registry.register(PUSH_JOB, move |ctx: JobCtx| {
         let app = push_app.clone();
         async move { push_job(&app, ctx).await.map(|_| ()) }
@@ -570,10 +801,13 @@ pub const REMINDER_BATCH: i64 = 256;
 /// Delivers a due reminder, and in bulk the other due reminders: it claims up to
 /// [`REMINDER_BATCH`] − 1 more (as `{worker}+batch`, until its own lease ends: the runner's
 /// heartbeat does not renew them, so a run that hangs or is cancelled at its timeout cannot hold
-/// them longer than one lease, after which any runner takes them back) and creates every in-app
-/// row, queues their channel jobs and completes the claimed jobs in one transaction. Each row is created at most once per (job key, time
-/// asked for), so a run repeated after a crash adds nothing. Its own job is completed by the
-/// runner. If the batch fails, the claimed jobs are handed back (retried) with the error.
+/// them longer than one lease, after which any runner takes them back). Then, in ONE
+/// transaction, it completes each claimed job (conditionally on its claim) and creates the
+/// in-app row (with its channel jobs) only for the jobs it completed: a reminder cancelled or
+/// moved while its job was claimed or running has lost its claim, so nothing is delivered for
+/// it (the cancel and this transaction are serialised by the job row). Each row is created at
+/// most once per (job key, time asked for), so a run repeated after a crash adds nothing. If the
+/// batch fails, the claimed jobs are handed back (retried) with the error.
 async fn reminder_job(app: &App, ctx: JobCtx) -> Result<(), JobError> {
     let mut batch = vec![ctx.job.clone()];
     if let (Some(worker), Some(until)) = (ctx.job.locked_by.as_deref(), ctx.job.locked_until) {
@@ -589,36 +823,56 @@ async fn reminder_job(app: &App, ctx: JobCtx) -> Result<(), JobError> {
             .await?,
         );
     }
-    let mut rows = Vec::with_capacity(batch.len());
-    let mut swept = Vec::with_capacity(batch.len());
+    let mut parsed = Vec::with_capacity(batch.len());
     for (i, job) in batch.iter().enumerate() {
-        let p: ReminderPayload = match serde_json::from_str(&job.payload) {
-            Ok(p) => p,
-            Err(e) if i == 0 => return Err(e.into()),
+        match serde_json::from_str::<ReminderPayload>(&job.payload) {
+            Ok(p) => parsed.push((job, p)),
+            Err(e) if i == 0 => {
+                hand_back(&ctx.db, &batch[1..], "the batch's own job failed").await;
+                return Err(e.into());
+            }
             Err(e) => {
                 moim_store::jobs::fail(&ctx.db, job, &format!("bad payload: {e}"), None).await?;
-                continue;
             }
-        };
-        let key = job.unique_key.clone().unwrap_or_else(|| job.id.to_string());
-        rows.push(p.notice.into_row(Some(format!("{key}@{}", p.at))));
-        if i > 0 {
-            swept.push(job.clone());
         }
     }
-    match store::create_and_queue(&ctx.db, &rows, &channel_jobs(app), &swept).await {
-        Ok(created) => {
-            metrics::counter!("moim_reminders_delivered_total").increment(rows.len() as u64);
-            delivered(app, &created).await;
+    let result: Result<usize, moim_store::Error> = async {
+        let mut tx = ctx.db.begin().await?;
+        let mut rows = Vec::with_capacity(parsed.len());
+        for (job, p) in parsed {
+            if !moim_store::jobs::complete_in(&mut tx, job).await? {
+                continue; // cancelled, moved or reclaimed: not ours to deliver
+            }
+            let key = job.unique_key.clone().unwrap_or_else(|| job.id.to_string());
+            rows.push(p.notice.into_row(Some(format!("{key}@{}", p.at))));
+        }
+        store::create_and_queue_in(&mut tx, &rows, &channel_jobs(app)).await?;
+        let users = tx.take_notified();
+        let seq = tx.change_seq();
+        tx.commit().await?;
+        app.hub.own_change(seq);
+        let n = rows.len();
+        delivered(app, users).await;
+        Ok(n)
+    }
+    .await;
+    match result {
+        Ok(n) => {
+            metrics::counter!("moim_reminders_delivered_total").increment(n as u64);
             Ok(())
         }
         Err(e) => {
-            let retry_at = moim_core::time::now_millis() + 1000;
-            for job in &swept {
-                let _ = moim_store::jobs::fail(&ctx.db, job, &e.to_string(), Some(retry_at)).await;
-            }
+            hand_back(&ctx.db, &batch[1..], &e.to_string()).await;
             Err(e.into())
         }
+    }
+}
+
+/// Gives jobs swept into a failed batch back to the queue (retried in a second).
+async fn hand_back(db: &moim_store::Db, jobs: &[moim_store::jobs::Job], error: &str) {
+    let retry_at = moim_core::time::now_millis() + 1000;
+    for job in jobs {
+        let _ = moim_store::jobs::fail(db, job, error, Some(retry_at)).await;
     }
 }
 

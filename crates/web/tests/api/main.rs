@@ -14,6 +14,7 @@ mod meetups;
 mod notify;
 mod notify_channels;
 mod notify_live;
+mod notify_outbox;
 mod openapi;
 mod ops;
 mod pages;

@@ -629,8 +629,9 @@ async fn a_daily_20_00_reminder_fires_at_20_00_in_the_groups_zone_across_a_dst_c
     let zone = "Europe/Berlin";
     let tz = TimeZone::get(zone).unwrap();
     let cron = moim_jobs::Cron::parse("0 20 * * *").unwrap();
-    // Berlin moves from CET (+1) to CEST (+2) in the night to Sunday 2027-03-28.
-    let start: Timestamp = "2027-03-26T21:00:00Z".parse().unwrap();
+    // Berlin moves from CET (+1) to CEST (+2) in the night to Sunday 2026-03-29 (in the past,
+    // so that the occurrences are due and a runner can claim them).
+    let start: Timestamp = "2026-03-26T21:00:00Z".parse().unwrap();
     let first = cron.next_after(start, &tz).unwrap().as_millisecond();
     let payload = json!({
         "at": 0,
@@ -677,6 +678,13 @@ async fn a_daily_20_00_reminder_fires_at_20_00_in_the_groups_zone_across_a_dst_c
                 .unwrap()
                 .expect("occurrence job");
         assert_eq!(job.run_at, due);
+        // Claimed as a runner does; the same claim run twice delivers once.
+        let claimed = moim_store::jobs::claim(&t.db, "w", 10, due + 3_600_000_000)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].id, job.id);
+        let job = claimed[0].clone();
         handler
             .run(JobCtx {
                 db: t.db.clone(),
@@ -704,18 +712,18 @@ async fn a_daily_20_00_reminder_fires_at_20_00_in_the_groups_zone_across_a_dst_c
     assert_eq!(
         local,
         [
-            "2027-03-27 20:00 CET",
-            "2027-03-28 20:00 CEST",
-            "2027-03-29 20:00 CEST"
+            "2026-03-27 20:00 CET",
+            "2026-03-28 20:00 CET",
+            "2026-03-29 20:00 CEST"
         ]
     );
     let utc: Vec<String> = fired.iter().map(|ts| ts.to_string()).collect();
     assert_eq!(
         utc,
         [
-            "2027-03-27T19:00:00Z",
-            "2027-03-28T18:00:00Z",
-            "2027-03-29T18:00:00Z"
+            "2026-03-27T19:00:00Z",
+            "2026-03-28T19:00:00Z",
+            "2026-03-29T18:00:00Z"
         ]
     );
     let got = inbox(&t, a).await;
@@ -778,20 +786,11 @@ async fn reminders_taken_by_a_batch_that_died_come_back_after_its_lease() {
         "every reminder delivered, once"
     );
     // The hung run waking up late cannot complete what others took over.
-    let sweep = store::create_and_queue(
-        &t.db,
-        &[],
-        &store::ChannelJobs {
-            email_kind: "notify.email",
-            email_at: now_millis(),
-            push_kind: "notify.push",
-            sms_kind: "notify.sms",
-        },
-        &taken,
-    )
-    .await
-    .unwrap();
-    assert!(sweep.is_empty());
+    let mut tx = t.db.begin().await.unwrap();
+    for j in &taken {
+        assert!(!moim_store::jobs::complete_in(&mut tx, j).await.unwrap());
+    }
+    tx.commit().await.unwrap();
     for j in &taken {
         let now = moim_store::jobs::get(&t.db, j.id).await.unwrap().unwrap();
         assert_eq!((now.status.as_str(), now.attempts), ("done", 2), "{now:?}");

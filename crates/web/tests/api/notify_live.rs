@@ -254,3 +254,63 @@ async fn a_notification_made_on_one_instance_reaches_a_stream_on_another_through
     assert_eq!(b.state.hub.backend(), "redis");
     cross_instance(&t, &b).await;
 }
+
+#[tokio::test]
+async fn a_notification_made_by_a_separate_worker_reaches_an_open_stream_within_a_second() {
+    // `w` stands for a `moim worker` process: its own hub, the same database. On SQLite the
+    // serve side hears about it through the change counter it polls, on PostgreSQL through
+    // LISTEN/NOTIFY; either way well before the streams' 15 s re-check.
+    let t = TestApp::new().await;
+    let w = t.sibling(|_| {}).await;
+    let ac = t.user("a@example.com", "alice").await;
+    let a = user_id(&ac).await;
+    let addr = t.serve().await;
+    let mut s = SseClient::connect(addr, STREAM, ac.bearer().unwrap(), None).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (i, text) in ["from the worker", "and again"].into_iter().enumerate() {
+        let sent = std::time::Instant::now();
+        if i == 0 {
+            notify::notify(&w.state, vec![notice(a, None, text)])
+                .await
+                .unwrap();
+        } else {
+            // A due reminder delivered by the worker's runner.
+            notify::remind(
+                &w.state,
+                notify::Reminder {
+                    object: format!("meetup:{}", Uuid::now_v7()),
+                    key: "d-day",
+                    at: moim_core::time::now_millis() - 1,
+                    notices: vec![notice(a, None, text)],
+                },
+            )
+            .await
+            .unwrap();
+            crate::notify::runner(&w).drain().await.unwrap();
+        }
+        let ev = s
+            .next_notification(Duration::from_secs(1))
+            .await
+            .unwrap_or_else(|| panic!("{text:?} did not arrive within 1 s"));
+        assert_eq!(title(&ev), text);
+        assert!(
+            sent.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            sent.elapsed()
+        );
+    }
+    // The serve side's own notifications arrive once, not again through the poll.
+    notify::notify(&t.state, vec![notice(a, None, "local")])
+        .await
+        .unwrap();
+    assert_eq!(
+        title(&s.next_notification(FAST).await.expect("local")),
+        "local"
+    );
+    assert!(
+        s.next_notification(Duration::from_millis(600))
+            .await
+            .is_none(),
+        "a notification was sent twice"
+    );
+}

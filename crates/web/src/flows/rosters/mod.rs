@@ -12,7 +12,7 @@ pub mod export;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::flows::groups::{Access, access};
-use crate::flows::notify::{Notice, notify};
+use crate::flows::notify::{Notice, commit, notify_in};
 use jiff::civil::Date;
 use moim_core::FieldError;
 use moim_core::rosters::{self as core, Built, Origin, Setup, Staff};
@@ -708,12 +708,13 @@ pub async fn publish(
     version: i64,
 ) -> Result<(), ApiError> {
     let l = load_for_manager(state, group_id, roster_id, viewer).await?;
-    store::publish(&state.db, roster_id, version)
+    let accounts = account_holders(state, group_id).await?;
+    let mut tx = state.db.begin().await?;
+    store::publish_in(&mut tx, roster_id, version)
         .await
         .map_err(version_conflict)?;
-    // After the commit: every member on the roster hears about it in the app.
+    // With the publication, in its transaction: every member on the roster hears about it.
     let link = format!("/groups/{group_id}/rosters/{roster_id}");
-    let accounts = account_holders(state, group_id).await?;
     let notices = l
         .built
         .staff
@@ -728,8 +729,8 @@ pub async fn publish(
             actor: Some(viewer),
         })
         .collect();
-    notify(state, notices).await?;
-    Ok(())
+    notify_in(state, &mut tx, notices).await?;
+    commit(state, tx).await
 }
 
 /// Creates (or replaces) the public share link; returns its token.
@@ -916,8 +917,9 @@ pub async fn request_swap(
     if input.target.is_some_and(|t| !accounts.contains(&t)) {
         return Err(ApiError::field("target_user_id", "no_account"));
     }
-    let id = store::create_swap(
-        &state.db,
+    let mut tx = state.db.begin().await?;
+    let id = store::create_swap_in(
+        &mut tx,
         roster_id,
         viewer,
         d as i64,
@@ -941,7 +943,8 @@ pub async fn request_swap(
             actor: Some(viewer),
         })
         .collect();
-    notify(state, notices).await?;
+    notify_in(state, &mut tx, notices).await?;
+    commit(state, tx).await?;
     Ok(id)
 }
 
@@ -1069,8 +1072,9 @@ async fn commit_swap(
     applied: Roster,
 ) -> Result<(), ApiError> {
     let cells = serde_json::to_string(&applied).map_err(ApiError::internal)?;
-    let done = store::apply_swap(
-        &state.db,
+    let mut tx = state.db.begin().await?;
+    let done = store::apply_swap_in(
+        &mut tx,
         swap_id,
         from,
         accepted_by,
@@ -1083,7 +1087,13 @@ async fn commit_swap(
     if !done {
         return Err(ApiError::conflict("swap_taken"));
     }
-    let swap = store::get_swap(&state.db, roster_id, swap_id).await?;
+    // The swap as it stands: the requester is known; the taker is who accepted it now or before.
+    let swap = store::get_swap(&state.db, roster_id, swap_id)
+        .await?
+        .map(|mut s| {
+            s.accepted_by = accepted_by.or(s.accepted_by);
+            s
+        });
     if let Some(swap) = swap {
         let notices = [Some(swap.requester), swap.accepted_by]
             .into_iter()
@@ -1097,9 +1107,9 @@ async fn commit_swap(
                 actor: None,
             })
             .collect();
-        notify(state, notices).await?;
+        notify_in(state, &mut tx, notices).await?;
     }
-    Ok(())
+    commit(state, tx).await
 }
 
 /// A manager approves an accepted swap (re-checked against the rules now) or declines it.
