@@ -224,6 +224,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0008_meetup_hosting.sql",
     "0010_meetup_list_index.sql",
     "0011_roster_history_kind.sql",
+    "0012_rosters_live_and_feeds.sql",
 ];
 
 impl Db {

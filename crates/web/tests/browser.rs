@@ -879,6 +879,26 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
         })
         .await;
     a.find("#progress").await;
+    // The first complete roster shows while the solver is still searching (the progress card
+    // is still there), and the page swaps in better ones as they arrive.
+    let live_rows = a
+        .until("a complete roster while generating", async |c| {
+            let v = c
+                .execute(
+                    "return document.getElementById('progress') ? \
+                     document.querySelectorAll('#live-roster [data-testid=grid] tbody tr').length : -1",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            let n = v.as_i64()?;
+            (n != 0).then_some(n)
+        })
+        .await;
+    assert_eq!(
+        live_rows, 9,
+        "the live grid has every member while the search goes on"
+    );
     a.until("a best cost on the progress chart", async |c| {
         let t = c
             .find(Locator::Css("#best-cost"))
@@ -890,8 +910,19 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
         (t != "–" && !t.is_empty()).then_some(())
     })
     .await;
+    // Then the final roster replaces the page.
+    a.until("the finished roster", async |c| {
+        let t = c
+            .find(Locator::Css("[data-testid=roster-status]"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        (t.trim() == "완성").then_some(())
+    })
+    .await;
     a.find("[data-testid=grid]").await;
-    assert_eq!(a.text("[data-testid=roster-status]").await, "완성");
     let cells = a
         .js("return document.querySelectorAll('[data-testid=grid] tbody tr').length")
         .await;
@@ -929,10 +960,37 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
         .await
         .expect("title")
         .unwrap_or_default();
-    assert!(!why.is_empty(), "the flagged cell says why");
     assert!(
-        a.text("[data-testid=hard]").await.contains('1')
-            || !a.text("[data-testid=hard]").await.is_empty()
+        why.contains(
+            "「모든 인원은(는) 야간 근무 다음 날 주간 근무를 하지 않습니다 (반드시 지킴)」 위반"
+        ),
+        "the flagged cell names the broken rule: {why}"
+    );
+    // The summary counts the broken must-rules, and its count is what the rule breakdown adds
+    // up to, with the night → day rule among them.
+    let hard = a.text("[data-testid=hard]").await;
+    let (label, n) = hard.rsplit_once(':').expect("label: count");
+    assert_eq!(label.trim(), "지켜지지 않은 필수 조건");
+    let n: i64 = n.trim().parse().expect("a number of broken rules");
+    assert!(n >= 1, "{hard}");
+    let by_rule = a
+        .js("var out = [];
+             document.querySelectorAll('[data-testid=summary] details tr').forEach(function (tr) {
+               var tds = tr.querySelectorAll('td');
+               var v = tds[1].textContent.trim();
+               if (v.indexOf('✗') >= 0) out.push([tds[0].textContent.trim(), parseInt(v, 10)]);
+             });
+             return out;")
+        .await;
+    let by_rule = by_rule.as_array().expect("rows").clone();
+    let sum: i64 = by_rule.iter().map(|r| r[1].as_i64().unwrap_or(0)).sum();
+    assert_eq!(sum, n, "{by_rule:?}");
+    assert!(
+        by_rule.iter().any(|r| r[0]
+            .as_str()
+            .is_some_and(|l| l.contains("야간 근무 다음 날 주간 근무"))
+            && r[1].as_i64().unwrap_or(0) >= 1),
+        "{by_rule:?}"
     );
     // Publish and share.
     a.click("#publish").await;
