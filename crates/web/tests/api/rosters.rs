@@ -2147,7 +2147,8 @@ async fn the_share_link_shows_the_published_roster_not_later_draft_edits() {
             .text
             .find(&format!(r#"data-user="{u}" data-date="2026-03-02""#))
             .unwrap();
-        page.text[at..at + 300].to_owned()
+        let cell = &page.text[at..];
+        cell[..cell.find("</td>").unwrap()].to_owned()
     };
     assert!(row(&worker).contains("Day"), "{}", row(&worker));
     assert!(!row(&idle).contains("pill"), "{}", row(&idle));
