@@ -789,7 +789,19 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
         set_value(&a, "#shift-form [name=end]", end).await;
         a.fill("#shift-form [name=headcount]", n).await;
         a.click("#shift-form button[type=submit]").await;
-        a.wait_path("the setup page", |p| p == setup).await;
+        // The form posts back to the same path: wait for the saved shift type itself, or the
+        // next `goto` could cut the post off.
+        a.until(&format!("shift type {name} saved"), async |c| {
+            let t = c
+                .find(Locator::Css("[data-testid=shift-types]"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            t.contains(name).then_some(())
+        })
+        .await;
     }
     let shifts = a
         .texts("[data-testid=shift-types] tbody td:first-child")
@@ -833,13 +845,22 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
             ("#cond-strength", "soft"),
         ],
     ];
-    for fields in conditions {
+    for (i, fields) in conditions.into_iter().enumerate() {
         a.goto(&setup).await;
         for (css, v) in fields {
             set_value(&a, css, v).await;
         }
         a.click("#add-condition").await;
-        a.wait_path("the setup page", |p| p == setup).await;
+        // Posted back to the same path: wait for the condition itself (see the shift types).
+        a.until(&format!("condition {} saved", i + 1), async |c| {
+            let n = c
+                .find_all(Locator::Css("[data-testid=conditions] .sentence"))
+                .await
+                .ok()?
+                .len();
+            (n == i + 1).then_some(())
+        })
+        .await;
     }
     let sentences = a.texts("[data-testid=conditions] .sentence").await;
     assert_eq!(sentences.len(), 4, "{sentences:?}");
@@ -871,7 +892,7 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
     a.fill("#roster-name", "12월 근무표").await;
     set_value(&a, "#roster-start", "2026-12-01").await;
     set_value(&a, "#roster-end", "2026-12-31").await;
-    a.fill("[name=time_limit_secs]", "4").await;
+    a.fill("[name=time_limit_secs]", "12").await;
     a.click("#generate").await;
     let at = a
         .wait_path("the new roster", |p| {

@@ -2617,3 +2617,101 @@ async fn conditions_are_edited_in_place_on_the_page_and_through_the_api() {
     assert_eq!(r.status, 403, "{}", r.text);
     assert_eq!(owner.get(&api).await.json["conditions"], s["conditions"]);
 }
+
+#[tokio::test]
+async fn a_weekly_rule_counts_the_same_weeks_the_calendar_shows() {
+    let app = super::app().await;
+    let (g, owner, members) = team(&app, 2, "Asia/Seoul").await;
+    let b = me(&members[0]).await;
+    let day = add_shift(&owner, &g, "Day", "07:00", "15:00", 1).await;
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/roster-setup/conditions"),
+            json!({"hard": true, "rule": {"kind": "shift_count", "shift_types": [day], "period": "week", "max": 1}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The sentence states the week start.
+    assert!(
+        r.json["conditions"][0]["sentence_ko"]
+            .as_str()
+            .unwrap()
+            .contains("매주(월요일 시작)")
+    );
+    // Wednesday 6 – Tuesday 12 May 2026: the week boundary falls between Sunday 10 and
+    // Monday 11.
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "w", "starts_on": "2026-05-06", "ends_on": "2026-05-12", "time_limit_secs": 1}),
+        )
+        .await;
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    let mut roster = wait_ready(&owner, &g, &rid).await;
+    let set = async |roster: &Value, date: &str, on: bool| -> Value {
+        let r = owner
+            .put(
+                &format!("/api/v1/groups/{g}/rosters/{rid}/cells"),
+                json!({"user_id": b, "date": date, "shift_type_id": if on { Some(day.clone()) } else { None }, "version": roster["version"]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json
+    };
+    // B works only Sunday 10 and Monday 11 of the seven days: two weeks, no breach of "at most
+    // one a week" (other violations are headcount, which is not what this checks).
+    for d in 6..=12 {
+        let on = d == 10 || d == 11;
+        if shift_of(&roster, &b, &format!("2026-05-{d:02}")).is_some() != on {
+            roster = set(&roster, &format!("2026-05-{d:02}"), on).await;
+        }
+    }
+    let weekly = |roster: &Value| -> i64 {
+        roster["evaluation"]["by_rule"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["label"].as_str().unwrap().contains("매주(월요일 시작)"))
+            .map(|r| r["hard_units"].as_i64().unwrap())
+            .sum()
+    };
+    let mine = |roster: &Value| -> Vec<String> {
+        roster["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["user_id"] == b.as_str())
+            .flat_map(|c| c["problems"].as_array().unwrap().iter())
+            .filter_map(|p| p.as_str().filter(|p| p.contains("매주")).map(str::to_owned))
+            .collect()
+    };
+    assert!(
+        mine(&roster).is_empty(),
+        "Sunday and Monday are two weeks: {:?}",
+        mine(&roster)
+    );
+    let base = weekly(&roster);
+    // Saturday 9 and Sunday 10 are one week: one shift too many.
+    roster = set(&roster, "2026-05-09", true).await;
+    assert_eq!(weekly(&roster), base + 1);
+    assert!(!mine(&roster).is_empty());
+    // The calendar breaks its rows at the same place: 6–10 end the first row, 11 starts the next.
+    web_login(&owner, "boss@x.io").await;
+    let page = owner.get(&format!("/groups/{g}/rosters/{rid}")).await;
+    let weeks = table_rows(section(&page.text, "calendar"));
+    let nums = |w: &Vec<(String, String)>| -> Vec<String> {
+        w.iter()
+            .map(|(_, t)| t.split(' ').next().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(weeks.len(), 2);
+    assert_eq!(nums(&weeks[0].1), ["4", "5", "6", "7", "8", "9", "10"]);
+    assert_eq!(
+        nums(&weeks[1].1),
+        ["11", "12", "13", "14", "15", "16", "17"]
+    );
+    assert!(
+        weeks[0].1[0].0.split(' ').any(|c| c == "out"),
+        "4 May is outside the roster"
+    );
+}
