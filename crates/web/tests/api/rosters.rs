@@ -1804,7 +1804,7 @@ async fn a_generation_shows_a_complete_roster_at_once_and_better_ones_while_it_s
     let (g, owner, members) = team(&app, 5, "Asia/Seoul").await;
     let day = add_shift(&owner, &g, "주간", "07:00", "15:00", 2).await;
     let night = add_shift(&owner, &g, "야간", "23:00", "07:00", 1).await;
-    // Nothing to show before the search has run.
+    web_login(&members[0], "m0@x.io").await;
     let r = owner
         .post(
             &format!("/api/v1/groups/{g}/rosters"),
@@ -1845,6 +1845,23 @@ async fn a_generation_shows_a_complete_roster_at_once_and_better_ones_while_it_s
         live["status"], "generating",
         "shown while the search goes on"
     );
+    // The page: while generating it has the live slot, and the grid fragment it swaps in.
+    let page = members[0].get(&format!("/groups/{g}/rosters/{rid}")).await;
+    assert!(page.text.contains(r#"id="progress""#), "{}", page.text);
+    assert!(
+        page.text.contains(&format!(
+            r#"<div id="live-roster" data-live="/groups/{g}/rosters/{rid}/live""#
+        )),
+        "{}",
+        page.text
+    );
+    let frag = members[0]
+        .get(&format!("/groups/{g}/rosters/{rid}/live"))
+        .await;
+    assert_eq!(frag.status, 200, "{}", frag.text);
+    assert!(frag.text.contains(r#"data-testid="grid""#), "{}", frag.text);
+    assert!(!frag.text.contains("<html"), "a fragment, not a page");
+    assert_eq!(frag.text.matches("class=\"pill\"").count(), 31 * 3);
     let days: Vec<String> = live["days"]
         .as_array()
         .unwrap()
@@ -1901,7 +1918,7 @@ async fn a_generation_shows_a_complete_roster_at_once_and_better_ones_while_it_s
         404
     );
     // The page: the generating page has the live slot; the fragment is the grid.
-    web_login(&members[0], "m0@x.io").await;
+    // After the end the fragment is the final grid.
     let frag = members[0]
         .get(&format!("/groups/{g}/rosters/{rid}/live"))
         .await;
