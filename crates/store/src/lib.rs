@@ -322,6 +322,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0008_meetup_hosting.sql",
     "0010_meetup_list_index.sql",
     "0011_roster_history_kind.sql",
+    "0012_rosters_live_and_feeds.sql",
     "0013_notify_changes.sql",
     "0014_meetups_duration.sql",
     "0016_meetup_list_focus.sql",

@@ -64,6 +64,10 @@ pub struct RosterRow {
     pub cancel_requested: bool,
     pub share_token: Option<String>,
     pub version: i64,
+    /// The best complete roster of a running generation so far (none when not generating).
+    pub live_cells: Option<String>,
+    /// Bumped whenever `live_cells` changes.
+    pub live_seq: i64,
     pub created_by: Uuid,
     pub created_at: i64,
     pub updated_at: i64,
@@ -72,7 +76,8 @@ pub struct RosterRow {
 macro_rules! roster_columns {
     () => {
         "id, group_id, name, starts_on, days, status, built, cells, locks, published_cells, \
-         published_at, progress, result, cancel_requested, share_token, version, created_by, created_at, updated_at"
+         published_at, progress, result, cancel_requested, share_token, version, live_cells, live_seq, created_by, \
+         created_at, updated_at"
     };
 }
 
@@ -147,6 +152,28 @@ pub async fn set_progress(db: &Db, id: Uuid, progress: &str) -> Result<bool> {
     Ok(cancel.is_some_and(|(c,)| c))
 }
 
+/// Stores the best complete roster a running generation has found so far; false when the
+/// generation is over (the final cells are written by [`finish_generation`]).
+pub async fn set_live(db: &Db, id: Uuid, cells: &str) -> Result<bool> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE rosters SET live_cells = $2, live_seq = live_seq + 1, updated_at = $3 \
+         WHERE id = $1 AND status = 'generating'")
+        .bind(id).bind(cells).bind(now_millis()).execute(pool).await?.rows_affected());
+    Ok(n > 0)
+}
+
+/// What a progress stream polls: status, progress points, the live roster's sequence number
+/// and whether there is one (without the large model and cells columns).
+pub async fn progress_of(
+    db: &Db,
+    group_id: Uuid,
+    id: Uuid,
+) -> Result<Option<(String, String, i64, bool)>> {
+    Ok(dispatch!(db, pool => sqlx::query_as(
+        "SELECT status, progress, live_seq, live_cells IS NOT NULL FROM rosters WHERE id = $1 AND group_id = $2")
+        .bind(id).bind(group_id).fetch_optional(pool).await?))
+}
+
 /// Stores a generation's outcome. A regeneration (the roster was generated before) also
 /// records an undo barrier holding the cells it replaced, so undo does not reach past it.
 pub async fn finish_generation(
@@ -165,7 +192,7 @@ pub async fn finish_generation(
         let Some((version, old_cells, old_locks)) = old else { return Ok(()) };
         let n = sqlx::query(
             "UPDATE rosters SET status = $2, cells = $3, progress = $4, result = $5, version = version + 1, \
-             cancel_requested = FALSE, updated_at = $6 WHERE id = $1 AND version = $7")
+             cancel_requested = FALSE, live_cells = NULL, updated_at = $6 WHERE id = $1 AND version = $7")
             .bind(id).bind(status).bind(cells).bind(progress).bind(result).bind(now_millis()).bind(version)
             .execute(&mut *tx).await?.rows_affected();
         if n == 0 {
@@ -194,7 +221,7 @@ pub async fn request_cancel(db: &Db, id: Uuid) -> Result<bool> {
 pub async fn restart_generation(db: &Db, id: Uuid, expected: i64, built: &str) -> Result<()> {
     let n = dispatch!(db, pool => sqlx::query(
         "UPDATE rosters SET status = 'generating', built = $3, progress = '[]', cancel_requested = FALSE, \
-         version = version + 1, updated_at = $4 WHERE id = $1 AND version = $2 AND status <> 'generating'")
+         live_cells = NULL, version = version + 1, updated_at = $4 WHERE id = $1 AND version = $2 AND status <> 'generating'")
         .bind(id).bind(expected).bind(built).bind(now_millis()).execute(pool).await?.rows_affected());
     if n == 0 {
         return Err(Error::Conflict("version"));
@@ -306,7 +333,8 @@ pub async fn delete_roster(db: &Db, group_id: Uuid, id: Uuid) -> Result<()> {
 /// marked failed so nobody waits on them forever.
 pub async fn fail_stale(db: &Db, stale_before: i64) -> Result<u64> {
     Ok(dispatch!(db, pool => sqlx::query(
-        "UPDATE rosters SET status = CASE WHEN version > 1 THEN 'ready' ELSE 'failed' END, version = version + 1 \
+        "UPDATE rosters SET status = CASE WHEN version > 1 THEN 'ready' ELSE 'failed' END, live_cells = NULL, \
+         version = version + 1 \
          WHERE status = 'generating' AND updated_at < $1")
         .bind(stale_before).execute(pool).await?.rows_affected()))
 }
@@ -461,4 +489,51 @@ pub async fn apply_swap_in(
             .map_err(|e| unique_violation(e, &[("roster_history_pkey", "roster_history.roster_id", "version")]))?;
         Ok(true)
     })
+}
+
+/// The member's personal feed token in a group, made on first use.
+pub async fn feed_token(db: &Db, group_id: Uuid, user_id: Uuid, fresh: &str) -> Result<String> {
+    let now = now_millis();
+    dispatch!(db, pool => {
+        sqlx::query("INSERT INTO roster_feeds (group_id, user_id, token, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (group_id, user_id) DO NOTHING")
+            .bind(group_id).bind(user_id).bind(fresh).bind(now).execute(pool).await?;
+        let (t,): (String,) = sqlx::query_as("SELECT token FROM roster_feeds WHERE group_id = $1 AND user_id = $2")
+            .bind(group_id).bind(user_id).fetch_one(pool).await?;
+        Ok(t)
+    })
+}
+
+/// Replaces the member's feed token (the old URL stops working at once).
+pub async fn rotate_feed_token(db: &Db, group_id: Uuid, user_id: Uuid, fresh: &str) -> Result<()> {
+    let now = now_millis();
+    dispatch!(db, pool => sqlx::query(
+        "INSERT INTO roster_feeds (group_id, user_id, token, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (group_id, user_id) DO UPDATE SET token = excluded.token, created_at = excluded.created_at")
+        .bind(group_id).bind(user_id).bind(fresh).bind(now).execute(pool).await.map(|_| ())
+        .map_err(|e| unique_violation(e, &[("roster_feeds_token_key", "roster_feeds.token", "token")]))?);
+    Ok(())
+}
+
+/// Whose feed a token opens: (group, member), only while that member is an active member
+/// whose membership began before the token was made (a removed member's token is dead, also
+/// after rejoining).
+pub async fn feed_owner(db: &Db, token: &str) -> Result<Option<(Uuid, Uuid)>> {
+    Ok(dispatch!(db, pool => sqlx::query_as(
+        "SELECT f.group_id, f.user_id FROM roster_feeds f \
+         JOIN memberships m ON m.group_id = f.group_id AND m.user_id = f.user_id \
+         WHERE f.token = $1 AND m.status = 'active' AND m.joined_at <= f.created_at")
+        .bind(token).fetch_optional(pool).await?))
+}
+
+/// Published rosters of a group, newest first (what a member's feed shows).
+pub async fn published_rosters(db: &Db, group_id: Uuid) -> Result<Vec<RosterRow>> {
+    let sql = concat!(
+        "SELECT ",
+        roster_columns!(),
+        " FROM rosters WHERE group_id = $1 AND published_at IS NOT NULL ORDER BY starts_on DESC LIMIT 24"
+    );
+    Ok(
+        dispatch!(db, pool => sqlx::query_as::<_, RosterRow>(sql).bind(group_id).fetch_all(pool).await?),
+    )
 }

@@ -148,6 +148,8 @@ fn page() {
         cancel_requested: false,
         share_token: None,
         version: 3,
+        live_cells: None,
+        live_seq: 0,
         created_by: Uuid::now_v7(),
         created_at: 0,
         updated_at: 0,
@@ -177,6 +179,7 @@ fn page() {
             notice: None,
             swaps: vec![],
             others: vec![],
+            feed_url: None,
         }
         .render()
         .expect("render");

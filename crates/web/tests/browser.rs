@@ -789,7 +789,19 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
         set_value(&a, "#shift-form [name=end]", end).await;
         a.fill("#shift-form [name=headcount]", n).await;
         a.click("#shift-form button[type=submit]").await;
-        a.wait_path("the setup page", |p| p == setup).await;
+        // The form posts back to the same path: wait for the saved shift type itself, or the
+        // next `goto` could cut the post off.
+        a.until(&format!("shift type {name} saved"), async |c| {
+            let t = c
+                .find(Locator::Css("[data-testid=shift-types]"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            t.contains(name).then_some(())
+        })
+        .await;
     }
     let shifts = a
         .texts("[data-testid=shift-types] tbody td:first-child")
@@ -833,13 +845,20 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
             ("#cond-strength", "soft"),
         ],
     ];
-    for fields in conditions {
+    for (i, fields) in conditions.into_iter().enumerate() {
         a.goto(&setup).await;
         for (css, v) in fields {
             set_value(&a, css, v).await;
         }
         a.click("#add-condition").await;
-        a.wait_path("the setup page", |p| p == setup).await;
+        // Posted back to the same path: wait for the "saved" redirect (see the shift types).
+        a.until(&format!("condition {} saved", i + 1), async |c| {
+            let u = c.current_url().await.ok()?;
+            u.as_str()
+                .contains("notice=rosters.notice.saved")
+                .then_some(())
+        })
+        .await;
     }
     let sentences = a.texts("[data-testid=conditions] .sentence").await;
     assert_eq!(sentences.len(), 4, "{sentences:?}");
@@ -871,7 +890,7 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
     a.fill("#roster-name", "12월 근무표").await;
     set_value(&a, "#roster-start", "2026-12-01").await;
     set_value(&a, "#roster-end", "2026-12-31").await;
-    a.fill("[name=time_limit_secs]", "4").await;
+    a.fill("[name=time_limit_secs]", "12").await;
     a.click("#generate").await;
     let at = a
         .wait_path("the new roster", |p| {
@@ -890,8 +909,19 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
         (t != "–" && !t.is_empty()).then_some(())
     })
     .await;
+    // Then the final roster replaces the page.
+    a.until("the finished roster", async |c| {
+        let t = c
+            .find(Locator::Css("[data-testid=roster-status]"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        (t.trim() == "완성").then_some(())
+    })
+    .await;
     a.find("[data-testid=grid]").await;
-    assert_eq!(a.text("[data-testid=roster-status]").await, "완성");
     let cells = a
         .js("return document.querySelectorAll('[data-testid=grid] tbody tr').length")
         .await;
@@ -929,10 +959,37 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
         .await
         .expect("title")
         .unwrap_or_default();
-    assert!(!why.is_empty(), "the flagged cell says why");
     assert!(
-        a.text("[data-testid=hard]").await.contains('1')
-            || !a.text("[data-testid=hard]").await.is_empty()
+        why.contains(
+            "「모든 인원은(는) 야간 근무 다음 날 주간 근무를 하지 않습니다 (반드시 지킴)」 위반"
+        ),
+        "the flagged cell names the broken rule: {why}"
+    );
+    // The summary counts the broken must-rules, and its count is what the rule breakdown adds
+    // up to, with the night → day rule among them.
+    let hard = a.text("[data-testid=hard]").await;
+    let (label, n) = hard.rsplit_once(':').expect("label: count");
+    assert_eq!(label.trim(), "지켜지지 않은 필수 조건");
+    let n: i64 = n.trim().parse().expect("a number of broken rules");
+    assert!(n >= 1, "{hard}");
+    let by_rule = a
+        .js("var out = [];
+             document.querySelectorAll('[data-testid=summary] details tr').forEach(function (tr) {
+               var tds = tr.querySelectorAll('td');
+               var v = tds[1].textContent.trim();
+               if (v.indexOf('✗') >= 0) out.push([tds[0].textContent.trim(), parseInt(v, 10)]);
+             });
+             return out;")
+        .await;
+    let by_rule = by_rule.as_array().expect("rows").clone();
+    let sum: i64 = by_rule.iter().map(|r| r[1].as_i64().unwrap_or(0)).sum();
+    assert_eq!(sum, n, "{by_rule:?}");
+    assert!(
+        by_rule.iter().any(|r| r[0]
+            .as_str()
+            .is_some_and(|l| l.contains("야간 근무 다음 날 주간 근무"))
+            && r[1].as_i64().unwrap_or(0) >= 1),
+        "{by_rule:?}"
     );
     // Publish and share.
     a.click("#publish").await;

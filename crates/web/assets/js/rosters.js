@@ -18,15 +18,38 @@
       }).join(" "));
     };
     es.addEventListener("progress", function (e) { draw(JSON.parse(e.data).points); });
+    // A better complete roster is ready: fetch its grid and swap it in. At most one fetch at
+    // a time and one every 500 ms; a roster announced meanwhile is fetched after.
+    var live = document.getElementById("live-roster");
+    var busy = false, again = false, last = 0;
+    var fetchLive = function () {
+      if (busy) { again = true; return; }
+      var wait = 500 - (Date.now() - last);
+      if (wait > 0) { busy = true; setTimeout(function () { busy = false; fetchLive(); }, wait); return; }
+      busy = true; again = false; last = Date.now();
+      fetch(live.getAttribute("data-live"), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html !== null) {
+            live.innerHTML = html;
+            live.setAttribute("data-seq", String(Number(live.getAttribute("data-seq") || 0) + 1));
+            var note = document.getElementById("live-note");
+            if (note) note.hidden = false;
+          }
+        })
+        .catch(function () {})
+        .then(function () { busy = false; if (again) fetchLive(); });
+    };
+    if (live) es.addEventListener("roster", fetchLive);
     es.addEventListener("done", function () { es.close(); window.location.reload(); });
   }
-  // The condition form shows only the fields its kind uses (hidden ones are still sent, and
-  // the server ignores what a kind does not read); the weight only for soft conditions.
-  var cform = document.getElementById("condition-form");
-  if (cform) {
+  // Condition forms (adding one, and editing each in place) show only the fields their kind
+  // uses (hidden ones are still sent, and the server ignores what a kind does not read); the
+  // weight only for soft conditions.
+  document.querySelectorAll("form.condition-form").forEach(function (cform) {
     var sync = function () {
-      var kind = document.getElementById("cond-kind").value;
-      var soft = document.getElementById("cond-strength").value === "soft";
+      var kind = cform.querySelector("[name=kind]").value;
+      var soft = cform.querySelector("[name=strength]").value === "soft";
       cform.querySelectorAll("[data-for]").forEach(function (el) {
         el.hidden = el.getAttribute("data-for").split(" ").indexOf(kind) < 0;
       });
@@ -34,7 +57,7 @@
     };
     cform.addEventListener("change", sync);
     sync();
-  }
+  });
   // "Choose a file" reads the CSV into the text box, so it can be checked before importing.
   document.querySelectorAll("input[data-csv-file]").forEach(function (input) {
     input.addEventListener("change", function () {
@@ -54,6 +77,13 @@
         .then(function (r) { return r.json(); })
         .then(function (j) { return navigator.clipboard.writeText(j.text); })
         .then(function () { t.textContent = t.getAttribute("data-copied"); });
+    }
+    var cv = e.target.closest && e.target.closest("[data-copy-value]");
+    if (cv) {
+      var input = document.querySelector(cv.getAttribute("data-copy-value"));
+      input.select();
+      navigator.clipboard.writeText(input.value)
+        .then(function () { cv.textContent = cv.getAttribute("data-copied"); });
     }
     if (e.target.closest && e.target.closest("[data-print]")) window.print();
     // Clicking a grid cell fills the edit form.

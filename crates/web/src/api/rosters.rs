@@ -38,6 +38,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_rosters, create_roster))
         .routes(routes!(get_roster, delete_roster))
         .routes(routes!(roster_events))
+        .routes(routes!(live_roster))
+        .routes(routes!(get_feed))
+        .routes(routes!(rotate_feed))
+        .routes(routes!(feed_calendar))
         .routes(routes!(cancel_generation))
         .routes(routes!(regenerate))
         .routes(routes!(edit_cell))
@@ -983,7 +987,7 @@ pub fn roster_dto(l: &Loaded, manager: bool, lang: core::Lang) -> RosterDto {
     let m = &b.model;
     let g = l.row.group_id;
     let today = moim_core::time::today_in(&l.time_zone);
-    let eval = (l.row.status != "generating").then(|| l.evaluation());
+    let eval = (l.row.status != "generating" || l.live).then(|| l.evaluation());
     let mut cells = Vec::new();
     for (e, s) in b.staff.iter().enumerate() {
         for d in 0..m.days() {
@@ -1163,7 +1167,9 @@ async fn delete_roster(
 }
 
 /// Live progress of a generation as Server-Sent Events: `progress` events carry
-/// `{"status", "points": [{"secs", "cost", "hard"}]}`; a final `done` event carries the status.
+/// `{"status", "points": [{"secs", "cost", "hard"}]}`; a `roster` event
+/// `{"status": "generating", "seq"}` says a better complete roster is ready (fetch it from
+/// `.../live`); a final `done` event carries the status.
 #[utoipa::path(get, path = "/groups/{id}/rosters/{rid}/events", tag = "rosters", security(("bearer" = [])), params(("id" = Uuid, Path), ("rid" = Uuid, Path)),
     responses((status = 200, content_type = "text/event-stream", body = String), (status = 404, body = Problem)))]
 async fn roster_events(
@@ -1175,6 +1181,32 @@ async fn roster_events(
     Ok(progress_stream(state, id, rid).into_response())
 }
 
+/// The best complete roster of a running generation so far (the final roster once it is
+/// done), with its evaluation; what a client fetches after a `roster` event. 409
+/// `no_roster_yet` before the search has found one.
+#[utoipa::path(get, path = "/groups/{id}/rosters/{rid}/live", tag = "rosters", security(("bearer" = [])), params(("id" = Uuid, Path), ("rid" = Uuid, Path)),
+    responses((status = 200, body = RosterDto), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn live_roster(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath((id, rid)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<Json<RosterDto>> {
+    let (role, l) = flows::live(&state, id, rid, user.id).await?;
+    Ok(Json(roster_dto(
+        &l,
+        role.can_manage(),
+        lang_of(&user.locale),
+    )))
+}
+
+/// Where a progress stream is: the progress it sent last and the live roster it announced.
+struct StreamAt {
+    state: AppState,
+    finished: bool,
+    progress: String,
+    seq: i64,
+}
+
 /// The SSE stream shared by the API and the page: polls the roster row (where the background
 /// task writes) so it works whichever instance runs the solver.
 pub fn progress_stream(
@@ -1182,35 +1214,47 @@ pub fn progress_stream(
     group: Uuid,
     rid: Uuid,
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
-    let stream = futures_util::stream::unfold(
-        (state, false, String::new()),
-        move |(state, finished, last)| async move {
-            if finished {
-                return None;
+    let at = StreamAt {
+        state,
+        finished: false,
+        progress: String::new(),
+        seq: 0,
+    };
+    let stream = futures_util::stream::unfold(at, move |mut at| async move {
+        if at.finished {
+            return None;
+        }
+        loop {
+            let row = moim_store::rosters::progress_of(&at.state.db, group, rid)
+                .await
+                .ok()
+                .flatten();
+            let Some((status, progress, seq, has_live)) = row else {
+                let ev = Event::default().event("done").data(r#"{"status":"gone"}"#);
+                at.finished = true;
+                return Some((Ok(ev), at));
+            };
+            if status != "generating" {
+                let data = serde_json::json!({"status": status, "points": serde_json::from_str::<serde_json::Value>(&progress).unwrap_or_default()});
+                let ev = Event::default().event("done").data(data.to_string());
+                at.finished = true;
+                return Some((Ok(ev), at));
             }
-            loop {
-                let row = moim_store::rosters::get_roster(&state.db, group, rid)
-                    .await
-                    .ok()
-                    .flatten();
-                let Some(row) = row else {
-                    let ev = Event::default().event("done").data(r#"{"status":"gone"}"#);
-                    return Some((Ok(ev), (state, true, last)));
-                };
-                if row.status != "generating" {
-                    let data = serde_json::json!({"status": row.status, "points": serde_json::from_str::<serde_json::Value>(&row.progress).unwrap_or_default()});
-                    let ev = Event::default().event("done").data(data.to_string());
-                    return Some((Ok(ev), (state, true, last)));
-                }
-                if row.progress != last {
-                    let data = format!(r#"{{"status":"generating","points":{}}}"#, row.progress);
-                    let ev = Event::default().event("progress").data(data);
-                    return Some((Ok(ev), (state, false, row.progress)));
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
+            if has_live && seq != at.seq {
+                at.seq = seq;
+                let data = serde_json::json!({"status": "generating", "seq": seq});
+                let ev = Event::default().event("roster").data(data.to_string());
+                return Some((Ok(ev), at));
             }
-        },
-    );
+            if progress != at.progress {
+                let data = format!(r#"{{"status":"generating","points":{progress}}}"#);
+                at.progress = progress;
+                let ev = Event::default().event("progress").data(data);
+                return Some((Ok(ev), at));
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
@@ -1478,6 +1522,22 @@ fn ics_reply(
 ) -> ApiResult<Response> {
     let tz = moim_core::accounts::parse_time_zone(tz.as_deref().unwrap_or(group_tz))?;
     let body = crate::flows::rosters::export::ical(l, member, group_tz, &tz)?;
+    ics_response(body)
+}
+
+fn ics_body(
+    rosters: &[Loaded],
+    name: &str,
+    member: Option<Uuid>,
+    group_tz: &str,
+    tz: Option<String>,
+) -> ApiResult<Response> {
+    let tz = moim_core::accounts::parse_time_zone(tz.as_deref().unwrap_or(group_tz))?;
+    let body = crate::flows::rosters::export::ical_many(rosters, name, member, group_tz, &tz)?;
+    ics_response(body)
+}
+
+fn ics_response(body: String) -> ApiResult<Response> {
     Ok((
         [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
         body,
@@ -1485,18 +1545,27 @@ fn ics_reply(
         .into_response())
 }
 
-/// A shared roster, read-only, through its public link (no sign-in).
+/// A shared roster, read-only, through its public link (no sign-in): the roster as last
+/// published, never draft edits made since; 409 `not_published` before the first publish.
 #[utoipa::path(get, path = "/shared/rosters/{token}", tag = "rosters", params(("token" = String, Path)),
-    responses((status = 200, body = RosterDto), (status = 404, body = Problem)))]
+    responses((status = 200, body = RosterDto), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn shared_roster(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> ApiResult<Json<RosterDto>> {
-    let l = flows::shared(&state, &token).await?;
+    let l = flows::shared(&state, &token)
+        .await?
+        .as_published()
+        .ok_or_else(|| {
+            ApiError::conflict("not_published").detail(
+                "this roster has not been published yet; its share link shows it once it is",
+            )
+        })?;
     Ok(Json(roster_dto(&l, false, core::Lang::Ko)))
 }
 
-/// iCalendar feed through the public link (subscribe from Google / Apple Calendar).
+/// iCalendar feed through the public link (subscribe from Google / Apple Calendar): the
+/// published roster; no events before the first publish, so a subscription fills in later.
 #[utoipa::path(get, path = "/shared/rosters/{token}/calendar.ics", tag = "rosters", params(("token" = String, Path), CalendarQuery),
     responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = Problem)))]
 async fn shared_calendar(
@@ -1515,7 +1584,73 @@ async fn shared_calendar(
     let group = moim_store::groups::get_group(&state.db, l.row.group_id)
         .await?
         .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
-    ics_reply(&l, member, &group.time_zone, q.tz)
+    let name = l.row.name.clone();
+    match l.as_published() {
+        Some(l) => ics_reply(&l, member, &group.time_zone, q.tz),
+        None => ics_body(&[], &name, member, &group.time_zone, q.tz),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FeedDto {
+    /// The personal feed token (secret: whoever has it sees your shifts).
+    pub token: String,
+    /// Subscribe to this from Google / Apple Calendar; no sign-in needed.
+    pub calendar_url: String,
+}
+
+fn feed_dto(token: String) -> FeedDto {
+    FeedDto {
+        calendar_url: format!("/api/v1/feeds/rosters/{token}/calendar.ics"),
+        token,
+    }
+}
+
+/// Your personal calendar feed of this group's rosters (members): a URL with an unguessable
+/// token that calendar apps can subscribe to without signing in. Made on first use.
+#[utoipa::path(get, path = "/groups/{id}/roster-feed", tag = "rosters", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = FeedDto), (status = 404, body = Problem)))]
+async fn get_feed(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<FeedDto>> {
+    Ok(Json(feed_dto(
+        flows::feed_token(&state, id, user.id).await?,
+    )))
+}
+
+/// Replace your feed token: the old feed URL stops working at once (members).
+#[utoipa::path(post, path = "/groups/{id}/roster-feed/rotate", tag = "rosters", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = FeedDto), (status = 404, body = Problem)))]
+async fn rotate_feed(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<FeedDto>> {
+    Ok(Json(feed_dto(
+        flows::rotate_feed_token(&state, id, user.id).await?,
+    )))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct FeedQuery {
+    /// Time zone of the events (IANA), default the group's.
+    pub tz: Option<String>,
+}
+
+/// A member's personal iCalendar feed (no sign-in; the token is the key): their shifts on
+/// the group's published rosters, as published. 404 `feed_not_found` for a rotated token or
+/// once the member has left the group.
+#[utoipa::path(get, path = "/feeds/rosters/{token}/calendar.ics", tag = "rosters", params(("token" = String, Path), FeedQuery),
+    responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = Problem)))]
+async fn feed_calendar(
+    State(state): State<AppState>,
+    ApiPath(token): ApiPath<String>,
+    ApiQuery(q): ApiQuery<FeedQuery>,
+) -> ApiResult<Response> {
+    let (rosters, member, group_name, group_tz) = flows::feed(&state, &token).await?;
+    ics_body(&rosters, &group_name, Some(member), &group_tz, q.tz)
 }
 
 // ---------- swaps ----------

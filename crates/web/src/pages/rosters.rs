@@ -34,6 +34,10 @@ pub fn router() -> axum::Router<AppState> {
             post(preview_condition),
         )
         .route(
+            "/groups/{id}/rosters/setup/conditions/{cid}",
+            post(update_condition),
+        )
+        .route(
             "/groups/{id}/rosters/setup/conditions/{cid}/delete",
             post(delete_condition),
         )
@@ -52,6 +56,8 @@ pub fn router() -> axum::Router<AppState> {
         )
         .route("/groups/{id}/rosters/{rid}", get(view))
         .route("/groups/{id}/rosters/{rid}/events", get(events))
+        .route("/groups/{id}/rosters/{rid}/live", get(live))
+        .route("/groups/{id}/rosters/{rid}/feed/rotate", post(rotate_feed))
         .route("/groups/{id}/rosters/{rid}/cell", post(edit_cell))
         .route("/groups/{id}/rosters/{rid}/undo", post(undo))
         .route("/groups/{id}/rosters/{rid}/publish", post(publish))
@@ -203,6 +209,100 @@ struct CondRow {
     name: String,
     hard: bool,
     sentence: String,
+    /// The edit form's values.
+    kind: &'static str,
+    shift_a: String,
+    shift_b: String,
+    period: &'static str,
+    min: String,
+    max: String,
+    value: String,
+    measure: &'static str,
+    weight: i64,
+    members: Vec<Uuid>,
+}
+
+impl CondRow {
+    fn applies_to(&self, u: &Uuid) -> bool {
+        self.members.contains(u)
+    }
+
+    fn new(c: &core::Condition, sentence: String) -> Self {
+        use core::Rule as R;
+        let opt = |v: &Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
+        let first = |v: &[Uuid]| v.first().map(Uuid::to_string).unwrap_or_default();
+        let period = |p: &core::Period| match p {
+            core::Period::Week => "week",
+            core::Period::Month => "month",
+            core::Period::Roster => "roster",
+        };
+        let mut row = CondRow {
+            id: c.id,
+            name: c.name.clone(),
+            hard: c.hard,
+            sentence,
+            kind: "",
+            shift_a: String::new(),
+            shift_b: String::new(),
+            period: "week",
+            min: String::new(),
+            max: String::new(),
+            value: String::new(),
+            measure: "shifts",
+            weight: c.weight,
+            members: c.members.clone(),
+        };
+        match &c.rule {
+            R::ShiftCount {
+                shift_types,
+                period: p,
+                min,
+                max,
+            } => {
+                row.kind = "shift_count";
+                row.shift_a = first(shift_types);
+                row.period = period(p);
+                (row.min, row.max) = (opt(min), opt(max));
+            }
+            R::Hours {
+                period: p,
+                min,
+                max,
+            } => {
+                row.kind = "hours";
+                row.period = period(p);
+                (row.min, row.max) = (opt(min), opt(max));
+            }
+            R::MaxConsecutiveWork { max: n } => {
+                (row.kind, row.value) = ("max_consecutive_work", n.to_string())
+            }
+            R::MinConsecutiveWork { min: n } => {
+                (row.kind, row.value) = ("min_consecutive_work", n.to_string())
+            }
+            R::MinConsecutiveDaysOff { min: n } => {
+                (row.kind, row.value) = ("min_consecutive_days_off", n.to_string())
+            }
+            R::ForbiddenSuccession { from, to } => {
+                row.kind = "forbidden_succession";
+                (row.shift_a, row.shift_b) = (from.to_string(), to.to_string());
+            }
+            R::MinRest { hours } => (row.kind, row.value) = ("min_rest", hours.to_string()),
+            R::MaxWeekends { max } => (row.kind, row.value) = ("max_weekends", max.to_string()),
+            R::Fairness {
+                measure,
+                shift_types,
+            } => {
+                row.kind = "fairness";
+                row.shift_a = first(shift_types);
+                row.measure = match measure {
+                    core::Measure::Shifts => "shifts",
+                    core::Measure::Hours => "hours",
+                    core::Measure::Weekends => "weekends",
+                };
+            }
+        }
+        row
+    }
 }
 
 struct ShiftRow {
@@ -440,12 +540,7 @@ async fn setup_render(
     let conditions = setup
         .conditions
         .iter()
-        .map(|c| CondRow {
-            id: c.id,
-            name: c.name.clone(),
-            hard: c.hard,
-            sentence: sentence_with_names(c, &setup, &staff, lang),
-        })
+        .map(|c| CondRow::new(c, sentence_with_names(c, &setup, &staff, lang)))
         .collect();
     let leave = staff
         .iter()
@@ -856,6 +951,39 @@ async fn add_condition(
                 return Err(crate::error::ApiError::field("kind", "too_many"));
             }
             setup.conditions.push(c.clone());
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+    .await;
+    after_setup_post(&state, &ctx, id, uid, result, "conditions").await
+}
+
+/// Edits a condition in place (the same form as adding one, filled in); its id stays, so
+/// links from explanations keep pointing at it.
+async fn update_condition(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, cid)): Path<(Uuid, Uuid)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let f = Pairs::parse(&body);
+    let result = async {
+        let staff = flows::staff_of(&state, id).await?;
+        let c = core::Condition {
+            id: cid,
+            ..condition_from_form(&f, &staff)?
+        };
+        flows::edit_setup(&state, id, uid, |setup| {
+            setup.check_condition(&c)?;
+            let slot = setup
+                .conditions
+                .iter_mut()
+                .find(|x| x.id == cid)
+                .ok_or_else(|| crate::error::ApiError::not_found("condition_not_found"))?;
+            *slot = c.clone();
             Ok(())
         })
         .await
@@ -1393,11 +1521,12 @@ pub fn roster_view(
                 .collect(),
         })
         .collect();
-    // Month calendar: Sunday-first display weeks (rules still count Monday-first weeks).
+    // Month calendar: weeks start on Monday, as the rules count them (one convention, shown
+    // in the rule sentences).
     let mut calendar = Vec::new();
     if m.days() > 0 {
         let first = b.start;
-        let lead = first.weekday().to_sunday_zero_offset() as i64;
+        let lead = first.weekday().to_monday_zero_offset() as i64;
         let mut week = Vec::new();
         let total = ((lead + m.days() as i64 + 6) / 7) * 7;
         for i in 0..total {
@@ -1519,6 +1648,16 @@ pub struct ViewPage<'a> {
     pub swaps: Vec<SwapRow>,
     /// The roster's other members (swap partners for the viewer).
     pub others: Vec<(Uuid, String)>,
+    /// The viewer's personal calendar feed (absolute URL), for "my shifts".
+    pub feed_url: Option<String>,
+}
+
+/// The by-member grid alone: what the generating page swaps in as better rosters arrive.
+#[derive(Template)]
+#[template(path = "rosters/_grid.html")]
+pub struct GridFragment<'a> {
+    pub ctx: &'a PageCtx,
+    pub v: RosterView,
 }
 
 /// A swap request as the page lists it, with what the viewer may do about it.
@@ -1605,6 +1744,12 @@ async fn view(
     );
     let swaps = ok_or_page!(ctx, moim_store::rosters::list_swaps(&state.db, rid).await);
     let swaps = swap_rows(&l, swaps, uid, role.can_manage());
+    let feed = ok_or_page!(ctx, flows::feed_token(&state, id, uid).await);
+    let feed_url = Some(
+        state
+            .config
+            .url(&format!("/api/v1/feeds/rosters/{feed}/calendar.ics")),
+    );
     render(
         StatusCode::OK,
         &ViewPage {
@@ -1624,6 +1769,7 @@ async fn view(
                 .filter(|s| s.user != uid)
                 .map(|s| (s.user, s.name.clone()))
                 .collect(),
+            feed_url,
         },
     )
 }
@@ -1634,6 +1780,9 @@ async fn shared(
     Path(token): Path<String>,
 ) -> Response {
     let l = ok_or_page!(ctx, flows::shared(&state, &token).await);
+    // The published roster, never draft edits made since; before the first publish the page
+    // says so and shows no assignments.
+    let l = l.published_or_draft();
     let en = ctx.lang() == moim_core::accounts::Locale::En;
     let mut v = roster_view(&l, None, en, &Filter::default(), false);
     v.share_url = Some(format!("/api/v1/shared/rosters/{token}/calendar.ics"));
@@ -1650,6 +1799,7 @@ async fn shared(
             notice: None,
             swaps: vec![],
             others: vec![],
+            feed_url: None,
         },
     )
 }
@@ -1662,6 +1812,32 @@ async fn events(
     let uid = user_or_return!(ctx);
     ok_or_page!(ctx, flows::load_for_member(&state, id, rid, uid).await);
     crate::api::rosters::progress_stream(state, id, rid).into_response()
+}
+
+/// The best complete roster so far of a running generation, as the by-member grid (the
+/// page fetches it after each `roster` event of the progress stream).
+async fn live(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    let (role, l) = ok_or_page!(ctx, flows::live(&state, id, rid, uid).await);
+    let en = ctx.lang() == moim_core::accounts::Locale::En;
+    let v = roster_view(&l, Some(uid), en, &Filter::default(), role.can_manage());
+    render(StatusCode::OK, &GridFragment { ctx: &ctx, v })
+}
+
+async fn rotate_feed(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    match flows::rotate_feed_token(&state, id, uid).await {
+        Ok(_) => redirect(&ctx, &format!("/groups/{id}/rosters/{rid}#mine")),
+        Err(e) => page_error(&ctx, e),
+    }
 }
 
 #[derive(Deserialize)]
@@ -2004,8 +2180,8 @@ pub const STRINGS: crate::i18n::Strings = &[
     ("rosters.holidays", "공휴일", "Public holidays"),
     (
         "rosters.holidays_default",
-        "대한민국 공휴일 기본표(2025–2027, 대체공휴일 포함)를 쓰고 있어요. 고치면 이 모임만의 표가 돼요.",
-        "Using Korea's default table (2025–2027, substitute holidays included). Editing makes it this group's own table.",
+        "대한민국 공휴일 기본표(2024–2035, 대체공휴일 포함)를 쓰고 있어요. 고치면 이 모임만의 표가 돼요.",
+        "Using Korea's default table (2024–2035, substitute holidays included). Editing makes it this group's own table.",
     ),
     (
         "rosters.holidays_own",
@@ -2125,6 +2301,7 @@ pub const STRINGS: crate::i18n::Strings = &[
     ),
     ("rosters.member", "멤버", "Member"),
     ("rosters.save", "저장", "Save"),
+    ("rosters.edit_condition", "수정", "Edit"),
     ("rosters.view.members", "멤버별", "By member"),
     ("rosters.view.shifts", "근무별", "By shift"),
     ("rosters.view.calendar", "달력", "Calendar"),
@@ -2183,6 +2360,28 @@ pub const STRINGS: crate::i18n::Strings = &[
         "Copy as text for KakaoTalk",
     ),
     ("rosters.copied", "복사했어요", "Copied"),
+    ("rosters.copy", "복사", "Copy"),
+    (
+        "rosters.live_note",
+        "지금까지 찾은 가장 좋은 근무표예요. 더 좋은 근무표를 찾으면 바뀌어요.",
+        "The best roster found so far; it changes when a better one turns up.",
+    ),
+    (
+        "rosters.not_published",
+        "이 근무표는 아직 게시되지 않았어요. 관리자가 게시하면 이 링크에서 볼 수 있어요.",
+        "This roster has not been published yet. It appears at this link once a manager publishes it.",
+    ),
+    (
+        "rosters.feed_url",
+        "내 캘린더 구독 주소",
+        "My calendar feed URL",
+    ),
+    (
+        "rosters.feed_help",
+        "구글·애플 캘린더에서 이 주소를 구독하면 게시된 내 근무가 보여요 (로그인 필요 없음). 주소가 새어 나가면 새 주소로 바꾸세요.",
+        "Subscribe to this URL in Google or Apple Calendar to see your published shifts (no sign-in). If it leaks, make a new one.",
+    ),
+    ("rosters.feed_rotate", "새 주소로 바꾸기", "Make a new URL"),
     ("rosters.print", "인쇄", "Print"),
     ("rosters.ical", "캘린더 (iCal)", "Calendar (iCal)"),
     ("rosters.my_ical", "내 근무 캘린더", "My shifts calendar"),

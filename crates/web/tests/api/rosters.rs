@@ -1422,6 +1422,35 @@ async fn today_is_marked_in_the_groups_time_zone() {
         .map(|d| d["date"].as_str().unwrap())
         .collect();
     assert_eq!(marked, [today.to_string().as_str()]);
+    // The page highlights that one day: its column in the grid and its calendar cell.
+    web_login(&owner, "boss@x.io").await;
+    let page = owner.get(&format!("/groups/{g}/rosters/{rid}")).await;
+    let head = section(&page.text, "by-member");
+    let head = &head[..head.find("</thead>").unwrap()];
+    // Pieces after "<thead", the member column, then one per day.
+    let cols: Vec<&str> = head.split("<th").skip(3).collect();
+    let lit: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.split_once("class=\"")
+                .is_some_and(|(_, r)| r[..r.find('"').unwrap()].split(' ').any(|x| x == "today"))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(lit, [2], "the middle of five days is today");
+    let cal = table_rows(section(&page.text, "calendar"));
+    let today_cells: Vec<&String> = cal
+        .iter()
+        .flat_map(|(_, cells)| cells.iter())
+        .filter(|(cl, _)| cl.split(' ').any(|x| x == "today"))
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(today_cells.len(), 1);
+    assert!(
+        today_cells[0].starts_with(&today.day().to_string()),
+        "{today_cells:?}"
+    );
 }
 
 /// A swap on a published roster: member 0 hands a day they work to someone free that day.
@@ -1743,4 +1772,963 @@ async fn a_swap_that_would_break_a_hard_rule_is_refused_and_changes_nothing() {
         .json;
     assert_eq!(after["version"], roster["version"]);
     assert_eq!(swap_status(&owner, &g, &rid, &sid).await, "pending");
+}
+
+/// iCalendar text with folded lines joined again (RFC 5545 §3.1).
+fn unfold(ics: &str) -> String {
+    ics.replace("\r\n ", "").replace("\r\n\t", "")
+}
+
+/// The events of a progress stream, in order: (event name, data).
+fn sse_events(text: &str) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for block in text.split("\n\n") {
+        let name = block
+            .lines()
+            .find_map(|l| l.strip_prefix("event: "))
+            .map(str::to_owned);
+        let data = block
+            .lines()
+            .find_map(|l| l.strip_prefix("data: "))
+            .and_then(|d| serde_json::from_str(d).ok());
+        if let (Some(n), Some(d)) = (name, data) {
+            out.push((n, d));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_generation_shows_a_complete_roster_at_once_and_better_ones_while_it_searches() {
+    let app = super::app().await;
+    let (g, owner, members) = team(&app, 5, "Asia/Seoul").await;
+    let day = add_shift(&owner, &g, "주간", "07:00", "15:00", 2).await;
+    let night = add_shift(&owner, &g, "야간", "23:00", "07:00", 1).await;
+    web_login(&members[0], "m0@x.io").await;
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "3월", "starts_on": "2026-03-01", "ends_on": "2026-03-31", "time_limit_secs": 3}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    let started = std::time::Instant::now();
+    // The stream runs until the end; read it on the side.
+    let sse = {
+        let c = members[0].clone();
+        let path = format!("/api/v1/groups/{g}/rosters/{rid}/events");
+        tokio::spawn(async move { c.get(&path).await })
+    };
+    // While the solver still searches, a complete roster can already be fetched.
+    let live = loop {
+        let l = members[0]
+            .get(&format!("/api/v1/groups/{g}/rosters/{rid}/live"))
+            .await;
+        if l.status == 200 {
+            break l.json;
+        }
+        assert_eq!(l.status, 409, "{}", l.text);
+        assert_eq!(l.code(), "no_roster_yet");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "no roster after 2 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1500),
+        "first roster took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        live["status"], "generating",
+        "shown while the search goes on"
+    );
+    // The page: while generating it has the live slot, and the grid fragment it swaps in.
+    let page = members[0].get(&format!("/groups/{g}/rosters/{rid}")).await;
+    assert!(page.text.contains(r#"id="progress""#), "{}", page.text);
+    assert!(
+        page.text.contains(&format!(
+            r#"<div id="live-roster" data-live="/groups/{g}/rosters/{rid}/live""#
+        )),
+        "{}",
+        page.text
+    );
+    let frag = members[0]
+        .get(&format!("/groups/{g}/rosters/{rid}/live"))
+        .await;
+    assert_eq!(frag.status, 200, "{}", frag.text);
+    assert!(frag.text.contains(r#"data-testid="grid""#), "{}", frag.text);
+    assert!(!frag.text.contains("<html"), "a fragment, not a page");
+    assert_eq!(frag.text.matches("class=\"pill\"").count(), 31 * 3);
+    let days: Vec<String> = live["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(days.len(), 31);
+    for d in &days {
+        assert_eq!(count_on(&live, d, &day), 2, "{d}");
+        assert_eq!(count_on(&live, d, &night), 1, "{d}");
+    }
+    assert_eq!(
+        live["evaluation"]["feasible"], true,
+        "{}",
+        live["evaluation"]
+    );
+    // The stream: `roster` events (numbered) while generating, progress, then `done`.
+    let sse = sse.await.unwrap();
+    assert_eq!(sse.status, 200);
+    let events = sse_events(&sse.text);
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    let first_roster = names
+        .iter()
+        .position(|n| *n == "roster")
+        .expect("a roster event");
+    assert_eq!(names.last(), Some(&"done"), "{names:?}");
+    assert!(first_roster < names.len() - 1);
+    assert!(names.contains(&"progress"), "{names:?}");
+    let seqs: Vec<i64> = events
+        .iter()
+        .filter(|(n, _)| n == "roster")
+        .map(|(_, d)| {
+            assert_eq!(d["status"], "generating");
+            d["seq"].as_i64().unwrap()
+        })
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert_eq!(events.last().unwrap().1["status"], "ready");
+    // Once done, `live` is the final roster.
+    let fin = wait_ready(&owner, &g, &rid).await;
+    let after = owner
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}/live"))
+        .await;
+    assert_eq!(after.status, 200);
+    assert_eq!(after.json["status"], "ready");
+    assert_eq!(after.json["cells"], fin["cells"]);
+    // Outsiders see nothing, live or not.
+    let outsider = app.user("out@x.io", "outsider").await;
+    assert_eq!(
+        outsider
+            .get(&format!("/api/v1/groups/{g}/rosters/{rid}/live"))
+            .await
+            .status,
+        404
+    );
+    // The page: the generating page has the live slot; the fragment is the grid.
+    // After the end the fragment is the final grid.
+    let frag = members[0]
+        .get(&format!("/groups/{g}/rosters/{rid}/live"))
+        .await;
+    assert_eq!(frag.status, 200);
+    assert!(frag.text.contains(r#"data-testid="grid""#), "{}", frag.text);
+    assert_eq!(frag.text.matches("class=\"pill\"").count(), 31 * 3);
+}
+
+#[tokio::test]
+async fn a_personal_feed_works_signed_out_rotates_and_dies_with_the_membership() {
+    let app = super::app().await;
+    let (g, rid, owner, members, roster) = published_roster(&app, "Asia/Seoul").await;
+    let m0 = me(&members[0]).await;
+    let m1 = me(&members[1]).await;
+    let f0 = members[0]
+        .get(&format!("/api/v1/groups/{g}/roster-feed"))
+        .await;
+    assert_eq!(f0.status, 200, "{}", f0.text);
+    let url0 = f0.json["calendar_url"].as_str().unwrap().to_owned();
+    assert!(f0.json["token"].as_str().unwrap().len() >= 40);
+    // Asking again gives the same feed; another member gets another one.
+    assert_eq!(
+        members[0]
+            .get(&format!("/api/v1/groups/{g}/roster-feed"))
+            .await
+            .json["calendar_url"],
+        url0.as_str()
+    );
+    let url1 = members[1]
+        .get(&format!("/api/v1/groups/{g}/roster-feed"))
+        .await
+        .json["calendar_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(url0, url1);
+    // Signed out: exactly member 0's shifts, none of anyone else's.
+    let anon = app.client();
+    let ics = anon.get(&url0).await;
+    assert_eq!(ics.status, 200, "{}", ics.text);
+    assert!(
+        ics.header("content-type")
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let mine: Vec<&Value> = roster["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["user_id"] == m0.as_str() && c["shift_type_id"].is_string())
+        .collect();
+    assert!(!mine.is_empty());
+    assert_eq!(
+        ics.text.matches("BEGIN:VEVENT").count(),
+        mine.len(),
+        "{}",
+        ics.text
+    );
+    let text = unfold(&ics.text);
+    for c in &mine {
+        let uid = format!("{rid}-{m0}-{}@moim", c["date"].as_str().unwrap());
+        assert!(text.contains(&uid), "{uid}");
+    }
+    assert!(!text.contains(&m1), "another member's shift leaked");
+    // Another group's published roster (member 0 is on it too) never shows in this feed.
+    let oid = {
+        let r = owner
+            .post(
+                "/api/v1/groups",
+                json!({"name": "다른 모임", "category": "work", "capacity": 10}),
+            )
+            .await;
+        let og = r.json["id"].as_str().unwrap().to_owned();
+        let code = invite_code(&owner, &og).await;
+        members[0]
+            .post(&format!("/api/v1/invites/{code}/join"), json!({}))
+            .await;
+        add_shift(&owner, &og, "당직", "18:00", "08:00", 1).await;
+        let r = owner
+            .post(
+                &format!("/api/v1/groups/{og}/rosters"),
+                json!({"name": "Other", "starts_on": "2026-03-26", "ends_on": "2026-03-27", "time_limit_secs": 1}),
+            )
+            .await;
+        let oid = r.json["id"].as_str().unwrap().to_owned();
+        let o = wait_ready(&owner, &og, &oid).await;
+        owner
+            .post(
+                &format!("/api/v1/groups/{og}/rosters/{oid}/publish"),
+                json!({"version": o["version"]}),
+            )
+            .await;
+        oid
+    };
+    let ics = anon.get(&url0).await;
+    assert!(
+        !unfold(&ics.text).contains(&oid),
+        "the other group's roster leaked"
+    );
+    assert_eq!(ics.text.matches("BEGIN:VEVENT").count(), mine.len());
+    // A bad or made-up token is a 404 problem, not a 500.
+    let r = anon
+        .get("/api/v1/feeds/rosters/not-a-real-token-at-all-xxxxxxxx/calendar.ics")
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.code(), "feed_not_found");
+    // Rotating kills the old URL and gives a working new one.
+    let rot = members[0]
+        .post(&format!("/api/v1/groups/{g}/roster-feed/rotate"), json!({}))
+        .await;
+    assert_eq!(rot.status, 200, "{}", rot.text);
+    let url0b = rot.json["calendar_url"].as_str().unwrap().to_owned();
+    assert_ne!(url0b, url0);
+    assert_eq!(anon.get(&url0).await.status, 404);
+    assert_eq!(anon.get(&url0b).await.status, 200);
+    // Outsiders have no feed of the group.
+    let outsider = app.user("out@x.io", "outsider").await;
+    assert_eq!(
+        outsider
+            .get(&format!("/api/v1/groups/{g}/roster-feed"))
+            .await
+            .status,
+        404
+    );
+    // A removed member's feed stops working, also if they come back later.
+    let r = owner
+        .delete(&format!("/api/v1/groups/{g}/members/{m1}"))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    assert_eq!(anon.get(&url1).await.status, 404);
+    let code = invite_code(&owner, &g).await;
+    let j = members[1]
+        .post(&format!("/api/v1/invites/{code}/join"), json!({}))
+        .await;
+    if j.json["outcome"] == "joined" {
+        assert_eq!(anon.get(&url1).await.status, 404, "old token revived");
+    }
+}
+
+#[tokio::test]
+async fn the_share_link_shows_the_published_roster_not_later_draft_edits() {
+    let app = super::app().await;
+    let (g, owner, members) = team(&app, 3, "Asia/Seoul").await;
+    add_shift(&owner, &g, "Day", "07:00", "15:00", 1).await;
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "Week", "starts_on": "2026-03-02", "ends_on": "2026-03-08", "time_limit_secs": 1}),
+        )
+        .await;
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    let roster = wait_ready(&owner, &g, &rid).await;
+    let s = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/share"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s.status, 200, "{}", s.text);
+    let token = s.json["token"].as_str().unwrap().to_owned();
+    let anon = app.client();
+    // Never published: the API says so, the page says so and shows no assignments, the
+    // calendar is empty (a subscription fills in once it is published).
+    let r = anon.get(&format!("/api/v1/shared/rosters/{token}")).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(r.code(), "not_published");
+    let page = anon.get(&format!("/r/{token}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains(r#"data-testid="not-published""#));
+    assert!(!page.text.contains(r#"data-testid="grid""#));
+    let ics = anon
+        .get(&format!("/api/v1/shared/rosters/{token}/calendar.ics"))
+        .await;
+    assert_eq!(ics.status, 200);
+    assert_eq!(ics.text.matches("BEGIN:VEVENT").count(), 0);
+    // Publish, then a draft edit: who works on 2 March moves from A to B.
+    let v = roster["version"].as_i64().unwrap();
+    owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/publish"),
+            json!({"version": v}),
+        )
+        .await;
+    let published = owner
+        .get(&format!("/api/v1/groups/{g}/rosters/{rid}"))
+        .await
+        .json;
+    let mut ids = vec![me(&owner).await];
+    for m in &members {
+        ids.push(me(m).await);
+    }
+    let worker = ids
+        .iter()
+        .find(|u| shift_of(&published, u, "2026-03-02").is_some())
+        .unwrap()
+        .clone();
+    let idle = ids
+        .iter()
+        .find(|u| shift_of(&published, u, "2026-03-02").is_none())
+        .unwrap()
+        .clone();
+    let day = shift_of(&published, &worker, "2026-03-02").unwrap();
+    let v = published["version"].as_i64().unwrap();
+    let r = owner
+        .put(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/cells"),
+            json!({"user_id": worker, "date": "2026-03-02", "shift_type_id": null, "version": v}),
+        )
+        .await;
+    let v = r.json["version"].as_i64().unwrap();
+    let r = owner
+        .put(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/cells"),
+            json!({"user_id": idle, "date": "2026-03-02", "shift_type_id": day, "version": v}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The manager sees the draft; the share link still shows the published assignment.
+    assert_eq!(
+        shift_of(&r.json, &idle, "2026-03-02").as_deref(),
+        Some(day.as_str())
+    );
+    let shared = anon.get(&format!("/api/v1/shared/rosters/{token}")).await;
+    assert_eq!(shared.status, 200, "{}", shared.text);
+    assert_eq!(
+        shift_of(&shared.json, &worker, "2026-03-02").as_deref(),
+        Some(day.as_str())
+    );
+    assert_eq!(shift_of(&shared.json, &idle, "2026-03-02"), None);
+    assert_eq!(shared.json["cells"], published["cells"]);
+    let ics = anon
+        .get(&format!("/api/v1/shared/rosters/{token}/calendar.ics"))
+        .await;
+    let text = unfold(&ics.text);
+    assert!(
+        text.contains(&format!("{rid}-{worker}-2026-03-02@moim")),
+        "{text}"
+    );
+    assert!(!text.contains(&format!("{rid}-{idle}-2026-03-02@moim")));
+    let page = anon.get(&format!("/r/{token}")).await;
+    let row = |u: &str| {
+        let at = page
+            .text
+            .find(&format!(r#"data-user="{u}" data-date="2026-03-02""#))
+            .unwrap();
+        let cell = &page.text[at..];
+        cell[..cell.find("</td>").unwrap()].to_owned()
+    };
+    assert!(row(&worker).contains("Day"), "{}", row(&worker));
+    assert!(!row(&idle).contains("pill"), "{}", row(&idle));
+    assert!(!page.text.contains(r#" chg""#) && !page.text.contains("chg\""));
+    // Publishing again makes the edit public.
+    let v = r.json["version"].as_i64().unwrap();
+    owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters/{rid}/publish"),
+            json!({"version": v}),
+        )
+        .await;
+    let shared = anon.get(&format!("/api/v1/shared/rosters/{token}")).await;
+    assert_eq!(
+        shift_of(&shared.json, &idle, "2026-03-02").as_deref(),
+        Some(day.as_str())
+    );
+}
+
+/// The part of a page from `<section id="{id}"` to its `</section>`.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let s = html
+        .find(&format!("<section id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no section {id}"));
+    let e = s + html[s..].find("</section>").unwrap();
+    &html[s..e]
+}
+
+/// Text with tags removed, whitespace collapsed.
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The body rows of a table fragment: (row header text, [(cell classes, cell text)]).
+fn table_rows(html: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let body = &html[html.find("<tbody>").unwrap()..];
+    body.split("<tr>")
+        .skip(1)
+        .map(|tr| {
+            let tr = &tr[..tr.find("</tr>").unwrap_or(tr.len())];
+            let head = tr
+                .find("<th")
+                .map(|a| text_of(&tr[a..a + tr[a..].find("</th>").unwrap()]))
+                .unwrap_or_default();
+            let cells = tr
+                .split("<td")
+                .skip(1)
+                .map(|td| {
+                    let class = td
+                        .split_once("class=\"")
+                        .map(|(_, r)| {
+                            r[..r.find('"').unwrap()]
+                                .split_whitespace()
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        })
+                        .unwrap_or_default();
+                    let inner = &td[td.find('>').unwrap() + 1..td.find("</td>").unwrap()];
+                    (class, text_of(inner))
+                })
+                .collect();
+            (head, cells)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_views_show_a_hand_made_roster_exactly() {
+    let app = super::app().await;
+    let (g, owner, members) = team(&app, 2, "Asia/Seoul").await;
+    let (a, b, c) = (
+        me(&owner).await,
+        me(&members[0]).await,
+        me(&members[1]).await,
+    );
+    let day = add_shift(&owner, &g, "Day", "07:00", "15:00", 1).await;
+    let night = add_shift(&owner, &g, "Night", "23:00", "07:00", 1).await;
+    for rule in [
+        json!({"hard": true, "rule": {"kind": "forbidden_succession", "from": night, "to": day}}),
+        json!({"hard": false, "weight": 7, "rule": {"kind": "max_consecutive_work", "max": 3}}),
+    ] {
+        let r = owner
+            .post(&format!("/api/v1/groups/{g}/roster-setup/conditions"), rule)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    // 4–10 May 2026, Monday to Sunday; 5 May is Children's Day.
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "5월 1주", "starts_on": "2026-05-04", "ends_on": "2026-05-10", "time_limit_secs": 1}),
+        )
+        .await;
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    let mut roster = wait_ready(&owner, &g, &rid).await;
+    // The roster, set by hand (D = Day, N = Night, - = off):
+    //        Mon4 Tue5 Wed6 Thu7 Fri8 Sat9 Sun10
+    //   A     D    D    N    -    D    D    -
+    //   B     N    -    D    D    N    N    D
+    //   C     -    N    -    N    -    -    N
+    let plan = [(&a, "DDN-DD-"), (&b, "N-DDNND"), (&c, "-N-N--N")];
+    for (u, row) in plan {
+        for (i, ch) in row.chars().enumerate() {
+            let date = format!("2026-05-{:02}", 4 + i);
+            let want = match ch {
+                'D' => Some(day.clone()),
+                'N' => Some(night.clone()),
+                _ => None,
+            };
+            if shift_of(&roster, u, &date) == want {
+                continue;
+            }
+            let r = owner
+                .put(
+                    &format!("/api/v1/groups/{g}/rosters/{rid}/cells"),
+                    json!({"user_id": u, "date": date, "shift_type_id": want, "version": roster["version"]}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            roster = r.json;
+        }
+    }
+    // Fairness figures, counted by hand: A works 5 (1 night, Saturday), B 6 (3 nights,
+    // Saturday and Sunday), C 3 (3 nights, Sunday).
+    let ev = &roster["evaluation"];
+    let fig = |u: &str| {
+        let m = ev["by_member"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user_id"] == u)
+            .unwrap();
+        (
+            m["shifts"].as_i64().unwrap(),
+            m["nights"].as_i64().unwrap(),
+            m["weekend_days"].as_i64().unwrap(),
+        )
+    };
+    assert_eq!(fig(&a), (5, 1, 1));
+    assert_eq!(fig(&b), (6, 3, 2));
+    assert_eq!(fig(&c), (3, 3, 1));
+    // Breakdown by rule: B's Saturday night → Sunday day breaks the hard rule once; B's run
+    // Wednesday–Sunday is 2 days over 3 (weight 7: 14); the built-in balance costs its weight
+    // (3) per shift of spread (6 − 3 = 3: 9).
+    assert_eq!(ev["hard_violations"], 1, "{ev}");
+    assert_eq!(ev["cost"], 14 + 9, "{ev}");
+    let rules = ev["by_rule"].as_array().unwrap();
+    let rule = |needle: &str| {
+        rules
+            .iter()
+            .find(|r| r["label"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("no rule {needle} in {rules:?}"))
+    };
+    let succ = rule("Night 근무 다음 날 Day 근무");
+    assert_eq!(
+        (succ["hard"].as_bool(), succ["hard_units"].as_i64()),
+        (Some(true), Some(1))
+    );
+    assert_eq!(rule("최대 3일까지 연속 근무")["cost"], 14);
+    assert_eq!(rule("근무 횟수 균등 배분")["cost"], 9);
+    assert_eq!(rules.len(), 3, "{rules:?}");
+    let bad: Vec<(&str, &str)> = roster["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !c["problems"].as_array().unwrap().is_empty())
+        .map(|c| (c["user_id"].as_str().unwrap(), c["date"].as_str().unwrap()))
+        .collect();
+    assert!(bad.contains(&(b.as_str(), "2026-05-10")), "{bad:?}");
+    // Days: weekends and the holiday are marked.
+    let days = roster["days"].as_array().unwrap();
+    let flags: Vec<(bool, Option<&str>)> = days
+        .iter()
+        .map(|d| (d["weekend"].as_bool().unwrap(), d["holiday"].as_str()))
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            (false, None),
+            (false, Some("어린이날")),
+            (false, None),
+            (false, None),
+            (false, None),
+            (true, None),
+            (true, None)
+        ]
+    );
+
+    // The page, as member B.
+    web_login(&members[0], "m0@x.io").await;
+    let page = members[0].get(&format!("/groups/{g}/rosters/{rid}")).await;
+    assert_eq!(page.status, 200);
+    let html = &page.text;
+    // Days × members, with the figures at the end of each row.
+    let grid = table_rows(section(html, "by-member"));
+    let names: Vec<&str> = grid.iter().map(|(h, _)| h.as_str()).collect();
+    assert_eq!(names, ["수간호사", "간호사0", "간호사1"]);
+    let row_text = |i: usize| -> Vec<String> { grid[i].1.iter().map(|(_, t)| t.clone()).collect() };
+    assert_eq!(
+        row_text(0),
+        ["Day", "Day", "Night", "", "Day", "Day", "", "5", "1", "1"]
+    );
+    assert_eq!(
+        row_text(1),
+        [
+            "Night", "", "Day", "Day", "Night", "Night", "Day", "6", "3", "2"
+        ]
+    );
+    assert_eq!(
+        row_text(2),
+        ["", "Night", "", "Night", "", "", "Night", "3", "3", "1"]
+    );
+    // B's Sunday is red; the holiday and weekend columns are marked.
+    let classes = |i: usize, d: usize| grid[i].1[d].0.clone();
+    assert!(
+        classes(1, 6).split(' ').any(|c| c == "bad"),
+        "{}",
+        classes(1, 6)
+    );
+    assert!(!classes(0, 6).split(' ').any(|c| c == "bad"));
+    assert!(classes(0, 1).split(' ').any(|c| c == "hol"));
+    assert!(classes(0, 5).split(' ').any(|c| c == "we"));
+    assert!(!classes(0, 2).split(' ').any(|c| c == "we" || c == "hol"));
+    assert!(section(html, "by-member").contains(r#"title="어린이날""#));
+    // Days × shift types.
+    let by_shift = table_rows(section(html, "by-shift"));
+    let rows: Vec<(String, Vec<String>)> = by_shift
+        .iter()
+        .map(|(h, cells)| (h.clone(), cells.iter().map(|(_, t)| t.clone()).collect()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "Day".to_owned(),
+                [
+                    "수간호사",
+                    "수간호사",
+                    "간호사0",
+                    "간호사0",
+                    "수간호사",
+                    "수간호사",
+                    "간호사0"
+                ]
+                .map(String::from)
+                .to_vec()
+            ),
+            (
+                "Night".to_owned(),
+                [
+                    "간호사0",
+                    "간호사1",
+                    "수간호사",
+                    "간호사1",
+                    "간호사0",
+                    "간호사0",
+                    "간호사1"
+                ]
+                .map(String::from)
+                .to_vec()
+            ),
+        ]
+    );
+    // The month calendar: weeks start on Monday, like the rules count them, so 4–10 May is
+    // one row; each day lists its shifts; the holiday carries its name.
+    let cal = section(html, "calendar");
+    assert!(text_of(&cal[..cal.find("</thead>").unwrap()]).ends_with("월 화 수 목 금 토 일"));
+    let weeks = table_rows(cal);
+    assert_eq!(weeks.len(), 1, "{weeks:?}");
+    let week = &weeks[0].1;
+    assert_eq!(week[0].1, "4 Day 수간호사 Night 간호사0");
+    assert_eq!(week[1].1, "5 어린이날 Day 수간호사 Night 간호사1");
+    assert_eq!(week[6].1, "10 Day 간호사0 Night 간호사1");
+    assert!(week[1].0.split(' ').any(|c| c == "hol"));
+    assert!(week[5].0.split(' ').any(|c| c == "we") && week[6].0.split(' ').any(|c| c == "we"));
+    // My shifts: B's six, with times.
+    let mine = text_of(section(html, "mine"));
+    for line in [
+        "2026-05-04 (월) · Night 23:00–07:00",
+        "2026-05-06 (수) · Day 07:00–15:00",
+        "2026-05-07 (목) · Day 07:00–15:00",
+        "2026-05-08 (금) · Night 23:00–07:00",
+        "2026-05-09 (토) · Night 23:00–07:00",
+        "2026-05-10 (일) · Day 07:00–15:00",
+    ] {
+        assert!(mine.contains(line), "{line} in {mine}");
+    }
+    assert_eq!(mine.matches(" · ").count(), 6, "{mine}");
+    // Filter by member: only C everywhere.
+    let page = members[0]
+        .get(&format!("/groups/{g}/rosters/{rid}?member={c}"))
+        .await;
+    let html = &page.text;
+    let grid = table_rows(section(html, "by-member"));
+    assert_eq!(grid.len(), 1);
+    assert_eq!(grid[0].0, "간호사1");
+    let by_shift = table_rows(section(html, "by-shift"));
+    let day_row: Vec<&str> = by_shift[0].1.iter().map(|(_, t)| t.as_str()).collect();
+    let night_row: Vec<&str> = by_shift[1].1.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(day_row, ["", "", "", "", "", "", ""]);
+    assert_eq!(night_row, ["", "간호사1", "", "간호사1", "", "", "간호사1"]);
+    let week = &table_rows(section(html, "calendar"))[0].1;
+    assert_eq!(week[0].1, "4");
+    assert_eq!(week[1].1, "5 어린이날 Night 간호사1");
+    // Filter by shift type: nights only.
+    let page = members[0]
+        .get(&format!("/groups/{g}/rosters/{rid}?shift={night}"))
+        .await;
+    let html = &page.text;
+    let grid = table_rows(section(html, "by-member"));
+    assert_eq!(grid.len(), 3);
+    let row0: Vec<&str> = grid[0].1.iter().take(7).map(|(_, t)| t.as_str()).collect();
+    assert_eq!(row0, ["", "", "Night", "", "", "", ""]);
+    let by_shift = table_rows(section(html, "by-shift"));
+    assert_eq!(by_shift.len(), 1);
+    assert_eq!(by_shift[0].0, "Night");
+    let week = &table_rows(section(html, "calendar"))[0].1;
+    assert_eq!(week[0].1, "4 Night 간호사0");
+}
+
+#[tokio::test]
+async fn conditions_are_edited_in_place_on_the_page_and_through_the_api() {
+    let app = super::app().await;
+    let (g, owner, members) = team(&app, 2, "Asia/Seoul").await;
+    let m1 = me(&members[1]).await;
+    let night = add_shift(&owner, &g, "야간", "23:00", "07:00", 1).await;
+    let day = add_shift(&owner, &g, "주간", "07:00", "15:00", 1).await;
+    let api = format!("/api/v1/groups/{g}/roster-setup");
+    let r = owner
+        .post(
+            &format!("{api}/conditions"),
+            json!({"hard": true, "rule": {"kind": "shift_count", "shift_types": [night], "period": "week", "max": 2}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let cid = r.json["conditions"][0]["id"].as_str().unwrap().to_owned();
+    // Through the API: replace it (same id), soft with a weight, for one member.
+    let body = json!({"name": "야간 줄이기", "hard": false, "weight": 12, "members": [m1],
+        "rule": {"kind": "shift_count", "shift_types": [night], "period": "month", "max": 6}});
+    assert_eq!(
+        members[0]
+            .put(&format!("{api}/conditions/{cid}"), body.clone())
+            .await
+            .code(),
+        "manager_only"
+    );
+    let r = owner.put(&format!("{api}/conditions/{cid}"), body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let c = &r.json["conditions"][0];
+    assert_eq!(c["id"], cid.as_str());
+    assert_eq!(r.json["conditions"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        c["sentence_ko"],
+        "선택한 1명은(는) 매달 야간 근무를 최대 6회 합니다 (가능하면 지킴, 가중치 12)"
+    );
+    // Bad edits are field errors and change nothing; an unknown id is a 404.
+    let r = owner
+        .put(
+            &format!("{api}/conditions/{cid}"),
+            json!({"hard": true, "rule": {"kind": "forbidden_succession", "from": night, "to": m1}}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json["errors"][0]["code"], "unknown_shift_type");
+    let r = owner
+        .put(
+            &format!("{api}/conditions/{}", uuid::Uuid::now_v7()),
+            json!({"hard": true, "rule": {"kind": "max_weekends", "max": 1}}),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.code(), "condition_not_found");
+    // On the page: the condition's edit form is filled in with what it holds now…
+    web_login(&owner, "boss@x.io").await;
+    let setup = format!("/groups/{g}/rosters/setup");
+    let page = owner.get(&setup).await;
+    let at = page
+        .text
+        .find(&format!(r#"data-testid="edit-condition-{cid}""#))
+        .expect("an edit form per condition");
+    let form = &page.text[at..at + page.text[at..].find("</form>").unwrap()];
+    assert!(
+        form.contains(r#"<option value="shift_count" selected>"#),
+        "{form}"
+    );
+    assert!(
+        form.contains(r#"<option value="month" selected>"#),
+        "{form}"
+    );
+    assert!(form.contains(r#"name="max" min="0" value="6""#), "{form}");
+    assert!(
+        form.contains(r#"name="weight" min="1" max="1000" value="12""#),
+        "{form}"
+    );
+    assert!(form.contains(&format!(r#"value="{m1}" checked"#)), "{form}");
+    assert!(form.contains(r#"<option value="soft" selected>"#), "{form}");
+    assert!(
+        form.contains("간호사1은(는) 매달 야간 근무를 최대 6회 합니다"),
+        "{form}"
+    );
+    // …and saving it changes the rule in place, with the new sentence under it.
+    let r = owner
+        .form(
+            &format!("{setup}/conditions/{cid}"),
+            &[
+                ("kind", "forbidden_succession"),
+                ("name", ""),
+                ("shift_a", &night),
+                ("shift_b", &day),
+                ("strength", "hard"),
+                ("weight", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let s = owner.get(&api).await.json;
+    assert_eq!(s["conditions"].as_array().unwrap().len(), 1);
+    assert_eq!(s["conditions"][0]["id"], cid.as_str());
+    assert_eq!(s["conditions"][0]["hard"], true);
+    assert_eq!(s["conditions"][0]["members"], json!([]));
+    let page = owner.get(&setup).await;
+    assert!(
+        page.text
+            .contains("모든 인원은(는) 야간 근무 다음 날 주간 근무를 하지 않습니다 (반드시 지킴)"),
+        "{}",
+        page.text
+    );
+    // A bad edit on the page shows the form again with the error, and changes nothing.
+    let r = owner
+        .form(
+            &format!("{setup}/conditions/{cid}"),
+            &[
+                ("kind", "max_consecutive_work"),
+                ("value", "0"),
+                ("strength", "hard"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(owner.get(&api).await.json["conditions"], s["conditions"]);
+    // Members cannot edit on the page either.
+    web_login(&members[0], "m0@x.io").await;
+    let r = members[0]
+        .form(
+            &format!("{setup}/conditions/{cid}"),
+            &[
+                ("kind", "max_weekends"),
+                ("value", "1"),
+                ("strength", "hard"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(owner.get(&api).await.json["conditions"], s["conditions"]);
+}
+
+#[tokio::test]
+async fn a_weekly_rule_counts_the_same_weeks_the_calendar_shows() {
+    let app = super::app().await;
+    let (g, owner, members) = team(&app, 2, "Asia/Seoul").await;
+    let b = me(&members[0]).await;
+    let day = add_shift(&owner, &g, "Day", "07:00", "15:00", 1).await;
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/roster-setup/conditions"),
+            json!({"hard": true, "rule": {"kind": "shift_count", "shift_types": [day], "period": "week", "max": 1}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The sentence states the week start.
+    assert!(
+        r.json["conditions"][0]["sentence_ko"]
+            .as_str()
+            .unwrap()
+            .contains("매주(월요일 시작)")
+    );
+    // Wednesday 6 – Tuesday 12 May 2026: the week boundary falls between Sunday 10 and
+    // Monday 11.
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "w", "starts_on": "2026-05-06", "ends_on": "2026-05-12", "time_limit_secs": 1}),
+        )
+        .await;
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    let mut roster = wait_ready(&owner, &g, &rid).await;
+    let set = async |roster: &Value, date: &str, on: bool| -> Value {
+        let r = owner
+            .put(
+                &format!("/api/v1/groups/{g}/rosters/{rid}/cells"),
+                json!({"user_id": b, "date": date, "shift_type_id": if on { Some(day.clone()) } else { None }, "version": roster["version"]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json
+    };
+    // B works only Sunday 10 and Monday 11 of the seven days: two weeks, no breach of "at most
+    // one a week" (other violations are headcount, which is not what this checks).
+    for d in 6..=12 {
+        let on = d == 10 || d == 11;
+        if shift_of(&roster, &b, &format!("2026-05-{d:02}")).is_some() != on {
+            roster = set(&roster, &format!("2026-05-{d:02}"), on).await;
+        }
+    }
+    let weekly = |roster: &Value| -> i64 {
+        roster["evaluation"]["by_rule"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["label"].as_str().unwrap().contains("매주(월요일 시작)"))
+            .map(|r| r["hard_units"].as_i64().unwrap())
+            .sum()
+    };
+    let mine = |roster: &Value| -> Vec<String> {
+        roster["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["user_id"] == b.as_str())
+            .flat_map(|c| c["problems"].as_array().unwrap().iter())
+            .filter_map(|p| p.as_str().filter(|p| p.contains("매주")).map(str::to_owned))
+            .collect()
+    };
+    assert!(
+        mine(&roster).is_empty(),
+        "Sunday and Monday are two weeks: {:?}",
+        mine(&roster)
+    );
+    let base = weekly(&roster);
+    // Saturday 9 and Sunday 10 are one week: one shift too many.
+    roster = set(&roster, "2026-05-09", true).await;
+    assert_eq!(weekly(&roster), base + 1);
+    assert!(!mine(&roster).is_empty());
+    // The calendar breaks its rows at the same place: 6–10 end the first row, 11 starts the next.
+    web_login(&owner, "boss@x.io").await;
+    let page = owner.get(&format!("/groups/{g}/rosters/{rid}")).await;
+    let weeks = table_rows(section(&page.text, "calendar"));
+    let nums = |w: &Vec<(String, String)>| -> Vec<String> {
+        w.iter()
+            .map(|(_, t)| t.split(' ').next().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(weeks.len(), 2);
+    assert_eq!(nums(&weeks[0].1), ["4", "5", "6", "7", "8", "9", "10"]);
+    assert_eq!(
+        nums(&weeks[1].1),
+        ["11", "12", "13", "14", "15", "16", "17"]
+    );
+    assert!(
+        weeks[0].1[0].0.split(' ').any(|c| c == "out"),
+        "4 May is outside the roster"
+    );
 }

@@ -211,81 +211,103 @@ pub fn ical(
     group_tz: &str,
     tz: &str,
 ) -> Result<String, ApiError> {
-    let b = &l.built;
+    if let Some(u) = member
+        && l.built.staff_index(u).is_none()
+    {
+        return Err(ApiError::not_found("member_not_on_roster"));
+    }
+    ical_many(std::slice::from_ref(l), &l.row.name, member, group_tz, tz)
+}
+
+/// iCalendar over several rosters (a member's personal feed): one event per shift of
+/// `member` (everyone when none) on each roster; rosters the member is not on add nothing.
+pub fn ical_many(
+    rosters: &[Loaded],
+    name: &str,
+    member: Option<Uuid>,
+    group_tz: &str,
+    tz: &str,
+) -> Result<String, ApiError> {
     let zone = TimeZone::get(tz).map_err(|_| ApiError::field("tz", "unknown_time_zone"))?;
     // Shift times are wall-clock times where the group is; show them in the feed's zone.
     let group_zone = moim_core::time::zone(group_tz);
-    let only = match member {
-        Some(u) => Some(
-            b.staff_index(u)
-                .ok_or_else(|| ApiError::not_found("member_not_on_roster"))?,
-        ),
-        None => None,
-    };
     let mut cal = Calendar::new();
-    cal.name(&l.row.name);
+    cal.name(name);
     cal.timezone(tz);
-    let stamp = moim_core::time::timestamp(l.row.updated_at)
-        .strftime("%Y%m%dT%H%M%SZ")
-        .to_string();
-    for (e, person) in b.staff.iter().enumerate() {
-        if only.is_some_and(|o| o != e) {
-            continue;
-        }
-        for d in 0..b.model.days() {
-            let Some(s) = l.roster.get(e, d) else {
+    let mut span: Option<(jiff::civil::Date, jiff::civil::Date)> = None;
+    for l in rosters {
+        let b = &l.built;
+        let only = match member {
+            Some(u) => match b.staff_index(u) {
+                Some(e) => Some(e),
+                None => continue,
+            },
+            None => None,
+        };
+        let (first, last) = (b.start, b.date(b.model.days()));
+        span = Some(span.map_or((first, last), |(a, z)| (a.min(first), z.max(last))));
+        let stamp = moim_core::time::timestamp(l.row.updated_at)
+            .strftime("%Y%m%dT%H%M%SZ")
+            .to_string();
+        for (e, person) in b.staff.iter().enumerate() {
+            if only.is_some_and(|o| o != e) {
                 continue;
-            };
-            let Some(t) = b.shift_types.get(s) else {
-                continue;
-            };
-            let date = b.date(d);
-            let start = date.to_datetime(jiff::civil::Time::midnight())
-                + jiff::Span::new().minutes(t.start_minute as i64);
-            let end = start + jiff::Span::new().minutes(t.length_minutes as i64);
-            let start_z = group_zone
-                .to_zoned(start)
-                .map_err(ApiError::internal)?
-                .with_time_zone(zone.clone());
-            let end_z = group_zone
-                .to_zoned(end)
-                .map_err(ApiError::internal)?
-                .with_time_zone(zone.clone());
-            let summary = if only.is_some() {
-                t.name.clone()
-            } else {
-                format!("{} {}", t.name, person.name)
-            };
-            let mut ev = Event::new();
-            ev.uid(&format!("{}-{}-{}@moim", l.row.id, person.user, date))
-                .summary(&summary)
-                .description(&l.row.name)
-                .append_property(Property::new("DTSTAMP", stamp.as_str()))
-                .append_property(
-                    Property::new("DTSTART", ical_local(start_z.datetime()))
-                        .add_parameter("TZID", tz)
-                        .done(),
-                )
-                .append_property(
-                    Property::new("DTEND", ical_local(end_z.datetime()))
-                        .add_parameter("TZID", tz)
-                        .done(),
-                );
-            cal.push(ev.done());
+            }
+            for d in 0..b.model.days() {
+                let Some(s) = l.roster.get(e, d) else {
+                    continue;
+                };
+                let Some(t) = b.shift_types.get(s) else {
+                    continue;
+                };
+                let date = b.date(d);
+                let start = date.to_datetime(jiff::civil::Time::midnight())
+                    + jiff::Span::new().minutes(t.start_minute as i64);
+                let end = start + jiff::Span::new().minutes(t.length_minutes as i64);
+                let start_z = group_zone
+                    .to_zoned(start)
+                    .map_err(ApiError::internal)?
+                    .with_time_zone(zone.clone());
+                let end_z = group_zone
+                    .to_zoned(end)
+                    .map_err(ApiError::internal)?
+                    .with_time_zone(zone.clone());
+                let summary = if only.is_some() {
+                    t.name.clone()
+                } else {
+                    format!("{} {}", t.name, person.name)
+                };
+                let mut ev = Event::new();
+                ev.uid(&format!("{}-{}-{}@moim", l.row.id, person.user, date))
+                    .summary(&summary)
+                    .description(&l.row.name)
+                    .append_property(Property::new("DTSTAMP", stamp.as_str()))
+                    .append_property(
+                        Property::new("DTSTART", ical_local(start_z.datetime()))
+                            .add_parameter("TZID", tz)
+                            .done(),
+                    )
+                    .append_property(
+                        Property::new("DTEND", ical_local(end_z.datetime()))
+                            .add_parameter("TZID", tz)
+                            .done(),
+                    );
+                cal.push(ev.done());
+            }
         }
     }
     // The VTIMEZONE goes before the events (the builder has no component for it).
-    let from = b
-        .start
+    let today = jiff::Zoned::now().with_time_zone(zone.clone()).date();
+    let (first, last) = span.unwrap_or((today, today));
+    let from = first
         .yesterday()
-        .unwrap_or(b.start)
+        .unwrap_or(first)
         .to_zoned(zone.clone())
         .map_err(ApiError::internal)?
         .timestamp();
-    let to = b
-        .date(b.model.days())
+    let to = last
         .tomorrow()
-        .unwrap_or(b.start)
+        .unwrap_or(last)
         .to_zoned(zone.clone())
         .map_err(ApiError::internal)?
         .timestamp();

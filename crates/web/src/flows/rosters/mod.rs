@@ -206,6 +206,8 @@ pub struct Loaded {
     pub published: Option<Roster>,
     /// The group's time zone ("today" on the page); Asia/Seoul until [`Loaded::in_zone`].
     pub time_zone: String,
+    /// The best roster so far of a running generation ([`Loaded::as_live`]).
+    pub live: bool,
 }
 
 impl Loaded {
@@ -224,6 +226,7 @@ impl Loaded {
             locks,
             published,
             time_zone: moim_core::accounts::DEFAULT_TIME_ZONE.to_owned(),
+            live: false,
         })
     }
 
@@ -253,6 +256,37 @@ impl Loaded {
 
     pub fn locked(&self, e: usize, d: usize) -> bool {
         self.locks.contains(&(e, d))
+    }
+
+    /// The roster as last published, never the draft edits made since (what the share link
+    /// and members' calendar feeds show); none before the first publish.
+    pub fn as_published(self) -> Option<Self> {
+        self.published.is_some().then(|| self.published_or_draft())
+    }
+
+    /// Like [`Loaded::as_published`], but hands the roster back unchanged when it was never
+    /// published.
+    pub fn published_or_draft(mut self) -> Self {
+        if let Some(p) = self.published.clone() {
+            self.roster = p;
+            // A published roster is a finished one, also while a regeneration is running.
+            "ready".clone_into(&mut self.row.status);
+        }
+        self
+    }
+
+    /// The best complete roster right now: while generating, the best one the search has
+    /// found so far (none before the first); otherwise the roster itself.
+    pub fn as_live(mut self) -> Result<Option<Self>, ApiError> {
+        if self.row.status != "generating" {
+            return Ok(Some(self));
+        }
+        let Some(live) = self.row.live_cells.as_deref() else {
+            return Ok(None);
+        };
+        self.roster = serde_json::from_str(live).map_err(ApiError::internal)?;
+        self.live = true;
+        Ok(Some(self))
     }
 
     /// Whether a cell differs from the published version.
@@ -322,6 +356,11 @@ fn parse_date(field: &'static str, s: &str) -> Result<Date, FieldError> {
 /// How long the solver searches unless asked otherwise: the final roster (precheck, search,
 /// evaluation and the write) must arrive within 3 s of the request.
 pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_millis(2500);
+
+/// The first search round: it ends at the first complete roster without hard violations, or
+/// after this long with the best complete roster so far, so the page has a roster to show
+/// well within a second.
+pub const FIRST_ROUND: Duration = Duration::from_millis(400);
 
 fn time_limit(secs: Option<u64>) -> Result<Duration, ApiError> {
     match secs {
@@ -519,46 +558,117 @@ async fn run_generation(
         .await?;
         return Ok(());
     }
+    // The search runs in rounds, each starting from the best roster so far: the first stops
+    // at the first complete roster without hard violations (or after FIRST_ROUND), and every
+    // improvement a round brings is stored as the live roster, so the page shows a complete
+    // roster within a fraction of a second and updates it while the search goes on. Rounds
+    // double in length, so there are few restarts and few writes (the live roster is
+    // throttled by construction).
     let points: Arc<Mutex<Vec<Point>>> = Arc::default();
-    let cancel = Arc::new(AtomicBool::new(false));
-    let sink = points.clone();
-    let opts = SolveOptions {
-        time_limit: limit,
-        seed: roster_id.as_u128() as u64,
-        threads: 1,
-        cancel: Some(cancel.clone()),
-        progress: Some(Arc::new(move |p: Progress| {
-            if let Ok(mut v) = sink.lock() {
-                if v.len() >= 400 {
-                    v.remove(1);
-                }
-                v.push(Point {
-                    secs: (p.elapsed_secs * 1000.0).round() / 1000.0,
-                    cost: p.best_cost,
-                    hard: p.hard_violations,
-                });
-            }
-        })),
-        initial,
-        ..Default::default()
-    };
-    let m = model.clone();
-    let mut task = tokio::task::spawn_blocking(move || solve(&m, &opts));
     let snapshot = |points: &Arc<Mutex<Vec<Point>>>| {
         let v = points.lock().map(|v| v.clone()).unwrap_or_default();
         serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
     };
-    let result = loop {
-        tokio::select! {
-            r = &mut task => break r.map_err(ApiError::internal)?,
-            _ = tokio::time::sleep(Duration::from_millis(300)) => {
-                if store::set_progress(&state.db, roster_id, &snapshot(&points)).await? {
-                    cancel.store(true, Ordering::Relaxed);
+    let started = std::time::Instant::now();
+    let mut best: Option<roster::solve::SolveResult> = None;
+    let mut best_at = 0.0;
+    let mut initial = initial;
+    let mut user_cancel = false;
+    let mut round_len = FIRST_ROUND;
+    let mut last_stop = roster::solve::StopReason::TimeLimit;
+    for round in 0u64.. {
+        let left = limit.saturating_sub(started.elapsed());
+        if left < Duration::from_millis(20) && best.is_some() {
+            break;
+        }
+        let first = best.is_none();
+        let this = left.min(round_len);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let sink = points.clone();
+        let offset = started.elapsed().as_secs_f64();
+        let stop_first = cancel.clone();
+        let opts = SolveOptions {
+            time_limit: this.max(Duration::from_millis(1)),
+            seed: (roster_id.as_u128() as u64) ^ round,
+            threads: 1,
+            cancel: Some(cancel.clone()),
+            progress: Some(Arc::new(move |p: Progress| {
+                if first && p.hard_violations == 0 {
+                    stop_first.store(true, Ordering::Relaxed);
+                }
+                if let Ok(mut v) = sink.lock() {
+                    let secs = ((offset + p.elapsed_secs) * 1000.0).round() / 1000.0;
+                    // A new round starts from the best so far: only real improvements count.
+                    if v.last().is_some_and(|l: &Point| {
+                        (l.hard, l.cost) <= (p.hard_violations, p.best_cost)
+                    }) {
+                        return;
+                    }
+                    if v.len() >= 400 {
+                        v.remove(1);
+                    }
+                    v.push(Point {
+                        secs,
+                        cost: p.best_cost,
+                        hard: p.hard_violations,
+                    });
+                }
+            })),
+            initial: initial.clone(),
+            ..Default::default()
+        };
+        let m = model.clone();
+        let mut task = tokio::task::spawn_blocking(move || solve(&m, &opts));
+        let result = loop {
+            tokio::select! {
+                r = &mut task => break r.map_err(ApiError::internal)?,
+                _ = tokio::time::sleep(Duration::from_millis(300)) => {
+                    if store::set_progress(&state.db, roster_id, &snapshot(&points)).await? {
+                        user_cancel = true;
+                        cancel.store(true, Ordering::Relaxed);
+                    }
                 }
             }
+        };
+        let result = result.map_err(ApiError::internal)?;
+        last_stop = result.stop;
+        let better = best.as_ref().is_none_or(|b| {
+            (result.evaluation.hard_units, result.evaluation.cost)
+                < (b.evaluation.hard_units, b.evaluation.cost)
+        });
+        if better {
+            best_at = offset + result.time_to_best_secs;
+            initial = Some(result.roster.clone());
+            // Shown at once: the page (any instance) learns of it through the progress stream.
+            store::set_progress(&state.db, roster_id, &snapshot(&points)).await?;
+            store::set_live(
+                &state.db,
+                roster_id,
+                &serde_json::to_string(&result.roster).map_err(ApiError::internal)?,
+            )
+            .await?;
+            best = Some(result);
         }
+        if user_cancel
+            || last_stop == roster::solve::StopReason::Optimal
+            || started.elapsed() >= limit
+        {
+            break;
+        }
+        if !first {
+            round_len *= 2;
+        }
+    }
+    let Some(mut result) = best else {
+        return Err(ApiError::internal("no round ran"));
     };
-    let result = result.map_err(ApiError::internal)?;
+    result.elapsed_secs = started.elapsed().as_secs_f64();
+    result.time_to_best_secs = best_at;
+    result.stop = if user_cancel {
+        roster::solve::StopReason::Cancelled
+    } else {
+        last_stop
+    };
     let issues = if result.evaluation.feasible() {
         vec![]
     } else {
@@ -755,6 +865,75 @@ pub async fn unshare(
     load_for_manager(state, group_id, roster_id, viewer).await?;
     store::set_share_token(&state.db, roster_id, None).await?;
     Ok(())
+}
+
+/// The best complete roster of a generation so far (members): what the page swaps in while
+/// the search goes on. 409 `no_roster_yet` before the first one.
+pub async fn live(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    viewer: Uuid,
+) -> Result<(moim_core::groups::Role, Loaded), ApiError> {
+    let (_, role, l) = load_for_member(state, group_id, roster_id, viewer).await?;
+    let l = l.as_live()?.ok_or_else(|| {
+        ApiError::conflict("no_roster_yet").detail("the search has not found a roster yet")
+    })?;
+    Ok((role, l))
+}
+
+/// The viewer's personal calendar-feed token for the group's rosters (made on first use).
+pub async fn feed_token(
+    state: &AppState,
+    group_id: Uuid,
+    viewer: Uuid,
+) -> Result<String, ApiError> {
+    access(state, group_id, viewer).await?.member()?;
+    Ok(store::feed_token(
+        &state.db,
+        group_id,
+        viewer,
+        &moim_core::secrets::random_token(),
+    )
+    .await?)
+}
+
+/// Replaces the viewer's feed token: the old feed URL stops working at once.
+pub async fn rotate_feed_token(
+    state: &AppState,
+    group_id: Uuid,
+    viewer: Uuid,
+) -> Result<String, ApiError> {
+    access(state, group_id, viewer).await?.member()?;
+    let token = moim_core::secrets::random_token();
+    store::rotate_feed_token(&state.db, group_id, viewer, &token).await?;
+    Ok(token)
+}
+
+/// A member's personal feed through its token (no sign-in): that member's shifts on the
+/// group's published rosters, as published. Returns the rosters, the member, the group's
+/// name and time zone.
+pub async fn feed(
+    state: &AppState,
+    token: &str,
+) -> Result<(Vec<Loaded>, Uuid, String, String), ApiError> {
+    let gone = || ApiError::not_found("feed_not_found");
+    if token.len() < 20 {
+        return Err(gone());
+    }
+    let (group_id, user) = store::feed_owner(&state.db, token)
+        .await?
+        .ok_or_else(gone)?;
+    let group = moim_store::groups::get_group(&state.db, group_id)
+        .await?
+        .ok_or_else(gone)?;
+    let mut out = Vec::new();
+    for row in store::published_rosters(&state.db, group_id).await? {
+        if let Some(l) = Loaded::from_row(row)?.as_published() {
+            out.push(l.in_zone(&group.time_zone));
+        }
+    }
+    Ok((out, user, group.name, group.time_zone))
 }
 
 /// A roster through its public link (read-only; never the group's other data).
