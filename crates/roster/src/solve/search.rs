@@ -36,6 +36,16 @@ pub(crate) struct Outcome {
 /// to 3-7 %.
 const CHAIN_WIDTH: usize = 6;
 
+/// Days one DP move re-plans on long horizons, so a move's cost does not grow with the
+/// horizon; horizons up to [`FULL_ROW_MAX`] days are re-planned whole.
+const WINDOW: usize = 28;
+const FULL_ROW_MAX: usize = 42;
+
+fn window_len(nd: usize) -> usize {
+    let full = knob("K_FULL", FULL_ROW_MAX as f64) as usize;
+    if nd <= full { nd } else { knob("K_WIN", WINDOW as f64) as usize }
+}
+
 /// Undo log entry: (employee, day, previous value).
 type Change = (usize, usize, u16);
 
@@ -51,6 +61,8 @@ struct Search<'p> {
     improved_since_offer: bool,
     /// When to give up (start + time limit), checked inside long operations too.
     deadline: Instant,
+    /// Days re-planned by one DP move (the horizon when it is short; see [`WINDOW`]).
+    window_len: usize,
     cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
@@ -174,6 +186,30 @@ impl<'p> Search<'p> {
         self.decide(c)
     }
 
+    /// Days `[a, b)` for a DP move: the whole horizon when it is short, else a window of
+    /// `window_len` days (widened so no weekend is split) at a random place, containing day
+    /// `around` when given.
+    fn window(&mut self, around: Option<usize>) -> (usize, usize) {
+        let p = self.st.p;
+        let l = self.window_len;
+        if l >= p.nd {
+            return (0, p.nd);
+        }
+        let (lo, hi) = match around {
+            Some(d) => ((d + 1).saturating_sub(l), d.min(p.nd - l)),
+            None => (0, p.nd - l),
+        };
+        let a = lo + self.rng.below(hi - lo + 1);
+        dp::align(p, a, a + l)
+    }
+
+    /// Applies a DP plan for employee `e`, logging the changes.
+    fn apply(&mut self, e: usize, plan: &dp::Plan, c: &mut Cost) {
+        for (d, v) in plan.cells() {
+            self.set(e, d, v, c);
+        }
+    }
+
     fn out_of_time(&self) -> bool {
         Instant::now() >= self.deadline
             || self
@@ -183,7 +219,7 @@ impl<'p> Search<'p> {
     }
 
     /// Cold descent: re-plan up to `limit` employees (random order), keeping only improvements.
-    fn dp_sweep(&mut self, limit: usize) {
+    fn dp_sweep(&mut self, limit: usize, full: bool) {
         let p = self.st.p;
         let saved = self.temp;
         self.temp = 0.0;
@@ -196,7 +232,7 @@ impl<'p> Search<'p> {
             if self.out_of_time() {
                 break;
             }
-            self.mv_dp_for(e);
+            self.mv_dp_for(e, full);
         }
         self.temp = saved;
     }
@@ -213,9 +249,10 @@ impl<'p> Search<'p> {
                 emps.push(e);
             }
         }
+        let (a, b) = self.window(None);
         let mut c = Cost::default();
         for &e in &emps {
-            for d in 0..p.nd {
+            for d in a..b {
                 if p.locked[e * p.nd + d].is_none() {
                     self.set(e, d, OFF, &mut c);
                 }
@@ -223,10 +260,10 @@ impl<'p> Search<'p> {
         }
         for _pass in 0..2 {
             for &e in &emps {
-                if let Some(row) = dp::best_row(&self.st, e, self.lambda, &mut self.rng) {
-                    for (d, v) in row.into_iter().enumerate() {
-                        self.set(e, d, v, &mut c);
-                    }
+                if let Some(plan) =
+                    dp::best_window(&self.st, e, self.lambda, &mut self.rng, None, a, b)
+                {
+                    self.apply(e, &plan, &mut c);
                 }
             }
         }
@@ -266,15 +303,20 @@ impl<'p> Search<'p> {
                     continue;
                 }
                 let v = if add { s as u16 } else { OFF };
-                let Some(row) =
-                    dp::best_row_forced(&self.st, e, self.lambda, &mut self.rng, Some((d, v)))
-                else {
+                let (a, b) = self.window(Some(d));
+                let Some(plan) = dp::best_window(
+                    &self.st,
+                    e,
+                    self.lambda,
+                    &mut self.rng,
+                    Some((d, v)),
+                    a,
+                    b,
+                ) else {
                     return false;
                 };
                 let mut c = Cost::default();
-                for (dd, vv) in row.into_iter().enumerate() {
-                    self.set(e, dd, vv, &mut c);
-                }
+                self.apply(e, &plan, &mut c);
                 if self.log.is_empty() {
                     return false;
                 }
@@ -317,7 +359,8 @@ impl<'p> Search<'p> {
             let (d, s, add) = target;
             let v = if add { s as u16 } else { OFF };
             let start = self.rng.below(p.ne);
-            let mut picked: Option<(f64, usize, Vec<u16>)> = None;
+            let (a, b) = self.window(Some(d));
+            let mut picked: Option<(f64, usize, dp::Plan)> = None;
             let mut tried = 0;
             for i in 0..p.ne {
                 let e = (start + i) % p.ne;
@@ -333,9 +376,15 @@ impl<'p> Search<'p> {
                 if !ok {
                     continue;
                 }
-                let Some(row) =
-                    dp::best_row_forced(&self.st, e, self.lambda, &mut self.rng, Some((d, v)))
-                else {
+                let Some(row) = dp::best_window(
+                    &self.st,
+                    e,
+                    self.lambda,
+                    &mut self.rng,
+                    Some((d, v)),
+                    a,
+                    b,
+                ) else {
                     continue;
                 };
                 tried += 1;
@@ -346,9 +395,7 @@ impl<'p> Search<'p> {
                 // Score this candidate by its exact delta, then undo.
                 let mark = self.log.len();
                 let mut c = Cost::default();
-                for (dd, vv) in row.iter().enumerate() {
-                    self.set(e, dd, *vv, &mut c);
-                }
+                self.apply(e, &row, &mut c);
                 let o = self.obj(c);
                 while self.log.len() > mark {
                     if let Some((e2, d2, v2)) = self.log.pop() {
@@ -365,7 +412,7 @@ impl<'p> Search<'p> {
             let Some((_, e, row)) = picked else { break };
             used.push(e);
             let mut next = None;
-            for (dd, vv) in row.into_iter().enumerate() {
+            for (dd, vv) in row.cells() {
                 let old = self.st.get(e, dd);
                 if old == vv {
                     continue;
@@ -410,17 +457,22 @@ impl<'p> Search<'p> {
     /// Re-plans one employee's whole row by dynamic programming against the others.
     fn mv_dp(&mut self) -> bool {
         let e = self.rng.below(self.st.p.ne);
-        self.mv_dp_for(e)
+        self.mv_dp_for(e, false)
     }
 
-    fn mv_dp_for(&mut self, e: usize) -> bool {
-        let Some(row) = dp::best_row(&self.st, e, self.lambda, &mut self.rng) else {
+    /// Re-plans employee `e`: the whole row (`full`) or one window of it.
+    fn mv_dp_for(&mut self, e: usize, full: bool) -> bool {
+        let plan = if full {
+            dp::best_row(&self.st, e, self.lambda, &mut self.rng)
+        } else {
+            let (a, b) = self.window(None);
+            dp::best_window(&self.st, e, self.lambda, &mut self.rng, None, a, b)
+        };
+        let Some(plan) = plan else {
             return false;
         };
         let mut c = Cost::default();
-        for (d, v) in row.into_iter().enumerate() {
-            self.set(e, d, v, &mut c);
-        }
+        self.apply(e, &plan, &mut c);
         if self.log.is_empty() {
             return false;
         }
@@ -468,7 +520,7 @@ impl<'p> Search<'p> {
         // everyone (each row planned against the cover left by the others) usually removes
         // most hard violations at once; on long horizons this is far faster than local moves.
         let ne = p.ne;
-        self.dp_sweep(ne);
+        self.dp_sweep(ne, true);
         self.log.clear();
         let c = self.st.cost;
         self.best_hard = c.hard;
@@ -507,6 +559,10 @@ fn weight_scale(model: &Model) -> f64 {
     w.last().copied().unwrap_or(1).max(1) as f64
 }
 
+fn knob(name: &str, default: f64) -> f64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 pub(crate) fn run(
     model: &Model,
     p: &Problem,
@@ -528,6 +584,7 @@ pub(crate) fn run(
         log: Vec::new(),
         improved_since_offer: true,
         deadline: shared.start + opts.time_limit,
+        window_len: window_len(p.nd),
         cancel: opts.cancel.clone(),
     };
     if opts.initial.is_none() {
@@ -540,11 +597,11 @@ pub(crate) fn run(
     let lambda_max = scale * 1000.0;
     // Temperatures relative to the weight scale: at t0 a move costing one weight unit is
     // accepted about a third of the time, at t1 practically never.
-    let t0 = scale * 0.15;
-    let t1 = scale * 0.002;
+    let t0 = scale * knob("K_T0", 0.15);
+    let t1 = scale * knob("K_T1", 0.002);
     // Cycle length in moves; grows so long runs get long, slow anneals.
     let cells = (p.ne * p.nd).max(1) as u64;
-    let mut cycle_len: u64 = (cells * 1000).clamp(200_000, 20_000_000);
+    let mut cycle_len: u64 = ((cells as f64 * knob("K_CYC", 1000.0)) as u64).clamp(200_000, 20_000_000);
     let mut cycle_pos: u64 = 0;
     let mut moves: u64 = 0;
     let mut seen_version = 0u64;
@@ -553,8 +610,8 @@ pub(crate) fn run(
     // One small move costs about as much as ~100 DP steps; this spacing (four times as dense
     // as the first version, now that the DP inner loop runs on precomputed tables) gives the
     // DP-based moves most of the time on any instance size.
-    let dp_ops = dp::ops_estimate(p);
-    let dp_every = (dp_ops / 160).max(20);
+    let dp_ops = dp::ops_estimate(p, s.window_len);
+    let dp_every = ((dp_ops as f64 / knob("K_DPDIV", 160.0)) as u64).max(20);
     let mut next_dp = dp_every;
     // Shares of the DP-based moves (percent, cumulative): ejection chains, single forced
     // re-plans, free re-plans, ruin-and-recreate of 2-3 employees.
@@ -631,7 +688,7 @@ pub(crate) fn run(
                 }
                 cycle_start_best = (s.best_hard, s.best_soft);
                 // Bounded so the sweep costs about as much as the DP moves of one cycle.
-                s.dp_sweep((cycle_len / dp_every).max(1) as usize);
+                s.dp_sweep((cycle_len / dp_every).max(1) as usize, false);
                 cycle_pos = 0;
                 cycle_len = (cycle_len * 3 / 2).min(50_000_000);
             }

@@ -50,7 +50,7 @@ pub(crate) struct SumTerm {
     pub(crate) minutes: bool,
     pub(crate) strength: Strength,
     /// Offset of this term's windows in `State::sums`.
-    offset: usize,
+    pub(crate) offset: usize,
 }
 
 impl SumTerm {
@@ -511,9 +511,9 @@ pub struct State<'p> {
     pub p: &'p Problem,
     pub cells: Vec<u16>,
     pub cover_n: Vec<i32>,
-    sums: Vec<i64>,
-    we_days: Vec<u8>,
-    we_count: Vec<i32>,
+    pub(crate) sums: Vec<i64>,
+    pub(crate) we_days: Vec<u8>,
+    pub(crate) we_count: Vec<i32>,
     fair_vals: Vec<Vec<i64>>,
     pub cost: Cost,
 }
