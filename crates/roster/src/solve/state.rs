@@ -362,6 +362,7 @@ impl Problem {
             .map(|d| model.horizon.weekend_of(d).map_or(NO_WEEKEND, |k| k as u32))
             .collect();
         let n_weekends = model.horizon.weekend_count();
+
         // A shift type whose every count limit is a hard 0 is out of the domain too.
         let mut domain = Vec::with_capacity(ne);
         for e in 0..ne {
