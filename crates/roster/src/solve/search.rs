@@ -8,11 +8,15 @@
 //!
 //! Moves. Small, O(window) each: change one cell; swap two employees' cells on one day; swap a
 //! block of 2–7 days between two employees; set a block of days of one employee to one value.
-//! Large, O(horizon) each and spaced so they take about half the time (see `dp`): re-plan one
-//! employee by DP; force one person onto (or off) a cover gap and re-plan them around it; an
-//! ejection chain of such forced re-plans, each link filling the gap the previous one opened
-//! (each link re-plans up to [`CHAIN_WIDTH`] candidates and keeps the cheapest; best prefix
-//! kept); ruin and recreate 2–3 employees. A cycle that ends without a better roster restarts
+//! Large, spaced so they take a bounded share of the time (see `dp`): re-plan one employee by
+//! DP; force one person onto (or off) a cover gap and re-plan them around it; an ejection chain
+//! of such forced re-plans, each link filling the gap the previous one opened (each link
+//! re-plans up to [`CHAIN_WIDTH`] candidates and keeps the cheapest; best prefix kept); ruin
+//! and recreate 2–3 employees. Each re-plans the whole row on horizons up to
+//! [`FULL_ROW_MAX`] days and a window of [`WINDOW`] days otherwise (the rest of the row fixed),
+//! so a large move costs O(window), not O(horizon); while the roster is infeasible a quarter
+//! of them still re-plan whole rows, and so do the construction's sweep and the cycle-end
+//! sweep until a feasible roster is known. A cycle that ends without a better roster restarts
 //! from the best with a kick (a fifth of the staff ruined and recreated), so the next cycle
 //! explores another basin. Every move is "apply, look at the exact delta, undo if rejected",
 //! so no move can corrupt the incremental totals.
