@@ -1,54 +1,94 @@
 //! Per-employee re-planning by dynamic programming, the large-neighbourhood move.
 //!
-//! With everyone else fixed, one employee's best row is a shortest path over days with state
-//! (yesterday's value, length of the current work/off run, minutes worked so far). That state
-//! scores exactly: per-cell rules, the marginal cover cost against the others, successions and
-//! rest, consecutive-run rules (with the horizon-edge exemption) and one horizon-wide minutes
-//! rule. Other windowed counts and the weekend limit are not in the state; they are priced
-//! (a Lagrangian-style surcharge per use, raised while the plan breaks them) over a few
-//! re-runs. The caller applies the row and accepts or rejects it on the true delta, so an
-//! approximation here can cost time but never correctness.
+//! With everyone else fixed, one employee's best row — or the best values for one window of
+//! days `[a, b)` of that row, the days outside it fixed — is a shortest path over days with
+//! state (yesterday's value, length of the current work/off run, minutes worked in the window,
+//! weekends worked in the window). That state scores exactly: per-cell rules, the marginal
+//! cover cost against the others, successions and rest, consecutive-run rules (with the
+//! horizon-edge exemption, and the runs that cross the window's ends), one horizon-wide
+//! minutes rule and the weekend limit (both offset by what the fixed days already use). Other
+//! windowed counts are not in the state; they are priced (a Lagrangian-style surcharge per
+//! use, raised while the plan breaks them) over a few re-runs. The caller applies the plan and
+//! accepts or rejects it on the true delta, so an approximation here can cost time but never
+//! correctness.
 //!
-//! The state space is `days × values × run length × minute units`; when that exceeds a budget
-//! the minutes dimension is dropped (the rule is then priced like the others), so memory and
-//! time stay bounded on long horizons.
+//! A window's cost (time and memory) depends on its length, never on the horizon: the search
+//! re-plans windows of a few weeks on long horizons (see `search`), whole rows on short ones.
+//! The state space is `days × values × run length × minute units × weekends`; when that
+//! exceeds a budget the weekend and then the minutes dimension are dropped (the rule is then
+//! priced like the others).
 
 use super::rng::Rng;
-use super::state::{Cost, OFF, RunKind, State};
-
-/// Whether one shift-count limit joins the state. Exact, but measured slower overall on the
-/// benchmark (instances 8 and 12 lost feasibility within 5 s: the larger state makes each DP
-/// dearer and the search gets fewer of them), so counts are priced instead.
-const TRACK_SHIFT_COUNT: bool = false;
+use super::state::{Cost, OFF, Problem, RunKind, State};
 
 /// Largest `days × states` table we are willing to fill (about 16 MB of back-pointers).
 const STATE_BUDGET: usize = 4_000_000;
+
+const NO_WEEKEND: u32 = u32::MAX;
 
 fn gcd(a: i64, b: i64) -> i64 {
     if b == 0 { a.abs() } else { gcd(b, a % b) }
 }
 
-pub(crate) fn best_row(st: &State<'_>, e: usize, lambda: f64, rng: &mut Rng) -> Option<Vec<u16>> {
-    best_row_forced(st, e, lambda, rng, None)
+/// New values for days `start..start + vals.len()` of one employee's row.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub start: usize,
+    pub vals: Vec<u16>,
 }
 
-/// Like [`best_row`], with cell `(day, value)` forced (the DP half of an ejection move).
-pub(crate) fn best_row_forced(
+impl Plan {
+    /// `(day, value)` pairs.
+    pub(crate) fn cells(&self) -> impl Iterator<Item = (usize, u16)> + '_ {
+        self.vals
+            .iter()
+            .enumerate()
+            .map(move |(i, &v)| (self.start + i, v))
+    }
+}
+
+pub(crate) fn best_row(st: &State<'_>, e: usize, lambda: f64, rng: &mut Rng) -> Option<Plan> {
+    best_window(st, e, lambda, rng, None, 0, st.p.nd)
+}
+
+/// Widens `[a, b)` so that neither end splits a weekend (the weekend count in the state relies
+/// on every weekend being wholly inside or wholly outside the window).
+pub(crate) fn align(p: &Problem, mut a: usize, mut b: usize) -> (usize, usize) {
+    let wk = &p.weekend_of;
+    while a > 0 && a < p.nd && wk[a] != NO_WEEKEND && wk[a - 1] == wk[a] {
+        a -= 1;
+    }
+    while b > 0 && b < p.nd && wk[b] != NO_WEEKEND && wk[b - 1] == wk[b] {
+        b += 1;
+    }
+    (a, b)
+}
+
+/// The best values of employee `e` on days `[a, b)` (aligned with [`align`]), everything else
+/// fixed, optionally with cell `(day, value)` forced (the DP half of an ejection move).
+pub(crate) fn best_window(
     st: &State<'_>,
     e: usize,
     lambda: f64,
     rng: &mut Rng,
     forced: Option<(usize, u16)>,
-) -> Option<Vec<u16>> {
+    a: usize,
+    b: usize,
+) -> Option<Plan> {
     let p = st.p;
     let (nd, ns) = (p.nd, p.ns);
+    if a >= b || b > nd {
+        return None;
+    }
+    debug_assert_eq!(align(p, a, b), (a, b));
+    let len = b - a;
     let nv = ns + 1; // value index ns = off
     let w = |c: Cost| c.soft as f64 + lambda * c.hard as f64;
     let val = |i: usize| if i == ns { OFF } else { i as u16 };
 
     // Separable part: per-cell rules + marginal cover against everyone else.
-    let mut sep = vec![f64::INFINITY; nd * nv];
-    for d in 0..nd {
+    let mut sep = vec![f64::INFINITY; len * nv];
+    for d in a..b {
         let cur = st.get(e, d);
         for i in 0..nv {
             let v = val(i);
@@ -61,13 +101,15 @@ pub(crate) fn best_row_forced(
                 c += w(p.cover_delta(d, i, n, true));
             }
             // A little noise so repeated calls explore different optima.
-            sep[d * nv + i] = c + rng.unit() * 1e-3;
+            sep[(d - a) * nv + i] = c + rng.unit() * 1e-3;
         }
     }
-    if let Some((fd, fv)) = forced {
+    if let Some((fd, fv)) = forced
+        && (a..b).contains(&fd)
+    {
         for i in 0..nv {
             if val(i) != fv {
-                sep[fd * nv + i] = f64::INFINITY;
+                sep[(fd - a) * nv + i] = f64::INFINITY;
             }
         }
     }
@@ -83,34 +125,55 @@ pub(crate) fn best_row_forced(
         mdim,
         unit,
         res,
-        wdim,
-        cdim,
-        cnt,
-    } = dims(p, e)?;
-    // Minutes, worked weekends and one shift count share one combined index
-    // x = (m * wdim + weekends) * cdim + count.
-    let mtot = mdim * wdim * cdim;
-    let ccap = cdim - 1;
-    let cnt_amount = |u: usize| cnt.map_or(0, |ti| sums[ti].amount[u].max(0) as usize);
-    // Counting beyond the cap: every further shift is one more unit over the maximum.
-    let cnt_over =
-        |n: usize| cnt.map_or(0.0, |ti| lambda_units(sums[ti].strength, n as i64, lambda));
+    } = dims(p, e, len)?;
+    let units = |s, n| lambda_units(s, n, lambda);
+
+    // Minutes worked outside the window (fixed), in units.
+    let m_out: i64 = res.map_or(0, |ti| {
+        let t = &sums[ti];
+        let inside: i64 = (a..b).map(|d| t.amount[p.vi(st.get(e, d))]).sum();
+        (st.sums[t.offset] - inside) / unit
+    });
+    // Weekends: those wholly inside the window are tracked, the others are fixed.
+    let we_rules = &p.weekend_rules[e];
+    let mut nw_win = 0usize;
+    let mut w_in_now = 0i64;
+    if p.n_weekends > 0 {
+        for d in a..b {
+            let k = p.weekend_of[d];
+            if k != NO_WEEKEND && (d == a || p.weekend_of[d - 1] != k) {
+                nw_win += 1;
+                w_in_now += i64::from(st.we_days[e * p.n_weekends + k as usize] > 0);
+            }
+        }
+    }
+    let w_out = if p.n_weekends > 0 {
+        st.we_count[e] as i64 - w_in_now
+    } else {
+        0
+    };
+    let mut wdim = match we_rules.iter().map(|x| x.0).max() {
+        Some(m) if nw_win > 0 => ((m - w_out + 2).max(2) as usize).min(nw_win + 1),
+        _ => 1,
+    };
+    if len * nv * rcap * mdim * wdim > STATE_BUDGET {
+        wdim = 1;
+    }
+    // Minutes and worked weekends share one combined index x = m * wdim + weekends.
+    let mtot = mdim * wdim;
     let states = nv * rcap * mtot;
     let idx = |v: usize, r: usize, x: usize| (v * rcap + (r - 1)) * mtot + x;
     let wcap = wdim - 1;
-    let we_rules = &p.weekend_rules[e];
-    // Cost of one more worked weekend when `n` (capped at wcap) are worked already.
-    let weekend_step = |n: usize| -> f64 {
+    // Cost of one more worked weekend when `k` (capped at wcap) are worked in the window.
+    let weekend_step = |k: usize| -> f64 {
         we_rules
             .iter()
-            .filter(|(max, _)| n as i64 + 1 > *max)
+            .filter(|(max, _)| w_out + k as i64 + 1 > *max)
             .map(|&(_, st)| lambda_units(st, 1, lambda))
             .sum()
     };
-    let no_weekend = u32::MAX;
 
     // Tables for the inner loop (everything that does not depend on the day).
-    let units = |s, n| lambda_units(s, n, lambda);
     let mut succ = vec![0.0f64; nv * nv];
     for v in 0..nv {
         for u in 0..nv {
@@ -140,86 +203,151 @@ pub(crate) fn best_row_forced(
     let res_amt: Vec<usize> = (0..nv)
         .map(|u| res.map_or(0, |ti| (sums[ti].amount[u] / unit) as usize))
         .collect();
-    let cnt_amt: Vec<usize> = (0..nv).map(cnt_amount).collect();
     let wstep: Vec<f64> = (0..wdim).map(weekend_step).collect();
     let mut su = vec![0.0f64; nv];
 
+    // The fixed day before the window: its value and the length of its run (capped).
+    let left = (a > 0).then(|| {
+        let v = st.get(e, a - 1);
+        let wv = v != OFF;
+        let mut r = 1;
+        while r < rcap && a > r && (st.get(e, a - 1 - r) != OFF) == wv {
+            r += 1;
+        }
+        (v, r)
+    });
+    // Joining the fixed days after the window: per (value, run length) at day b-1, the cost of
+    // the succession into day b and of the runs around the boundary (up to a constant).
+    let right: Option<Vec<f64>> = (b < nd).then(|| {
+        let nb = st.get(e, b);
+        let bw = nb != OFF;
+        let mut rr = 1;
+        while rr < rcap && b + rr < nd && (st.get(e, b + rr) != OFF) == bw {
+            rr += 1;
+        }
+        let end_touch = b + rr == nd && rr < rcap;
+        let mut t = vec![0.0f64; nv * rcap];
+        for v in 0..nv {
+            let wv = v != ns;
+            for r in 1..=rcap {
+                let start_touch = r == b && r < rcap;
+                let mut c = w(p.succ_cost(e, val(v), nb));
+                if wv == bw {
+                    let l = (r + rr) as i64;
+                    let inner = !start_touch && !end_touch;
+                    for x in runs {
+                        let u = match (x.kind, wv) {
+                            (RunKind::MaxWork, true) => {
+                                (l - x.bound).max(0) - (r as i64 - x.bound).max(0)
+                            }
+                            (RunKind::MinWork, true) if inner => (x.bound - l).max(0),
+                            (RunKind::MinOff, false) if inner => (x.bound - l).max(0),
+                            _ => 0,
+                        };
+                        c += units(x.strength, u);
+                    }
+                } else {
+                    if !start_touch {
+                        c += if wv { end_work[r] } else { end_off[r] };
+                    }
+                    let l = rr as i64;
+                    for x in runs {
+                        let u = match (x.kind, bw) {
+                            (RunKind::MaxWork, true) => (l - x.bound).max(0),
+                            (RunKind::MinWork, true) if !end_touch => (x.bound - l).max(0),
+                            (RunKind::MinOff, false) if !end_touch => (x.bound - l).max(0),
+                            _ => 0,
+                        };
+                        c += units(x.strength, u);
+                    }
+                }
+                t[v * rcap + (r - 1)] = c;
+            }
+        }
+        t
+    });
+
     // Surcharges per (day, value) for the priced rules, raised between rounds.
-    let mut price = vec![0.0f64; nd * nv];
+    let mut price = vec![0.0f64; len * nv];
     let mut best: Option<(f64, Vec<u16>)> = None;
     let mut cur = vec![f64::INFINITY; states];
     let mut next = vec![f64::INFINITY; states];
-    let mut back = vec![u32::MAX; nd * states];
-    // Lower-bound pruning: with a hard minimum on the minutes in the state, a partial row that
+    let mut back = vec![0u32; len * states];
+    // Lower-bound pruning: with a hard minimum on the minutes in the state, a partial plan that
     // cannot reach it even at the longest shift on every remaining day is dropped (about half
-    // the states on the benchmark, whose minimums are close to their maximums). When no row
+    // the states on the benchmark, whose minimums are close to their maximums). When no plan
     // reaches the minimum at all, the round is redone without pruning, so the DP still returns
-    // the least bad row.
+    // the least bad plan.
     let need = res.and_then(|ti| {
         let t = &sums[ti];
         if t.strength != crate::model::Strength::Hard {
             return None;
         }
         t.min
-            .map(|m| (m as i64 + unit - 1).div_euclid(unit).max(0) as usize)
+            .map(|m| (m as i64 + unit - 1).div_euclid(unit) - m_out)
+            .filter(|&n| n > 0)
+            .map(|n| n as usize)
     });
     let step_max = res_amt.iter().copied().max().unwrap_or(0);
     let mut prune = need.is_some();
     let mut round = 0;
-    while round < 3 {
+    // Up to four rounds, the surcharge doubling each round: with a constant step, a limit
+    // whose every use gains a full cover weight (instance 8: the night shifts, 86 wanted and
+    // 74 allowed) was still broken after the last round, and the plan then rejected.
+    while round < 4 {
         let reach = |d: usize, m: usize| -> bool {
-            !prune || need.is_none_or(|n| m + (nd - 1 - d) * step_max >= n)
+            !prune || need.is_none_or(|n| m + (b - 1 - d) * step_max >= n)
         };
         cur.fill(f64::INFINITY);
-        // Day 0, coming from the (exempt) days off before the horizon.
-        for u in 0..nv {
-            let c = sep[u] + price[u];
-            if !c.is_finite() {
-                continue;
+        let first = match left {
+            Some((v, r)) => {
+                // Coming from the fixed day before the window.
+                cur[idx(p.vi(v), r, 0)] = 0.0;
+                a
             }
-            let m = res.map_or(0, |ti| (sums[ti].amount[u] / unit) as usize);
-            if m >= mdim || !reach(0, m) {
-                continue;
-            }
-            let mut c = c;
-            let mut wk = 0;
-            if wdim > 1 && u != ns && p.weekend_of[0] != no_weekend {
-                c += weekend_step(0);
-                wk = 1.min(wcap);
-            }
-            let mut cc = cnt_amount(u);
-            if cc > ccap {
-                c += cnt_over(cc - ccap);
-                cc = ccap;
-            }
-            let m = (m * wdim + wk) * cdim + cc;
-            if u != ns {
-                for r in bound(RunKind::MaxWork) {
-                    if 1 > r.bound {
-                        c += lambda_units(r.strength, 1, lambda);
+            None => {
+                // Day 0, coming from the (exempt) days off before the horizon.
+                for u in 0..nv {
+                    let c = sep[u] + price[u];
+                    if !c.is_finite() {
+                        continue;
+                    }
+                    let m = res_amt[u];
+                    if m >= mdim || !reach(0, m) {
+                        continue;
+                    }
+                    let mut c = c;
+                    let mut wk = 0;
+                    if wdim > 1 && u != ns && p.weekend_of[0] != NO_WEEKEND {
+                        c += wstep[0];
+                        wk = 1.min(wcap);
+                    }
+                    if u != ns {
+                        c += start_work;
+                    }
+                    let k = idx(u, 1, m * wdim + wk);
+                    if c < cur[k] {
+                        cur[k] = c;
                     }
                 }
+                1
             }
-            let k = idx(u, 1, m);
-            if c < cur[k] {
-                cur[k] = c;
-                back[k] = u32::MAX;
-            }
-        }
-        for d in 1..nd {
+        };
+        for d in first..b {
             next.fill(f64::INFINITY);
-            let row = &mut back[d * states..(d + 1) * states];
+            let i = d - a;
+            let row = &mut back[i * states..(i + 1) * states];
             for (u, x) in su.iter_mut().enumerate() {
-                let s = sep[d * nv + u];
+                let s = sep[i * nv + u];
                 *x = if s.is_finite() {
-                    s + price[d * nv + u]
+                    s + price[i * nv + u]
                 } else {
                     s
                 };
             }
             let wday = p.weekend_of[d];
-            let weekend_day = wdim > 1 && wday != no_weekend;
-            let same_weekend = wday != no_weekend && p.weekend_of[d - 1] == wday;
+            let weekend_day = wdim > 1 && wday != NO_WEEKEND;
+            let same_weekend = wday != NO_WEEKEND && p.weekend_of[d - 1] == wday;
             for v in 0..nv {
                 let worked_v = v != ns;
                 let succ_v = &succ[v * nv..(v + 1) * nv];
@@ -241,8 +369,7 @@ pub(crate) fn best_row_forced(
                         if !base.is_finite() {
                             continue;
                         }
-                        let (cc, rest) = (x % cdim, x / cdim);
-                        let (m, wk) = (rest / wdim, rest % wdim);
+                        let (m, wk) = (x / wdim, x % wdim);
                         for u in 0..nv {
                             let s = su[u];
                             if !s.is_finite() {
@@ -270,12 +397,7 @@ pub(crate) fn best_row_forced(
                                 c += wstep[wk];
                                 wk2 = (wk + 1).min(wcap);
                             }
-                            let mut cc2 = cc + cnt_amt[u];
-                            if cc2 > ccap {
-                                c += cnt_over(cc2 - ccap);
-                                cc2 = ccap;
-                            }
-                            let k = idx(u, r2, (m2 * wdim + wk2) * cdim + cc2);
+                            let k = idx(u, r2, m2 * wdim + wk2);
                             if c < next[k] {
                                 next[k] = c;
                                 row[k] = from as u32;
@@ -286,25 +408,24 @@ pub(crate) fn best_row_forced(
             }
             std::mem::swap(&mut cur, &mut next);
         }
-        // Final: add the resource rule's cost; the last run touches the end (exempt).
+        // Final: the resource rule's cost, and the join with the days after the window (at
+        // the horizon's end the last run touches the end and is exempt).
         let mut end: Option<(f64, usize)> = None;
         for v in 0..nv {
             for r in 1..=rcap {
                 for x in 0..mtot {
-                    let m = x / cdim / wdim;
-                    let cc = x % cdim;
                     let k = idx(v, r, x);
                     let mut c = cur[k];
                     if !c.is_finite() {
                         continue;
                     }
-                    if let Some(ti) = cnt {
-                        let t = &sums[ti];
-                        c += lambda_units(t.strength, t.cost(cc as i64), lambda);
-                    }
                     if let Some(ti) = res {
                         let t = &sums[ti];
-                        c += lambda_units(t.strength, t.cost(m as i64 * unit), lambda);
+                        let m = (x / wdim) as i64 + m_out;
+                        c += lambda_units(t.strength, t.cost(m * unit), lambda);
+                    }
+                    if let Some(rt) = &right {
+                        c += rt[v * rcap + (r - 1)];
                     }
                     if end.is_none_or(|x| c < x.0) {
                         end = Some((c, k));
@@ -320,27 +441,36 @@ pub(crate) fn best_row_forced(
             return None;
         };
         round += 1;
-        let mut row = vec![OFF; nd];
-        for d in (0..nd).rev() {
-            let v = k / (rcap * mtot);
-            row[d] = val(v);
-            if d > 0 {
-                k = back[d * states + k] as usize;
+        let mut vals = vec![OFF; len];
+        for d in (a..b).rev() {
+            vals[d - a] = val(k / (rcap * mtot));
+            if d > a {
+                k = back[(d - a) * states + k] as usize;
             }
         }
         // Price the rules the state did not see, and stop when none is broken.
-        let broken = surcharge(st, e, &row, lambda, [res, cnt], wdim > 1, &mut price);
+        let broken = surcharge(
+            st,
+            e,
+            a,
+            &vals,
+            lambda,
+            res,
+            if wdim > 1 { None } else { Some(w_out) },
+            2f64.powi(round - 1),
+            &mut price,
+        );
         if best.as_ref().is_none_or(|b| c < b.0) || broken == 0 {
-            best = Some((c, row));
+            best = Some((c, vals));
         }
         if broken == 0 {
             break;
         }
     }
-    best.map(|b| b.1)
+    best.map(|(_, vals)| Plan { start: a, vals })
 }
 
-/// The DP's state dimensions for one employee.
+/// The DP's state dimensions for one employee (the weekend dimension is set per window).
 struct Dims {
     /// Run lengths tracked: 1..=rcap.
     rcap: usize,
@@ -350,14 +480,9 @@ struct Dims {
     unit: i64,
     /// Index in `p.sums[e]` of the minutes rule in the state.
     res: Option<usize>,
-    /// Worked weekends tracked: 0..wdim (capped at the largest limit + 1; 1 = not tracked).
-    wdim: usize,
-    /// Shifts counted by rule `p.sums[e][cnt]`: 0..cdim (capped at its maximum + 1).
-    cdim: usize,
-    cnt: Option<usize>,
 }
 
-fn dims(p: &super::state::Problem, e: usize) -> Option<Dims> {
+fn dims(p: &Problem, e: usize, len: usize) -> Option<Dims> {
     let (nd, ns) = (p.nd, p.ns);
     let nv = ns + 1;
     let rcap = p.runs[e]
@@ -383,44 +508,15 @@ fn dims(p: &super::state::Problem, e: usize) -> Option<Dims> {
         let maxlen = (0..ns).map(|s| t.amount[s]).max().unwrap_or(0);
         let top = t
             .max
-            .map_or(nd as i64 * maxlen, |m| m as i64 + maxlen)
-            .min(nd as i64 * maxlen);
+            .map_or(len as i64 * maxlen, |m| m as i64 + maxlen)
+            .min(len as i64 * maxlen);
         mdim = (top / unit) as usize + 1;
-        if nd * nv * rcap * mdim > STATE_BUDGET {
+        if len * nv * rcap * mdim > STATE_BUDGET {
             res = None;
             mdim = 1;
         }
     }
-    let mut wdim = 1usize;
-    if p.n_weekends > 0
-        && let Some(m) = p.weekend_rules[e].iter().map(|x| x.0).max()
-    {
-        wdim = ((m.max(0) as usize) + 2).min(p.n_weekends + 1);
-        if nd * nv * rcap * mdim * wdim > STATE_BUDGET {
-            wdim = 1;
-        }
-    }
-    // One horizon-wide shift-count limit (the tightest) can join the state too.
-    let mut cnt = None;
-    let mut cdim = 1usize;
-    let tight = sums
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| !t.minutes && t.window.is_none() && t.min.is_none())
-        .filter_map(|(i, t)| t.max.map(|m| (m as usize, i)))
-        .filter(|&(m, _)| m > 0 && m < nd)
-        .min();
-    if let Some((m, i)) = tight
-        && nd * nv * rcap * mdim * wdim * (m + 2) <= STATE_BUDGET
-        && TRACK_SHIFT_COUNT
-    {
-        cnt = Some(i);
-        cdim = m + 2;
-    }
-    (nd * nv * rcap * mdim <= STATE_BUDGET).then_some(Dims {
-        cdim,
-        cnt,
-        wdim,
+    (len * nv * rcap * mdim <= STATE_BUDGET).then_some(Dims {
         rcap,
         mdim,
         unit,
@@ -428,21 +524,20 @@ fn dims(p: &super::state::Problem, e: usize) -> Option<Dims> {
     })
 }
 
-/// Rough number of inner-loop steps of one [`best_row`] call, averaged over employees; the
+/// Rough number of inner-loop steps of one DP over `len` days, averaged over employees; the
 /// search uses it to give the DP moves a bounded share of the time.
-pub(crate) fn ops_estimate(p: &super::state::Problem) -> u64 {
+pub(crate) fn ops_estimate(p: &Problem, len: usize) -> u64 {
     let nv = (p.ns + 1) as u64;
+    let len = len.min(p.nd);
     let total: u64 = (0..p.ne)
-        .filter_map(|e| dims(p, e))
-        .map(|d| {
-            p.nd as u64
-                * nv
-                * nv
-                * d.rcap as u64
-                * d.mdim as u64
-                * d.wdim as u64
-                * d.cdim as u64
-                * 2
+        .filter_map(|e| dims(p, e, len).map(|d| (e, d)))
+        .map(|(e, d)| {
+            let wdim = p.weekend_rules[e]
+                .iter()
+                .map(|x| x.0.max(0) as usize + 2)
+                .max()
+                .map_or(1, |m| m.min(len / 7 + 1));
+            len as u64 * nv * nv * d.rcap as u64 * d.mdim as u64 * wdim as u64 * 2
         })
         .sum();
     total / p.ne.max(1) as u64
@@ -455,69 +550,88 @@ fn lambda_units(s: crate::model::Strength, units: i64, lambda: f64) -> f64 {
     }
 }
 
-/// Adds surcharges for windowed sums (other than the one in the state) and weekend limits the
-/// planned row breaks; returns how many such rules it breaks.
+/// Adds surcharges (on the window's days) for the windowed sums other than the one in the
+/// state, and for the weekend limit when it is not in the state (`weekends_out` = weekends
+/// worked outside the window), that the planned values break; returns how many it breaks.
+#[allow(clippy::too_many_arguments)]
 fn surcharge(
     st: &State<'_>,
     e: usize,
-    row: &[u16],
+    a: usize,
+    vals: &[u16],
     lambda: f64,
-    exact: [Option<usize>; 2],
-    weekends_exact: bool,
+    exact: Option<usize>,
+    weekends_out: Option<i64>,
+    factor: f64,
     price: &mut [f64],
 ) -> usize {
     let p = st.p;
-    let (nd, ns) = (p.nd, p.ns);
+    let ns = p.ns;
     let nv = ns + 1;
     let mut broken = 0;
     for (ti, t) in p.sums[e].iter().enumerate() {
-        if exact.contains(&Some(ti)) {
+        if exact == Some(ti) {
             continue;
         }
         let win = |d: usize| t.window.as_ref().map_or(0, |w| w[d] as usize);
-        let nwin = (0..nd).map(win).max().unwrap_or(0) + 1;
-        let mut tot = vec![0i64; nwin];
-        for (d, &v) in row.iter().enumerate() {
-            tot[win(d)] += t.amount[p.vi(v)];
+        // (rule window, change of its total) for the rule windows the plan touches.
+        let mut touched: Vec<(usize, i64)> = Vec::new();
+        for (i, &v) in vals.iter().enumerate() {
+            let d = a + i;
+            let diff = t.amount[p.vi(v)] - t.amount[p.vi(st.get(e, d))];
+            let k = win(d);
+            match touched.iter_mut().find(|x| x.0 == k) {
+                Some(x) => x.1 += diff,
+                None => touched.push((k, diff)),
+            }
         }
-        for (k, &x) in tot.iter().enumerate() {
+        for (k, diff) in touched {
+            let x = st.sums[t.offset + k] + diff;
             let over = t.max.is_some_and(|m| x > m as i64);
             let under = t.min.is_some_and(|m| x < m as i64);
             if !over && !under {
                 continue;
             }
             broken += 1;
-            let per = lambda_units(t.strength, 1, lambda) * if t.minutes { 0.5 } else { 0.6 };
-            for d in (0..nd).filter(|&d| win(d) == k) {
-                for i in 0..ns {
-                    if t.amount[i] > 0 {
+            let per =
+                factor * lambda_units(t.strength, 1, lambda) * if t.minutes { 0.5 } else { 0.6 };
+            for i in (0..vals.len()).filter(|&i| win(a + i) == k) {
+                for s in 0..ns {
+                    if t.amount[s] > 0 {
                         let scale = if t.minutes {
-                            t.amount[i] as f64 / 60.0
+                            t.amount[s] as f64 / 60.0
                         } else {
                             1.0
                         };
-                        price[d * nv + i] += if over { per * scale } else { -per * scale };
+                        price[i * nv + s] += if over { per * scale } else { -per * scale };
                     }
                 }
             }
         }
     }
-    if !weekends_exact && !p.weekend_rules[e].is_empty() && p.n_weekends > 0 {
-        let mut worked = vec![false; p.n_weekends];
-        for (d, &v) in row.iter().enumerate() {
+    if let Some(out) = weekends_out
+        && !p.weekend_rules[e].is_empty()
+        && p.n_weekends > 0
+    {
+        let mut n = out;
+        for (i, &v) in vals.iter().enumerate() {
+            let d = a + i;
             let k = p.weekend_of[d];
-            if v != OFF && k != u32::MAX {
-                worked[k as usize] = true;
+            if k == NO_WEEKEND {
+                continue;
             }
+            // Count a weekend once: at its first worked day in the window.
+            let first_worked =
+                v != OFF && !(i > 0 && p.weekend_of[d - 1] == k && vals[i - 1] != OFF);
+            n += i64::from(first_worked);
         }
-        let n = worked.iter().filter(|&&x| x).count() as i64;
         for &(max, s) in &p.weekend_rules[e] {
             if n > max {
                 broken += 1;
-                let per = lambda_units(s, 1, lambda) * 0.6;
-                for d in (0..nd).filter(|&d| p.weekend_of[d] != u32::MAX) {
-                    for i in 0..ns {
-                        price[d * nv + i] += per;
+                let per = factor * lambda_units(s, 1, lambda) * 0.6;
+                for i in (0..vals.len()).filter(|&i| p.weekend_of[a + i] != NO_WEEKEND) {
+                    for s in 0..ns {
+                        price[i * nv + s] += per;
                     }
                 }
             }
@@ -559,6 +673,9 @@ mod tests {
         constraints.push(c(Rule::ForbiddenSuccession {
             from: ns - 1,
             to: 0,
+        }));
+        constraints.push(c(Rule::MaxWeekends {
+            max: rng.below(2) as u32,
         }));
         for _ in 0..4 {
             constraints.push(Constraint {
@@ -640,10 +757,50 @@ mod tests {
                 best = best.min(obj(st.cost));
             }
             let row = best_row(&st, e, lambda, &mut rng).expect("a row");
-            for (d, v) in row.into_iter().enumerate() {
+            for (d, v) in row.cells() {
                 st.set(e, d, v);
             }
             assert_eq!(obj(st.cost), best, "case {_case}");
+        }
+    }
+
+    /// A window's plan is the best over the window's days with the rest of the row fixed,
+    /// including runs, successions, minutes and weekends that cross the window's ends.
+    /// (5000 cases: with 300, dropping the join with the days after the window went unseen.)
+    #[test]
+    fn dp_window_is_the_best_plan_for_the_window() {
+        let mut rng = Rng::new(11);
+        for case in 0..5000 {
+            let (ne, nd, ns) = (3, 15, 2);
+            let m = model(&mut rng, ne, nd, ns);
+            let p = Problem::new(&m);
+            let mut start = Roster::empty(ne, nd);
+            for c in start.cells.iter_mut() {
+                let v = rng.below(ns + 1);
+                *c = (v < ns).then_some(v);
+            }
+            let mut st = State::new(&p, &m, Some(&start));
+            let e = rng.below(ne);
+            let a0 = rng.below(nd - 2);
+            let (a, b) = align(&p, a0, (a0 + 2 + rng.below(4)).min(nd));
+            let lambda = 1000.0;
+            let obj = |c: Cost| c.soft as f64 + lambda * c.hard as f64;
+            let mut best = f64::INFINITY;
+            for code in 0..(ns + 1).pow((b - a) as u32) {
+                let mut x = code;
+                for d in a..b {
+                    let v = x % (ns + 1);
+                    x /= ns + 1;
+                    st.set(e, d, if v == ns { OFF } else { v as u16 });
+                }
+                best = best.min(obj(st.cost));
+            }
+            let plan = best_window(&st, e, lambda, &mut rng, None, a, b).expect("a plan");
+            assert_eq!((plan.start, plan.vals.len()), (a, b - a));
+            for (d, v) in plan.cells() {
+                st.set(e, d, v);
+            }
+            assert_eq!(obj(st.cost), best, "case {case}: window {a}..{b}");
         }
     }
 }

@@ -50,7 +50,7 @@ pub(crate) struct SumTerm {
     pub(crate) minutes: bool,
     pub(crate) strength: Strength,
     /// Offset of this term's windows in `State::sums`.
-    offset: usize,
+    pub(crate) offset: usize,
 }
 
 impl SumTerm {
@@ -362,6 +362,7 @@ impl Problem {
             .map(|d| model.horizon.weekend_of(d).map_or(NO_WEEKEND, |k| k as u32))
             .collect();
         let n_weekends = model.horizon.weekend_count();
+
         // A shift type whose every count limit is a hard 0 is out of the domain too.
         let mut domain = Vec::with_capacity(ne);
         for e in 0..ne {
@@ -511,9 +512,9 @@ pub struct State<'p> {
     pub p: &'p Problem,
     pub cells: Vec<u16>,
     pub cover_n: Vec<i32>,
-    sums: Vec<i64>,
-    we_days: Vec<u8>,
-    we_count: Vec<i32>,
+    pub(crate) sums: Vec<i64>,
+    pub(crate) we_days: Vec<u8>,
+    pub(crate) we_count: Vec<i32>,
     fair_vals: Vec<Vec<i64>>,
     pub cost: Cost,
 }
