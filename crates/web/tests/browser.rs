@@ -791,15 +791,19 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
         a.click("#shift-form button[type=submit]").await;
         // The form posts back to the same path: wait for the saved shift type itself, or the
         // next `goto` could cut the post off.
+        // Read through the DOM rather than an element handle: a handle taken while the post's
+        // navigation replaces the page goes stale, and WebDriver's element text has been seen
+        // to keep failing after the new page had rendered the row.
         a.until(&format!("shift type {name} saved"), async |c| {
             let t = c
-                .find(Locator::Css("[data-testid=shift-types]"))
-                .await
-                .ok()?
-                .text()
+                .execute(
+                    "var t = document.querySelector('[data-testid=shift-types]'); \
+                     return t ? t.innerText : '';",
+                    vec![],
+                )
                 .await
                 .ok()?;
-            t.contains(name).then_some(())
+            t.as_str()?.contains(name).then_some(())
         })
         .await;
     }
