@@ -55,23 +55,8 @@ macro_rules! comment_columns {
 /// object and text differ from their last comment's or that one is old enough. Concurrent doubles queue on
 /// that row (PostgreSQL re-checks the condition after the first commits; SQLite's write lock
 /// serialises them), so exactly one of them is stored.
-pub async fn create(
-    db: &Db,
-    object: Object,
-    object_id: Uuid,
-    parent: Option<Uuid>,
-    author: Uuid,
-    body: &str,
-    now: Millis,
-) -> Result<Uuid> {
-    let mut tx = db.begin().await?;
-    let out = create_in(&mut tx, object, object_id, parent, author, body, now).await?;
-    tx.commit().await?;
-    Ok(out)
-}
-
-/// [`create`] inside the caller's transaction (what it causes, e.g. notifications, commits
-/// with it).
+///
+/// Runs inside the caller's transaction (what it causes, e.g. notifications, commits with it).
 pub async fn create_in(
     tx: &mut Tx,
     object: Object,

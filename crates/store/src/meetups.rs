@@ -194,14 +194,8 @@ pub async fn participants(db: &Db, id: Uuid) -> Result<Vec<Participant>> {
 
 /// Edits a meetup that has not started. A capacity below the current participant count is
 /// refused (`Conflict("capacity")`); a started or cancelled meetup is `Conflict("started")`.
-pub async fn update(db: &Db, id: Uuid, f: &MeetupFields, now: Millis) -> Result<()> {
-    let mut tx = db.begin().await?;
-    update_in(&mut tx, id, f, now).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// [`update`] inside the caller's transaction.
+///
+/// Runs inside the caller's transaction.
 pub async fn update_in(tx: &mut Tx, id: Uuid, f: &MeetupFields, now: Millis) -> Result<()> {
     in_tx!(tx, tx => {
         let n = sqlx::query(
@@ -232,14 +226,8 @@ pub async fn update_in(tx: &mut Tx, id: Uuid, f: &MeetupFields, now: Millis) -> 
 /// Cancels a meetup before its start and takes its photos off it (they are removed from
 /// storage by the caller, off the request). Returns the photos' hashes (comma-separated, maybe
 /// empty); `None` when it had started or was cancelled already.
-pub async fn cancel(db: &Db, id: Uuid, now: Millis) -> Result<Option<String>> {
-    let mut tx = db.begin().await?;
-    let out = cancel_in(&mut tx, id, now).await?;
-    tx.commit().await?;
-    Ok(out)
-}
-
-/// [`cancel`] inside the caller's transaction.
+///
+/// Runs inside the caller's transaction.
 pub async fn cancel_in(tx: &mut Tx, id: Uuid, now: Millis) -> Result<Option<String>> {
     in_tx!(tx, tx => {
         // RETURNING gives the values after the update, so the photos are read here and
@@ -292,15 +280,8 @@ impl ApplyOutcome {
 }
 
 /// Applies for a place. Open until the start.
-pub async fn apply(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<ApplyOutcome> {
-    let mut tx = db.begin().await?;
-    let out = apply_in(&mut tx, id, user, now).await?;
-    tx.commit().await?;
-    Ok(out)
-}
-
-/// [`apply`] inside the caller's transaction (what it causes, e.g. notifications, commits
-/// with it).
+///
+/// Runs inside the caller's transaction (what it causes, e.g. notifications, commits with it).
 pub async fn apply_in(tx: &mut Tx, id: Uuid, user: Uuid, now: Millis) -> Result<ApplyOutcome> {
     in_tx!(tx, tx => {
         // Lock the meetup row (a no-op write) so concurrent writers of this meetup queue up.
@@ -353,15 +334,8 @@ pub enum LeaveOutcome {
 
 /// Gives up a place (or a waitlist / pending row). The freed place goes to the first
 /// waitlisted person, once, in the same transaction. The host is refused by the caller.
-pub async fn leave(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<LeaveOutcome> {
-    let mut tx = db.begin().await?;
-    let out = leave_in(&mut tx, id, user, now).await?;
-    tx.commit().await?;
-    Ok(out)
-}
-
-/// [`leave`] inside the caller's transaction (what it causes, e.g. notifications, commits
-/// with it).
+///
+/// Runs inside the caller's transaction (what it causes, e.g. notifications, commits with it).
 pub async fn leave_in(tx: &mut Tx, id: Uuid, user: Uuid, now: Millis) -> Result<LeaveOutcome> {
     in_tx!(tx, tx => {
         let open: Option<(i64,)> = sqlx::query_as(
@@ -408,15 +382,8 @@ pub enum ApproveOutcome {
 }
 
 /// The host accepts a pending application, if a place is free.
-pub async fn approve(db: &Db, id: Uuid, user: Uuid, now: Millis) -> Result<ApproveOutcome> {
-    let mut tx = db.begin().await?;
-    let out = approve_in(&mut tx, id, user, now).await?;
-    tx.commit().await?;
-    Ok(out)
-}
-
-/// [`approve`] inside the caller's transaction (what it causes, e.g. notifications, commits
-/// with it).
+///
+/// Runs inside the caller's transaction (what it causes, e.g. notifications, commits with it).
 pub async fn approve_in(tx: &mut Tx, id: Uuid, user: Uuid, now: Millis) -> Result<ApproveOutcome> {
     in_tx!(tx, tx => {
         let open: Option<(i64,)> = sqlx::query_as(

@@ -293,14 +293,8 @@ pub async fn undo(db: &Db, id: Uuid, expected: i64) -> Result<Undone> {
 }
 
 /// Publishes the current cells (members see later edits as changes against these).
-pub async fn publish(db: &Db, id: Uuid, expected: i64) -> Result<()> {
-    let mut tx = db.begin().await?;
-    publish_in(&mut tx, id, expected).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// [`publish`] inside the caller's transaction (the members' notifications commit with it).
+///
+/// Runs inside the caller's transaction (the members' notifications commit with it).
 pub async fn publish_in(tx: &mut Tx, id: Uuid, expected: i64) -> Result<()> {
     let n = in_tx!(tx, tx => sqlx::query(
         "UPDATE rosters SET published_cells = cells, published_at = $3, version = version + 1, updated_at = $3 \
@@ -352,21 +346,7 @@ pub struct Swap {
     pub created_at: i64,
 }
 
-pub async fn create_swap(
-    db: &Db,
-    roster_id: Uuid,
-    requester: Uuid,
-    day: i64,
-    target: Option<Uuid>,
-    target_day: Option<i64>,
-) -> Result<Uuid> {
-    let mut tx = db.begin().await?;
-    let id = create_swap_in(&mut tx, roster_id, requester, day, target, target_day).await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-/// [`create_swap`] inside the caller's transaction (the notifications commit with it).
+/// Runs inside the caller's transaction (the notifications commit with it).
 pub async fn create_swap_in(
     tx: &mut Tx,
     roster_id: Uuid,
@@ -429,32 +409,8 @@ pub async fn close_swap(db: &Db, id: Uuid, to: &str) -> Result<bool> {
 
 /// Marks a swap applied and writes the swapped cells in one transaction: both happen, or
 /// neither (someone else moved the swap: `Ok(false)`; the roster changed: `Conflict`).
-pub async fn apply_swap(
-    db: &Db,
-    swap_id: Uuid,
-    from: &str,
-    accepted_by: Option<Uuid>,
-    roster_id: Uuid,
-    expected: i64,
-    cells: &str,
-) -> Result<bool> {
-    let mut tx = db.begin().await?;
-    let out = apply_swap_in(
-        &mut tx,
-        swap_id,
-        from,
-        accepted_by,
-        roster_id,
-        expected,
-        cells,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(out)
-}
-
-/// [`apply_swap`] inside the caller's transaction (what it causes, e.g. notifications, commits
-/// with it).
+///
+/// Runs inside the caller's transaction (what it causes, e.g. notifications, commits with it).
 pub async fn apply_swap_in(
     tx: &mut Tx,
     swap_id: Uuid,
