@@ -69,6 +69,14 @@ pub struct CachedSession {
     pub expires_at: i64,
 }
 
+/// A list of meetups as shown, with the instant (Unix ms) from which it may be wrong without
+/// any write: the first time a listed meetup starts or changes its status by the clock alone.
+#[derive(Clone)]
+pub struct CachedMeetups {
+    pub items: std::sync::Arc<Vec<crate::api::meetups::MeetupDto>>,
+    pub valid_until: i64,
+}
+
 /// A group with the viewer's membership (the result of `store::groups::group_for`).
 pub type GroupView = (Group, Option<Membership>);
 
@@ -150,6 +158,8 @@ struct Inner {
     /// Shared, not cloned member by member on every page view.
     previews: Map<Uuid, std::sync::Arc<Vec<Member>>>,
     unread: Map<Uuid, i64>,
+    /// A group's next meetups as a member's group home lists them, keyed by (group, viewer).
+    group_meetups: Map<(Uuid, Uuid), CachedMeetups>,
 }
 
 impl Inner {
@@ -161,6 +171,7 @@ impl Inner {
             groups: Map::new(),
             previews: Map::new(),
             unread: Map::new(),
+            group_meetups: Map::new(),
         }
     }
 }
@@ -306,6 +317,31 @@ impl ReadCache {
         self.put(t, |i, now| i.unread.put(user, n, now));
     }
 
+    /// The next meetups of `group` as `viewer` saw them, unless the clock (`now_ms`) has since
+    /// reached a start or a status change of one of them.
+    pub fn group_meetups(
+        &self,
+        group: Uuid,
+        viewer: Uuid,
+        now_ms: i64,
+    ) -> Option<std::sync::Arc<Vec<crate::api::meetups::MeetupDto>>> {
+        self.get(|i, now| {
+            i.group_meetups
+                .get(&(group, viewer), now)
+                .filter(|c| now_ms < c.valid_until)
+                .map(|c| c.items)
+        })
+    }
+    pub fn put_group_meetups(
+        &self,
+        t: Option<Ticket>,
+        group: Uuid,
+        viewer: Uuid,
+        v: CachedMeetups,
+    ) {
+        self.put(t, |i, now| i.group_meetups.put((group, viewer), v, now));
+    }
+
     /// Forgets unread counts as the hub announces new notifications (on this instance; with
     /// SQLite the hub is in-process). Ends when the hub goes away.
     pub fn follow_hub(self: &std::sync::Arc<Self>, mut rx: tokio::sync::broadcast::Receiver<Uuid>) {
@@ -387,6 +423,26 @@ mod tests {
         assert!(c.session(b"h", 7_000, 5_000).is_none(), "touch due");
         assert!(c.session(b"h", 10_000, 100_000).is_none(), "expired");
         assert!(c.session(b"other", 2_000, 5_000).is_none());
+    }
+
+    #[test]
+    fn a_meetup_list_is_not_served_from_its_first_change_on() {
+        let c = ReadCache::new(true);
+        let (g, v) = (Uuid::now_v7(), Uuid::now_v7());
+        let entry = CachedMeetups {
+            items: std::sync::Arc::new(Vec::new()),
+            valid_until: 1_000,
+        };
+        c.put_group_meetups(c.ticket(), g, v, entry);
+        assert!(c.group_meetups(g, v, 999).is_some());
+        assert!(
+            c.group_meetups(g, v, 1_000).is_none(),
+            "a listed meetup started"
+        );
+        assert!(
+            c.group_meetups(g, Uuid::now_v7(), 999).is_none(),
+            "another viewer"
+        );
     }
 
     #[test]

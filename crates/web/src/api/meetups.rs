@@ -102,6 +102,15 @@ pub struct MeetupDto {
     pub created_at: String,
 }
 
+/// The first instant, seen from `now`, at which [`status_of`] may answer differently for `m`
+/// without any write: when it closes to new applications ([`rules::LIST_CLOSES`] before the
+/// start), then when it starts. At or before `now` when that has already happened.
+pub fn status_changes_at(m: &Meetup, now: Millis) -> Millis {
+    // "closed" once `starts_at < t + LIST_CLOSES`, i.e. from one millisecond past that mark.
+    let closes = m.starts_at - rules::LIST_CLOSES + 1;
+    if closes > now { closes } else { m.starts_at }
+}
+
 pub fn status_of(m: &Meetup, now: Millis) -> &'static str {
     if m.cancelled_at.is_some() {
         "cancelled"
@@ -842,4 +851,78 @@ async fn set_preferences(
     }
     store::set_preferences(&state.db, user.id, b.region, b.distance_band, now_millis()).await?;
     Ok(Json(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moim_core::time::HOUR;
+    use proptest::prelude::*;
+
+    fn meetup(starts_at: Millis, participants: i64, waitlist: bool, cancelled: bool) -> Meetup {
+        Meetup {
+            id: uuid::Uuid::nil(),
+            host_id: uuid::Uuid::nil(),
+            group_id: None,
+            is_public: true,
+            title: "t".into(),
+            description: String::new(),
+            starts_at,
+            time_zone: "Asia/Seoul".into(),
+            start_hour: 9,
+            address: String::new(),
+            region: 0,
+            lat: 0.0,
+            lng: 0.0,
+            route: String::new(),
+            distance_m: 0,
+            pace: String::new(),
+            level: String::new(),
+            theme: String::new(),
+            capacity: 4,
+            participant_count: participants,
+            waitlist,
+            approval: false,
+            images: String::new(),
+            parking: String::new(),
+            baggage: String::new(),
+            chat_link: String::new(),
+            attendance_at: None,
+            cancelled_at: cancelled.then_some(1),
+            created_at: 0,
+            updated_at: 0,
+            duration_min: 120,
+            host_nickname: "h".into(),
+        }
+    }
+
+    proptest! {
+        /// The group home caches its list until `status_changes_at`: before it the status the
+        /// clock alone gives must not change, and where it is later than now, it must change there
+        /// (so the cache is not dropped needlessly either).
+        #[test]
+        fn the_status_holds_until_status_changes_at(
+            start_in in -3 * HOUR..30 * HOUR,
+            later in 0..100u32,
+            participants in 1..6i64,
+            waitlist: bool,
+            cancelled: bool,
+        ) {
+            let now: Millis = 1_800_000_000_000;
+            let m = meetup(now + start_in, participants, waitlist, cancelled);
+            let until = status_changes_at(&m, now);
+            let before = status_of(&m, now);
+            if until > now {
+                let t = now + (until - now - 1) * Millis::from(later) / 100;
+                prop_assert_eq!(status_of(&m, t), before);
+                prop_assert_eq!(status_of(&m, until - 1), before);
+                if !cancelled && status_of(&m, until) == before {
+                    // Only a full meetup without a waitlist is already "closed" before it closes
+                    // by the clock; it still changes at the start.
+                    prop_assert_eq!(before, "closed");
+                    prop_assert!(until < m.starts_at);
+                }
+            }
+        }
+    }
 }

@@ -309,7 +309,7 @@ struct HomePage<'a> {
     preview: std::sync::Arc<Vec<Member>>,
     notice: Option<String>,
     /// The group's next meetups (members only).
-    meetups: Vec<crate::api::meetups::MeetupDto>,
+    meetups: std::sync::Arc<Vec<crate::api::meetups::MeetupDto>>,
 }
 
 #[derive(Deserialize)]
@@ -346,7 +346,7 @@ async fn home(
     let meetups = if role.is_some() {
         ok_or_page!(ctx, super::meetups::group_next(&state, id, uid, 5).await)
     } else {
-        Vec::new()
+        Default::default()
     };
     let tz = ctx
         .user

@@ -216,14 +216,19 @@ pub async fn soonest(
 }
 
 /// A group's next meetups (not started, soonest first; full or closing ones too), as its
-/// member sees them on the group home.
+/// member sees them on the group home. Served from the read cache while no write happened and
+/// no listed meetup has started or closed since.
 pub async fn group_next(
     state: &AppState,
     group: Uuid,
     viewer: Uuid,
     limit: i64,
-) -> Result<Vec<MeetupDto>, crate::error::ApiError> {
+) -> Result<std::sync::Arc<Vec<MeetupDto>>, crate::error::ApiError> {
     let now = moim_core::time::now_millis();
+    if let Some(items) = state.cache.group_meetups(group, viewer, now) {
+        return Ok(items);
+    }
+    let ticket = state.cache.ticket();
     let f = store::Filter {
         viewer: Some(viewer),
         now,
@@ -233,7 +238,22 @@ pub async fn group_next(
         ..store::Filter::default()
     };
     let rows = store::list(&state.db, &f, store::Sort::Soonest, None, limit).await?;
-    Ok(rows.iter().map(|m| meetup_dto(m, None)).collect())
+    let valid_until = rows
+        .iter()
+        .map(|m| crate::api::meetups::status_changes_at(m, now))
+        .min()
+        .unwrap_or(i64::MAX);
+    let items = std::sync::Arc::new(rows.iter().map(|m| meetup_dto(m, None)).collect::<Vec<_>>());
+    state.cache.put_group_meetups(
+        ticket,
+        group,
+        viewer,
+        crate::cache::CachedMeetups {
+            items: items.clone(),
+            valid_until,
+        },
+    );
+    Ok(items)
 }
 
 // --- detail ---------------------------------------------------------------------------------

@@ -316,6 +316,76 @@ async fn the_group_home_shows_new_members_and_the_badge_follows_notifications() 
     );
 }
 
+/// The group home's "next meetups" strip, cached per (group, viewer): hosting, applying,
+/// editing and cancelling show on the very next view.
+#[tokio::test]
+async fn the_group_homes_next_meetups_follow_hosting_applying_editing_and_cancelling() {
+    let app = TestApp::with_config(|c| {
+        c.read_cache = ReadCacheMode::On;
+        c.meetup_min_lead = Duration::ZERO;
+    })
+    .await;
+    let _ = app.user("h@x.io", "호스트").await;
+    let owner = web_login(&app, "h@x.io", PW).await;
+    let owner_api = api_login(&app, "h@x.io", PW).await;
+    let g = make_group(&owner_api, "러닝 크루", 10, "invite").await;
+    let home = format!("/groups/{g}");
+    let strip = |html: &str| {
+        html.split("data-testid=\"group-meetups\"")
+            .nth(1)
+            .and_then(|s| s.split("</section>").next())
+            .expect("the next-meetups strip")
+            .to_owned()
+    };
+    assert!(!strip(&warm(&app, &owner, &home).await.text).contains("data-testid=\"group-meetup\""));
+
+    let mut b = super::meetups::body("망원 저녁런", 30, 5);
+    b["group_id"] = json!(g);
+    let id = super::meetups::host(&owner_api, b).await;
+    let s = strip(&owner.get(&home).await.text);
+    assert!(
+        s.contains("망원 저녁런") && s.contains("1 / 5"),
+        "hosted: {s}"
+    );
+
+    // Another member applies: the count on the owner's (warm) view follows.
+    warm(&app, &owner, &home).await;
+    let code = invite_code(&owner_api, &g).await;
+    let runner = app.user("r@x.io", "runner").await;
+    runner
+        .post(&format!("/api/v1/invites/{code}/join"), json!({}))
+        .await;
+    let r = runner
+        .post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+        .await;
+    assert!(r.status.is_success(), "apply: {}", r.text);
+    assert!(strip(&owner.get(&home).await.text).contains("2 / 5"));
+
+    // An edit of the title, then a cancellation.
+    warm(&app, &owner, &home).await;
+    let mut b = super::meetups::body("망원 새벽런", 30, 5);
+    b["group_id"] = json!(g);
+    let r = owner_api.patch(&format!("/api/v1/meetups/{id}"), b).await;
+    assert_eq!(r.status, 200, "edit: {}", r.text);
+    let s = strip(&owner.get(&home).await.text);
+    assert!(
+        s.contains("망원 새벽런") && !s.contains("망원 저녁런"),
+        "edited: {s}"
+    );
+    warm(&app, &owner, &home).await;
+    assert_eq!(
+        owner_api
+            .delete(&format!("/api/v1/meetups/{id}"))
+            .await
+            .status,
+        204
+    );
+    assert!(
+        !strip(&owner.get(&home).await.text).contains("망원 새벽런"),
+        "cancelled"
+    );
+}
+
 #[tokio::test]
 async fn the_language_link_updates_the_cached_profile() {
     let app = cached_app().await;
