@@ -366,7 +366,10 @@ async fn detail(
             is_author: viewer == Some(course.author_id),
             points_json,
             share_url: state.config.url(&format!("/courses/{id}")),
-            image: c.images.first().map(|i| state.config.url(&i.medium)),
+            image: Some(match c.images.first() {
+                Some(i) => state.config.url(&i.medium),
+                None => state.config.url(&super::meetups::theme_picture_png(&c.theme)),
+            }),
             notice: ctx.notice(q.notice, NOTICES),
             thread,
             c,

@@ -2604,3 +2604,48 @@ async fn reminders_change_in_the_same_transaction_as_the_meetup_or_not_at_all() 
         );
     }
 }
+
+#[tokio::test]
+async fn a_meetup_without_photos_shows_its_theme_picture_and_shares_a_raster_one() {
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    // Every theme has both pictures, served from the binary.
+    for t in moim_core::meetups::THEMES {
+        for (ext, mime) in [("svg", "image/svg+xml"), ("png", "image/png")] {
+            let r = app.client().get(&format!("/assets/themes/{t}.{ext}")).await;
+            assert_eq!(r.status, 200, "{t}.{ext}");
+            assert_eq!(r.header("content-type").unwrap(), mime, "{t}.{ext}");
+            if ext == "png" {
+                assert_eq!(&r.bytes[..8], b"\x89PNG\r\n\x1a\n", "{t}.png is a PNG");
+            } else {
+                assert!(r.text.starts_with("<svg"), "{t}.svg");
+            }
+        }
+    }
+    let mut b = body("사진 없는 산행", 24, 6);
+    b["theme"] = json!("mountain");
+    let id = host(&h, b).await;
+    let page = app.client().get(&format!("/meetups/{id}")).await;
+    assert!(
+        page.text.contains("src=\"/assets/themes/mountain.svg?v="),
+        "{}",
+        page.text
+    );
+    let og = page.text.split("<meta property=\"og:image\" content=\"").nth(1).unwrap();
+    let og = &og[..og.find('"').unwrap()];
+    assert!(
+        og.starts_with("http") && og.ends_with("/assets/themes/mountain.png"),
+        "{og}"
+    );
+    let list = app.client().get("/meetups").await;
+    let card = &list.text[list.text.find("사진 없는 산행").unwrap().saturating_sub(900)..];
+    assert!(card.contains("data-testid=\"theme-picture\""), "{card}");
+    // With a photo, the photo (no theme picture).
+    let (url, _) = upload_distinct(&h, 9).await;
+    let mut b = body("사진 있는 산행", 30, 6);
+    b["images"] = json!([url]);
+    let with = host(&h, b).await;
+    let page = app.client().get(&format!("/meetups/{with}")).await;
+    assert!(!page.text.contains("data-testid=\"theme-picture\""));
+    assert!(!page.text.contains("/assets/themes/"), "{}", page.text);
+}
