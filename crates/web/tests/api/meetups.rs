@@ -2649,3 +2649,23 @@ async fn a_meetup_without_photos_shows_its_theme_picture_and_shares_a_raster_one
     assert!(!page.text.contains("data-testid=\"theme-picture\""));
     assert!(!page.text.contains("/assets/themes/"), "{}", page.text);
 }
+
+#[tokio::test]
+async fn postgres_sessions_run_without_jit() {
+    let app = super::app().await;
+    let moim_store::Db::Postgres(p) = &app.db else {
+        eprintln!("skipped: PostgreSQL only (set MOIM_TEST_DATABASE_URL)");
+        return;
+    };
+    // Every pooled session, not just one: take several at once.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut c = p.acquire().await.unwrap();
+        let (jit,): (String,) = moim_store::sqlx::query_as("SHOW jit")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        assert_eq!(jit, "off");
+        held.push(c);
+    }
+}
