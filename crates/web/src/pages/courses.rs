@@ -301,8 +301,10 @@ struct DetailPage<'a> {
     ctx: &'a PageCtx,
     c: CourseDto,
     is_author: bool,
-    /// `[[lat,lng],...]` for the map widget's `data-points`.
+    /// `[[lat,lng],...]` for the map's `data-route`.
     points_json: String,
+    /// The map tile URL template (empty: no map, the points as text only).
+    tiles: String,
     share_url: String,
     image: Option<String>,
     notice: Option<String>,
@@ -365,6 +367,7 @@ async fn detail(
         &DetailPage {
             is_author: viewer == Some(course.author_id),
             points_json,
+            tiles: state.config.map_tiles.clone(),
             share_url: state.config.url(&format!("/courses/{id}")),
             image: Some(match c.images.first() {
                 Some(i) => state.config.url(&i.medium),
@@ -454,6 +457,8 @@ struct FormPage<'a> {
     duration_text: String,
     errors: FormErrors,
     themes: &'static [&'static str],
+    /// The map tile URL template of the route editor (empty: the textarea only).
+    tiles: String,
 }
 
 impl FormPage<'_> {
@@ -471,7 +476,7 @@ fn route_text(points: &[(f64, f64)]) -> String {
         .join("\n")
 }
 
-async fn new_form(ctx: PageCtx) -> Response {
+async fn new_form(State(state): State<AppState>, ctx: PageCtx) -> Response {
     user_or_return!(ctx);
     render(
         StatusCode::OK,
@@ -483,6 +488,7 @@ async fn new_form(ctx: PageCtx) -> Response {
             duration_text: String::new(),
             errors: FormErrors::default(),
             themes: rules::THEMES,
+            tiles: state.config.map_tiles.clone(),
         },
     )
 }
@@ -504,6 +510,7 @@ async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<U
             v,
             errors: FormErrors::default(),
             themes: rules::THEMES,
+            tiles: state.config.map_tiles.clone(),
         },
     )
 }
@@ -590,6 +597,7 @@ async fn save(state: AppState, ctx: PageCtx, id: Option<Uuid>, raw: &[u8]) -> Re
                     route_text,
                     duration_text,
                     themes: rules::THEMES,
+                    tiles: state.config.map_tiles.clone(),
                 },
             )
         }
