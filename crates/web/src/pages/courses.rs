@@ -618,8 +618,23 @@ async fn edit(
     save(state, ctx, Some(id), &raw).await
 }
 
+/// The newest course posts, for the home pages (the reference's main page shows the latest 6).
+pub async fn latest(state: &AppState, limit: i64) -> Result<Vec<CourseDto>, crate::error::ApiError> {
+    let rows = moim_store::courses::list(
+        &state.db,
+        &moim_store::courses::Filter::default(),
+        moim_store::courses::Sort::New,
+        None,
+        limit,
+    )
+    .await?;
+    Ok(rows.iter().map(|c| course_dto(c, false, 0)).collect())
+}
+
 pub const STRINGS: crate::i18n::Strings = &[
     ("courses.title", "코스 추천", "Courses"),
+    ("courses.latest", "새로 올라온 코스", "New courses"),
+    ("courses.latest.all", "코스 추천 보기", "All courses"),
     (
         "courses.lead",
         "함께 달리고 걷기 좋은 코스를 나눠요.",

@@ -610,3 +610,29 @@ async fn course_pages_render_for_visitors_and_the_author() {
     assert_eq!(r.location(), Some("/courses/mine"));
     assert_eq!(anon.get(&format!("/courses/{id}")).await.status, 404);
 }
+
+#[tokio::test]
+async fn the_landing_page_shows_the_six_newest_courses() {
+    let app = super::app().await;
+    let (a, _) = app.quick_user("author").await;
+    let img = image(&a).await;
+    for i in 1..=7 {
+        post(&a, body(&format!("메인 코스 {i}"), "서울 마포구 망원동", &img)).await;
+    }
+    let page = app.client().get("/").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let titles: Vec<&str> = page
+        .text
+        .split("data-testid=\"latest-course\"")
+        .skip(1)
+        .map(|card| {
+            let h = &card[card.find("<h2>").unwrap() + 4..];
+            &h[..h.find("</h2>").unwrap()]
+        })
+        .collect();
+    assert_eq!(
+        titles,
+        (2..=7).rev().map(|i| format!("메인 코스 {i}")).collect::<Vec<_>>(),
+        "newest first, six of them"
+    );
+}
