@@ -39,6 +39,17 @@ impl Comment {
     }
 }
 
+/// The author's live comment with this text on the object, posted after `$2`.
+macro_rules! repeated_sql {
+    ($col:literal) => {
+        concat!(
+            "SELECT id FROM comments WHERE ",
+            $col,
+            " = $1 AND created_at > $2 AND author_id = $3 AND body = $4 AND deleted_at IS NULL LIMIT 1"
+        )
+    };
+}
+
 macro_rules! comment_columns {
     () => {
         "k.id, k.meetup_id, k.course_id, k.parent_id, k.author_id, COALESCE(u.nickname, '') AS author_nickname, \
@@ -50,11 +61,13 @@ macro_rules! comment_columns {
 /// comment of the same object).
 ///
 /// The same author posting the same text on the same object again within
-/// `moim_core::comments::REPEAT_WINDOW` gets `Conflict("repeated")`: the insert is preceded, in the same transaction, by a
-/// conditional upsert of the author's `comment_repeat_guard` row that only succeeds when the
-/// object and text differ from their last comment's or that one is old enough. Concurrent doubles queue on
-/// that row (PostgreSQL re-checks the condition after the first commits; SQLite's write lock
-/// serialises them), so exactly one of them is stored.
+/// `moim_core::comments::REPEAT_WINDOW` gets `Conflict("repeated")`, whatever they posted in
+/// between (a comment or a reply; a deleted one has no text left and does not count). The
+/// author's `comment_repeat_guard` row is upserted first, in the same transaction: that write
+/// makes one author's comments queue up (PostgreSQL's row lock, SQLite's write lock), so the
+/// check that follows (this object's comments of the last seconds, through its
+/// `(object, created_at)` index) sees every comment committed before it and exactly one of
+/// several doubles sent together is stored.
 ///
 /// Runs inside the caller's transaction (what it causes, e.g. notifications, commits with it).
 pub async fn create_in(
@@ -71,19 +84,21 @@ pub async fn create_in(
         Object::Meetup => (Some(object_id), None),
         Object::Course => (None, Some(object_id)),
     };
-    // What counts as "the same": the same text on the same post (a quick "좋아요" on two
-    // different posts is fine).
-    let repeat_key = format!("{}:{object_id}\n{body}", object.as_str());
+    let repeated_sql = match object {
+        Object::Meetup => repeated_sql!("meetup_id"),
+        Object::Course => repeated_sql!("course_id"),
+    };
     in_tx!(tx, tx => {
-        let fresh: Option<(Uuid,)> = sqlx::query_as(
-            "INSERT INTO comment_repeat_guard (user_id, body, posted_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (user_id) DO UPDATE SET body = excluded.body, posted_at = excluded.posted_at \
-             WHERE comment_repeat_guard.body <> excluded.body \
-             OR comment_repeat_guard.posted_at <= excluded.posted_at - $4 \
-             RETURNING user_id")
-            .bind(author).bind(&repeat_key).bind(now).bind(moim_core::comments::REPEAT_WINDOW)
+        // Serialises this author's comments; the text column of migration 0014 is no longer read.
+        sqlx::query(
+            "INSERT INTO comment_repeat_guard (user_id, body, posted_at) VALUES ($1, '', $2) \
+             ON CONFLICT (user_id) DO UPDATE SET posted_at = excluded.posted_at")
+            .bind(author).bind(now)
+            .execute(&mut *tx).await?;
+        let repeated: Option<(Uuid,)> = sqlx::query_as(repeated_sql)
+            .bind(object_id).bind(now - moim_core::comments::REPEAT_WINDOW).bind(author).bind(body)
             .fetch_optional(&mut *tx).await?;
-        if fresh.is_none() {
+        if repeated.is_some() {
             return Err(crate::Error::Conflict("repeated"));
         }
         sqlx::query(

@@ -254,7 +254,10 @@ pub async fn connect(url: &str, cfg: &PoolConfig) -> Result<Db> {
             .await?;
         Ok(Db::Sqlite(pool))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let opts = PgConnectOptions::from_str(url)?;
+        // No JIT compilation, for every query of every session: a plan costed above
+        // `jit_above_cost` (a generic plan's guess can get there) is compiled on each execution,
+        // 80–200 ms, far more than these short queries take to run (docs/ARCHITECTURE.md).
+        let opts = PgConnectOptions::from_str(url)?.options([("jit", "off")]);
         // Ping only connections that sat idle long enough to have been dropped by the server or a
         // proxy; a busy pool would otherwise pay a server round trip per query.
         let pool = PgPoolOptions::new()

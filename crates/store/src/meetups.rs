@@ -10,7 +10,7 @@
 //! The list query is one fixed SQL text: every filter is a bound parameter that is either
 //! "off" (NULL, 0 or empty) or compared with a column, so no request value ever becomes SQL.
 
-use crate::{Db, Error, Result, Tx, WritePool as _, dispatch, in_tx};
+use crate::{Db, Error, Result, Tx, dispatch, in_tx};
 use moim_core::time::Millis;
 use uuid::Uuid;
 
@@ -132,9 +132,23 @@ pub async fn create_with_cooldown(
     now: Millis,
     cooldown: Millis,
 ) -> Result<Meetup> {
+    let mut tx = db.begin().await?;
+    let id = create_in(&mut tx, host, f, now, cooldown).await?;
+    tx.commit().await?;
+    get(db, id).await?.ok_or(Error::NotFound)
+}
+
+/// [`create_with_cooldown`] inside the caller's transaction (the host's reminders are
+/// scheduled in it); returns the new meetup's id.
+pub async fn create_in(
+    tx: &mut Tx,
+    host: Uuid,
+    f: &MeetupFields,
+    now: Millis,
+    cooldown: Millis,
+) -> Result<Uuid> {
     let id = Uuid::now_v7();
-    dispatch!(db, pool => {
-        let mut tx = pool.begin_write().await?;
+    in_tx!(tx, tx => {
         let claimed: Option<(Uuid,)> = sqlx::query_as(
             "INSERT INTO meetup_host_throttle (host_id, last_created_at) VALUES ($1, $2) \
              ON CONFLICT (host_id) DO UPDATE SET last_created_at = excluded.last_created_at \
@@ -161,18 +175,24 @@ pub async fn create_with_cooldown(
         // The host holds the first place from the start.
         sqlx::query("INSERT INTO meetup_participants (meetup_id, user_id, status, applied_at) VALUES ($1, $2, 'joined', $3)")
             .bind(id).bind(host).bind(now).execute(&mut *tx).await?;
-        tx.commit().await?;
     });
-    get(db, id).await?.ok_or(Error::NotFound)
+    Ok(id)
 }
 
+const GET: &str = concat!(
+    "SELECT ",
+    meetup_columns!(),
+    " FROM meetups m JOIN users u ON u.id = m.host_id WHERE m.id = $1"
+);
+
 pub async fn get(db: &Db, id: Uuid) -> Result<Option<Meetup>> {
-    let sql = concat!(
-        "SELECT ",
-        meetup_columns!(),
-        " FROM meetups m JOIN users u ON u.id = m.host_id WHERE m.id = $1"
-    );
-    Ok(dispatch!(db, pool => sqlx::query_as::<_, Meetup>(sql).bind(id).fetch_optional(pool).await?))
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Meetup>(GET).bind(id).fetch_optional(pool).await?))
+}
+
+/// [`get`] inside the caller's transaction: after a write that locked the row, what the
+/// transaction's further steps (reminders) must go by.
+pub async fn get_in(tx: &mut Tx, id: Uuid) -> Result<Option<Meetup>> {
+    Ok(in_tx!(tx, tx => sqlx::query_as::<_, Meetup>(GET).bind(id).fetch_optional(&mut *tx).await?))
 }
 
 /// The viewer's participation row, if any.
@@ -183,13 +203,20 @@ pub async fn participation(db: &Db, id: Uuid, user: Uuid) -> Result<Option<Parti
         .bind(id).bind(user).fetch_optional(pool).await?))
 }
 
+const PARTICIPANTS: &str = "SELECT p.user_id, u.nickname, u.avatar_url, p.status, p.applied_at, p.attended \
+     FROM meetup_participants p JOIN users u ON u.id = p.user_id WHERE p.meetup_id = $1 \
+     ORDER BY CASE p.status WHEN 'joined' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, p.applied_at, p.user_id";
+
 /// Everyone with a row, in application order (joined first).
 pub async fn participants(db: &Db, id: Uuid) -> Result<Vec<Participant>> {
-    Ok(dispatch!(db, pool => sqlx::query_as::<_, Participant>(
-        "SELECT p.user_id, u.nickname, u.avatar_url, p.status, p.applied_at, p.attended \
-         FROM meetup_participants p JOIN users u ON u.id = p.user_id WHERE p.meetup_id = $1 \
-         ORDER BY CASE p.status WHEN 'joined' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, p.applied_at, p.user_id")
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Participant>(PARTICIPANTS)
         .bind(id).fetch_all(pool).await?))
+}
+
+/// [`participants`] inside the caller's transaction.
+pub async fn participants_in(tx: &mut Tx, id: Uuid) -> Result<Vec<Participant>> {
+    Ok(in_tx!(tx, tx => sqlx::query_as::<_, Participant>(PARTICIPANTS)
+        .bind(id).fetch_all(&mut *tx).await?))
 }
 
 /// Edits a meetup that has not started. A capacity below the current participant count is
@@ -420,15 +447,16 @@ pub async fn decline_in(tx: &mut Tx, id: Uuid, user: Uuid) -> Result<bool> {
 
 /// Submits the attendance sheet once: every joined participant except the host is marked
 /// present when listed, absent otherwise. Returns false when it had been submitted already.
-pub async fn submit_attendance(
-    db: &Db,
+///
+/// Runs inside the caller's transaction (the attendees' rating reminders are scheduled in it).
+pub async fn submit_attendance_in(
+    tx: &mut Tx,
     id: Uuid,
     host: Uuid,
     present: &[Uuid],
     now: Millis,
 ) -> Result<bool> {
-    dispatch!(db, pool => {
-        let mut tx = pool.begin_write().await?;
+    in_tx!(tx, tx => {
         let first = sqlx::query("UPDATE meetups SET attendance_at = $2 WHERE id = $1 AND attendance_at IS NULL")
             .bind(id).bind(now).execute(&mut *tx).await?.rows_affected();
         if first == 0 {
@@ -440,7 +468,6 @@ pub async fn submit_attendance(
             sqlx::query("UPDATE meetup_participants SET attended = TRUE WHERE meetup_id = $1 AND user_id = $2 AND status = 'joined' AND user_id <> $3")
                 .bind(id).bind(u).bind(host).execute(&mut *tx).await?;
         }
-        tx.commit().await?;
         Ok(true)
     })
 }

@@ -58,6 +58,16 @@ const SMALL_PHONE: Viewport = Viewport {
     height: 740,
 };
 
+/// Desktop and phone; with `MOIM_SCREENSHOT_DIR` set, the 360 px phone too, so a review sees
+/// every step of a flow at the narrowest width we support.
+fn review_viewports() -> Vec<Viewport> {
+    let mut v = vec![DESKTOP, PHONE];
+    if std::env::var_os("MOIM_SCREENSHOT_DIR").is_some_and(|d| !d.is_empty()) {
+        v.push(SMALL_PHONE);
+    }
+    v
+}
+
 /// chromedriver on its own port. It runs in its own process group so that dropping the guard
 /// (also when a test panics half-way) takes the browsers it started down with it.
 struct Driver {
@@ -1252,6 +1262,7 @@ async fn host_find_apply_attend_rate(driver: &Driver, vp: Viewport) {
     h.click("[data-testid=edit]").await;
     h.wait_path("the edit form", |p| p.ends_with("/edit")).await;
     h.fill("#capacity", "6").await;
+    h.shot("meetup-edit").await;
     h.click("[data-testid=host-submit]").await;
     h.wait_path("the meetup", |p| p == meetup_path).await;
     assert_eq!(h.text("[data-testid=count]").await, "2 / 6");
@@ -1309,6 +1320,8 @@ async fn host_find_apply_attend_rate(driver: &Driver, vp: Viewport) {
         g.describe().await
     );
     g.shot("host-profile").await;
+    g.goto("/meetups/mine").await;
+    g.shot("meetups-mine").await;
     h.goto("/meetups/mine").await;
     assert_eq!(
         h.text("[data-testid=manner-score]").await,
@@ -1327,7 +1340,7 @@ async fn host_find_apply_attend_and_rate_in_a_real_browser() {
     let Some(driver) = Driver::start("host_find_apply_attend_and_rate_in_a_real_browser") else {
         return;
     };
-    for vp in [DESKTOP, PHONE] {
+    for vp in review_viewports() {
         host_find_apply_attend_rate(&driver, vp).await;
     }
 }
@@ -1355,11 +1368,13 @@ async fn course_bookmark_rate_comment(driver: &Driver, vp: Viewport) {
     a.goto("/courses/new").await;
     a.fill("#title", &title).await;
     a.fill("#address", "서울 마포구 망원한강공원").await;
-    a.fill(
-        "#route",
-        "37.5550,126.8950\n37.5600,126.9000\n37.5650,126.9050",
-    )
-    .await;
+    // Two points typed, the third drawn on the map (the same route editor as meetups).
+    a.fill("#route", "37.5550,126.8950\n37.5600,126.9000").await;
+    draw_on_map(&a, "#route-map", &[(60.0, 30.0)]).await;
+    let route_lines = a
+        .js("return document.getElementById('route').value.split('\\n').filter(function (l) { return l; }).length")
+        .await;
+    assert_eq!(route_lines, json!(3), "{}", a.describe().await);
     a.fill("#description", "강바람 맞으며 달리는 코스").await;
     a.js("document.getElementById('theme').value = 'river';")
         .await;
@@ -1386,6 +1401,8 @@ async fn course_bookmark_rate_comment(driver: &Driver, vp: Viewport) {
     );
     a.find("img[data-testid=course-photo]").await;
     assert!(a.text("[data-testid=distance]").await.ends_with("km"));
+    // The route on a map (an SVG path), with the points still listed as text.
+    a.find("#meetup-map path.leaflet-interactive").await;
     a.shot("course-detail").await;
 
     // A second person finds it, bookmarks, rates and comments.
@@ -1420,6 +1437,7 @@ async fn course_bookmark_rate_comment(driver: &Driver, vp: Viewport) {
     f.shot("course-commented").await;
     f.goto("/courses/bookmarks").await;
     assert_eq!(f.text("[data-testid=course-card] h2").await, title);
+    f.shot("courses-bookmarks").await;
 
     // The author hears about the comment, with the commenter's name, and sees the counts.
     a.goto("/notifications").await;
@@ -1452,7 +1470,7 @@ async fn course_bookmark_rate_and_comment_in_a_real_browser() {
     let Some(driver) = Driver::start("course_bookmark_rate_and_comment_in_a_real_browser") else {
         return;
     };
-    for vp in [DESKTOP, PHONE] {
+    for vp in review_viewports() {
         course_bookmark_rate_comment(&driver, vp).await;
     }
 }

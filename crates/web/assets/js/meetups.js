@@ -107,8 +107,8 @@
       if (route.length > 1) {
         var line = L.polyline(route, { color: "#2d6a4f", weight: 4 }).addTo(dmap);
         dot(route[route.length - 1], false).addTo(dmap);
-        // Extra room at the bottom for the attribution (and the note when tiles fail).
-        dmap.fitBounds(line.getBounds().extend(here), { paddingTopLeft: [24, 24], paddingBottomRight: [24, 56] });
+        // Extra room at the top for the note when tiles fail, at the bottom for the attribution.
+        dmap.fitBounds(line.getBounds().extend(here), { paddingTopLeft: [24, 56], paddingBottomRight: [24, 40] });
       } else {
         dmap.setView(here, 15);
       }
@@ -146,7 +146,7 @@
       var start = draw();
       var lat = parseFloat((document.getElementById("lat") || {}).value);
       var lng = parseFloat((document.getElementById("lng") || {}).value);
-      if (start.length > 1) emap.fitBounds(L.latLngBounds(start), { paddingTopLeft: [24, 24], paddingBottomRight: [24, 56] });
+      if (start.length > 1) emap.fitBounds(L.latLngBounds(start), { paddingTopLeft: [24, 56], paddingBottomRight: [24, 40] });
       else if (start.length === 1) emap.setView(start[0], 15);
       else if (isFinite(lat) && isFinite(lng)) emap.setView([lat, lng], 15);
       else emap.setView(SEOUL, 13);

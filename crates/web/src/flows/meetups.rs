@@ -73,67 +73,110 @@ fn object(id: Uuid) -> String {
     format!("meetup:{id}")
 }
 
-/// Schedules (or moves) the reminders of `m` for `to`. A reminder whose time has passed is
-/// not sent late; a queued one for it (a meetup moved earlier) is cancelled. Everything is
-/// keyed per (meetup, reminder, person), so calling this again never doubles a reminder.
-async fn schedule_reminders(state: &AppState, m: &Meetup, to: &[Uuid]) -> Result<(), ApiError> {
+/// Whether `p` gets reminder `key` of `m`: everyone holding a place gets the D-day and the
+/// 30-minute reminders; the one after the end goes to the host and to the participants the
+/// host marked present, because its message invites them to rate the host, which nobody else
+/// may do. So that reminder is scheduled when the attendance sheet is saved, and a person who
+/// joins after it was saved is never asked.
+fn reminded(key: &str, m: &Meetup, p: &Participant) -> bool {
+    p.status == "joined" && (key != "after" || p.user_id == m.host_id || p.attended == Some(true))
+}
+
+/// Every reminder key.
+const ALL_REMINDERS: [&str; 3] = ["d-day", "before-30m", "after"];
+
+/// Brings the reminders `keys` of `m` for the people `to` in line with their participation,
+/// inside the transaction of the change that moved it (both commit, or neither): schedules or
+/// moves the ones [`reminded`] allows, cancels the others (someone who left, a no-show). A
+/// reminder whose time has passed is not sent late and a queued one for it (a meetup moved
+/// earlier) is cancelled, except the invitation to rate, which a sheet saved after its time
+/// sends at once while rating is open. Keyed per (meetup, reminder, person), so calling this
+/// again never doubles a reminder. `m` must be read in `tx` after the change.
+async fn sync_reminders_in(
+    tx: &mut moim_store::Tx,
+    m: &Meetup,
+    to: &[Uuid],
+    keys: &[&str],
+) -> Result<(), ApiError> {
     if to.is_empty() || m.cancelled_at.is_some() {
         return Ok(());
     }
     let now = now_millis();
-    let names: std::collections::HashMap<Uuid, String> = store::participants(&state.db, m.id)
-        .await?
-        .into_iter()
-        .map(|p| (p.user_id, p.nickname))
-        .collect();
+    let people: std::collections::HashMap<Uuid, Participant> =
+        store::participants_in(tx, m.id)
+            .await?
+            .into_iter()
+            .map(|p| (p.user_id, p))
+            .collect();
     let local = moim_core::time::timestamp(m.starts_at)
         .to_zoned(moim_core::time::zone(&m.time_zone))
         .strftime("%H:%M")
         .to_string();
+    let rating_open = matches!(
+        rules::rating_window(now, m.starts_at, m.duration_min),
+        rules::RatingWindow::Open
+    );
     for ((key, host_kind, kind, host_anchor, anchor), at) in
         REMINDERS.into_iter().zip(reminder_times(m))
     {
-        if at <= now {
-            for u in to {
-                cancel_reminder(state, m.id, key, *u).await?;
-            }
+        if !keys.contains(&key) {
             continue;
         }
-        let notices = to
-            .iter()
-            .map(|u| {
-                let host = *u == m.host_id;
-                super::notify::Notice {
-                    recipient: *u,
-                    kind: if host { host_kind } else { kind },
-                    params: vec![
-                        ("title", m.title.clone()),
-                        ("name", names.get(u).cloned().unwrap_or_default()),
-                        ("time", local.clone()),
-                        ("place", m.address.clone()),
-                    ],
-                    link: format!(
-                        "/meetups/{}{}",
-                        m.id,
-                        if host { host_anchor } else { anchor }
-                    ),
-                    group: m.group_id,
-                    actor: None,
-                }
-            })
-            .collect();
-        super::notify::remind(
-            state,
-            super::notify::Reminder {
-                object: object(m.id),
-                key,
-                at,
-                notices,
-            },
-        )
-        .await?;
+        let (at, live) = if at > now {
+            (at, true)
+        } else if key == "after" && rating_open {
+            (now, true)
+        } else {
+            (at, false)
+        };
+        let mut notices = Vec::new();
+        for u in to {
+            let person = people.get(u).filter(|p| reminded(key, m, p));
+            let Some(person) = person.filter(|_| live) else {
+                super::notify::cancel_reminder_in(tx, &object(m.id), key, *u).await?;
+                continue;
+            };
+            let host = *u == m.host_id;
+            notices.push(super::notify::Notice {
+                recipient: *u,
+                kind: if host { host_kind } else { kind },
+                params: vec![
+                    ("title", m.title.clone()),
+                    ("name", person.nickname.clone()),
+                    ("time", local.clone()),
+                    ("place", m.address.clone()),
+                ],
+                link: format!(
+                    "/meetups/{}{}",
+                    m.id,
+                    if host { host_anchor } else { anchor }
+                ),
+                group: m.group_id,
+                actor: None,
+            });
+        }
+        if !notices.is_empty() {
+            super::notify::remind_in(
+                tx,
+                super::notify::Reminder {
+                    object: object(m.id),
+                    key,
+                    at,
+                    notices,
+                },
+            )
+            .await?;
+        }
     }
     Ok(())
+}
+
+/// The meetup as the transaction sees it after its change (a concurrent edit that committed
+/// first, e.g. a moved start, is what the reminders must follow).
+async fn reread(tx: &mut moim_store::Tx, id: Uuid) -> Result<Meetup, ApiError> {
+    store::get_in(tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("meetup_not_found"))
 }
 
 /// Queues the removal of photos a meetup no longer shows. The change has committed; a failure
@@ -145,32 +188,6 @@ async fn remove_images<'a>(state: &AppState, id: Uuid, hashes: impl Iterator<Ite
         .collect();
     if let Err(e) = crate::media::queue_cleanup(&state.db, hashes).await {
         tracing::warn!(code = e.code, meetup = %id, "meetup photo removal not queued");
-    }
-}
-
-/// Cancels one person's queued reminder (they left, or its time passed after a move).
-async fn cancel_reminder(
-    state: &AppState,
-    id: Uuid,
-    key: &str,
-    user: Uuid,
-) -> Result<(), ApiError> {
-    super::notify::cancel_reminder(state, &object(id), key, user).await
-}
-
-/// The change has committed; a reminder that could not be scheduled is logged, not returned
-/// (the next edit or apply schedules it again).
-async fn reminders_for(state: &AppState, m: &Meetup, to: &[Uuid]) {
-    if let Err(e) = schedule_reminders(state, m, to).await {
-        tracing::warn!(code = e.code, meetup = %m.id, "meetup reminders not scheduled");
-    }
-}
-
-async fn drop_reminders_of(state: &AppState, id: Uuid, user: Uuid) {
-    for (key, ..) in REMINDERS {
-        if let Err(e) = cancel_reminder(state, id, key, user).await {
-            tracing::warn!(code = e.code, meetup = %id, "meetup reminder not cancelled");
-        }
     }
 }
 
@@ -464,8 +481,9 @@ pub async fn create(state: &AppState, host: Uuid, input: &MeetupInput) -> Result
     }
     check_images(state, &f).await?;
     let cooldown = i64::try_from(state.config.meetup_host_cooldown.as_millis()).unwrap_or(0);
-    let m = match store::create_with_cooldown(&state.db, host, &f, now, cooldown).await {
-        Ok(m) => m,
+    let mut tx = state.db.begin().await?;
+    let id = match store::create_in(&mut tx, host, &f, now, cooldown).await {
+        Ok(id) => id,
         Err(moim_store::Error::Conflict("too_fast")) => {
             let e = ApiError::new(
                 axum::http::StatusCode::TOO_MANY_REQUESTS,
@@ -479,7 +497,9 @@ pub async fn create(state: &AppState, host: Uuid, input: &MeetupInput) -> Result
         }
         Err(e) => return Err(e.into()),
     };
-    reminders_for(state, &m, &[host]).await;
+    let m = reread(&mut tx, id).await?;
+    sync_reminders_in(&mut tx, &m, &[host], &ALL_REMINDERS).await?;
+    super::notify::commit(state, tx).await?;
     Ok(m)
 }
 
@@ -528,10 +548,10 @@ pub async fn update(
         Some(viewer),
     )
     .await?;
+    // A moved start moves everyone's reminders (and a new title shows in them).
+    let m = reread(&mut tx, id).await?;
+    sync_reminders_in(&mut tx, &m, &people, &ALL_REMINDERS).await?;
     super::notify::commit(state, tx).await?;
-    let m = store::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("meetup_not_found"))?;
     // Photos taken off by the edit leave storage (the reference deleted them too).
     let kept: Vec<&str> = image_hashes(&m).collect();
     remove_images(
@@ -540,8 +560,6 @@ pub async fn update(
         image_hashes(&a.meetup).filter(|h| !kept.contains(h)),
     )
     .await;
-    // A moved start moves everyone's reminders (and a new title shows in them).
-    reminders_for(state, &m, &people).await;
     Ok(m)
 }
 
@@ -593,10 +611,11 @@ pub async fn apply(state: &AppState, id: Uuid, viewer: Uuid) -> Result<ApplyOutc
                 Some(viewer),
             )
             .await?;
-            super::notify::commit(state, tx).await?;
             if other == ApplyOutcome::Joined {
-                reminders_for(state, &a.meetup, &[viewer]).await;
+                let m = reread(&mut tx, id).await?;
+                sync_reminders_in(&mut tx, &m, &[viewer], &ALL_REMINDERS).await?;
             }
+            super::notify::commit(state, tx).await?;
             Ok(other)
         }
     }
@@ -624,11 +643,11 @@ pub async fn leave(state: &AppState, id: Uuid, viewer: Uuid) -> Result<Option<Uu
                 )
                 .await?;
             }
+            // The leaver's reminders go (no row any more); the promoted person's come.
+            let m = reread(&mut tx, id).await?;
+            let to: Vec<Uuid> = std::iter::once(viewer).chain(promoted).collect();
+            sync_reminders_in(&mut tx, &m, &to, &ALL_REMINDERS).await?;
             super::notify::commit(state, tx).await?;
-            drop_reminders_of(state, a.meetup.id, viewer).await;
-            if let Some(p) = promoted {
-                reminders_for(state, &a.meetup, &[p]).await;
-            }
             Ok(promoted)
         }
     }
@@ -648,8 +667,9 @@ pub async fn approve(state: &AppState, id: Uuid, viewer: Uuid, user: Uuid) -> Re
                 Some(viewer),
             )
             .await?;
+            let m = reread(&mut tx, id).await?;
+            sync_reminders_in(&mut tx, &m, &[user], &ALL_REMINDERS).await?;
             super::notify::commit(state, tx).await?;
-            reminders_for(state, &a.meetup, &[user]).await;
             Ok(())
         }
         ApproveOutcome::Full => Err(ApiError::conflict("meetup_full")),
@@ -720,20 +740,20 @@ pub async fn submit_attendance(
     if let Some(e) = attendance_refusal(&a.meetup, now) {
         return Err(e);
     }
-    if !store::submit_attendance(&state.db, a.meetup.id, viewer, present, now).await? {
+    let mut tx = state.db.begin().await?;
+    if !store::submit_attendance_in(&mut tx, a.meetup.id, viewer, present, now).await? {
         return Err(ApiError::conflict("attendance_submitted"));
     }
-    // A no-show cannot rate the host: their "how was it? rate the host" reminder is dropped.
-    for p in store::participants(&state.db, id).await? {
-        if p.status == "joined"
-            && p.user_id != viewer
-            && p.attended == Some(false)
-            && let Err(e) = cancel_reminder(state, id, "after", p.user_id).await
-        {
-            tracing::warn!(code = e.code, meetup = %id, "no-show's reminder not cancelled");
-        }
-    }
-    Ok(())
+    // Those marked present are invited to rate the host after the end; a no-show is not
+    // (and loses an invitation scheduled before this rule).
+    let m = reread(&mut tx, id).await?;
+    let others: Vec<Uuid> = store::joined_ids_in(&mut tx, id)
+        .await?
+        .into_iter()
+        .filter(|u| *u != viewer)
+        .collect();
+    sync_reminders_in(&mut tx, &m, &others, &["after"]).await?;
+    super::notify::commit(state, tx).await
 }
 
 /// Why the viewer cannot rate the host of `a` now, if they cannot (the rating itself may

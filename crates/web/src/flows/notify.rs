@@ -562,6 +562,21 @@ pub async fn cancel_reminder(
     Ok(())
 }
 
+/// [`cancel_reminder`] inside the caller's transaction (the person's reminder is gone exactly
+/// when the change that dropped it commits).
+pub async fn cancel_reminder_in(
+    tx: &mut Tx,
+    object: &str,
+    key: &str,
+    recipient: Uuid,
+) -> Result<(), ApiError> {
+    check_object(object)?;
+    check_key(key)?;
+    // The whole key as the prefix: it ends with the recipient's id, so it covers only itself.
+    moim_store::jobs::cancel_prefix_in(tx, &reminder_key(object, key, recipient)).await?;
+    Ok(())
+}
+
 /// Who a recurring reminder goes to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -301,8 +301,10 @@ struct DetailPage<'a> {
     ctx: &'a PageCtx,
     c: CourseDto,
     is_author: bool,
-    /// `[[lat,lng],...]` for the map widget's `data-points`.
+    /// `[[lat,lng],...]` for the map's `data-route`.
     points_json: String,
+    /// The map tile URL template (empty: no map, the points as text only).
+    tiles: String,
     share_url: String,
     image: Option<String>,
     notice: Option<String>,
@@ -365,8 +367,12 @@ async fn detail(
         &DetailPage {
             is_author: viewer == Some(course.author_id),
             points_json,
+            tiles: state.config.map_tiles.clone(),
             share_url: state.config.url(&format!("/courses/{id}")),
-            image: c.images.first().map(|i| state.config.url(&i.medium)),
+            image: Some(match c.images.first() {
+                Some(i) => state.config.url(&i.medium),
+                None => state.config.url(&super::meetups::theme_picture_png(&c.theme)),
+            }),
             notice: ctx.notice(q.notice, NOTICES),
             thread,
             c,
@@ -451,6 +457,8 @@ struct FormPage<'a> {
     duration_text: String,
     errors: FormErrors,
     themes: &'static [&'static str],
+    /// The map tile URL template of the route editor (empty: the textarea only).
+    tiles: String,
 }
 
 impl FormPage<'_> {
@@ -468,7 +476,7 @@ fn route_text(points: &[(f64, f64)]) -> String {
         .join("\n")
 }
 
-async fn new_form(ctx: PageCtx) -> Response {
+async fn new_form(State(state): State<AppState>, ctx: PageCtx) -> Response {
     user_or_return!(ctx);
     render(
         StatusCode::OK,
@@ -480,6 +488,7 @@ async fn new_form(ctx: PageCtx) -> Response {
             duration_text: String::new(),
             errors: FormErrors::default(),
             themes: rules::THEMES,
+            tiles: state.config.map_tiles.clone(),
         },
     )
 }
@@ -501,6 +510,7 @@ async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<U
             v,
             errors: FormErrors::default(),
             themes: rules::THEMES,
+            tiles: state.config.map_tiles.clone(),
         },
     )
 }
@@ -587,6 +597,7 @@ async fn save(state: AppState, ctx: PageCtx, id: Option<Uuid>, raw: &[u8]) -> Re
                     route_text,
                     duration_text,
                     themes: rules::THEMES,
+                    tiles: state.config.map_tiles.clone(),
                 },
             )
         }
@@ -607,8 +618,23 @@ async fn edit(
     save(state, ctx, Some(id), &raw).await
 }
 
+/// The newest course posts, for the home pages (the reference's main page shows the latest 6).
+pub async fn latest(state: &AppState, limit: i64) -> Result<Vec<CourseDto>, crate::error::ApiError> {
+    let rows = moim_store::courses::list(
+        &state.db,
+        &moim_store::courses::Filter::default(),
+        moim_store::courses::Sort::New,
+        None,
+        limit,
+    )
+    .await?;
+    Ok(rows.iter().map(|c| course_dto(c, false, 0)).collect())
+}
+
 pub const STRINGS: crate::i18n::Strings = &[
     ("courses.title", "코스 추천", "Courses"),
+    ("courses.latest", "새로 올라온 코스", "New courses"),
+    ("courses.latest.all", "코스 추천 보기", "All courses"),
     (
         "courses.lead",
         "함께 달리고 걷기 좋은 코스를 나눠요.",

@@ -23,6 +23,8 @@ struct Landing<'a> {
     ctx: &'a PageCtx,
     /// The 3 soonest open meetups (the meetup reference's main page).
     soonest: Vec<crate::api::meetups::MeetupDto>,
+    /// The 6 newest course posts (the course reference's main page).
+    latest_courses: Vec<crate::api::courses::CourseDto>,
 }
 
 async fn landing(State(state): State<AppState>, ctx: PageCtx) -> Response {
@@ -30,7 +32,15 @@ async fn landing(State(state): State<AppState>, ctx: PageCtx) -> Response {
         return Redirect::to("/groups").into_response();
     }
     let soonest = ok_or_page!(ctx, super::meetups::soonest(&state, None, 3).await);
-    render(StatusCode::OK, &Landing { ctx: &ctx, soonest })
+    let latest_courses = ok_or_page!(ctx, super::courses::latest(&state, 6).await);
+    render(
+        StatusCode::OK,
+        &Landing {
+            ctx: &ctx,
+            soonest,
+            latest_courses,
+        },
+    )
 }
 
 #[derive(Template)]

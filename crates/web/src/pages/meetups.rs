@@ -304,6 +304,17 @@ const NOTICES: &[&str] = &[
 ];
 
 /// Whole days until the start date (local), or on the day itself hours until the start.
+/// The share-card picture of a meetup or course without photos: its theme's PNG (the pages
+/// show the SVG twin), the "other" picture for a theme without one.
+pub fn theme_picture_png(theme: &str) -> String {
+    let t = if moim_core::meetups::THEMES.contains(&theme) {
+        theme
+    } else {
+        "other"
+    };
+    format!("/assets/themes/{t}.png")
+}
+
 fn remaining_label(t: &crate::i18n::Tr, m: &store::Meetup, now: moim_core::time::Millis) -> String {
     if m.starts_at <= now || m.cancelled_at.is_some() {
         return String::new();
@@ -339,7 +350,12 @@ async fn detail(
     let m = meetup_dto(&a.meetup, a.me.as_ref().map(|p| p.status.clone()));
     let attended = a.me.as_ref().is_some_and(|p| p.attended == Some(true));
     let started = a.meetup.starts_at <= now;
-    let image = m.images.first().map(|i| state.config.url(&i.medium));
+    // Crawlers of share cards (KakaoTalk, Facebook, X) take raster images only: without a
+    // photo, the theme's picture as PNG (the pages show its SVG).
+    let image = Some(match m.images.first() {
+        Some(i) => state.config.url(&i.medium),
+        None => state.config.url(&theme_picture_png(&m.theme)),
+    });
     let host_manner = ok_or_page!(ctx, store::manner(&state.db, a.meetup.host_id).await);
     render(
         StatusCode::OK,

@@ -411,9 +411,9 @@ async fn a_deleted_account_leaves_replies_readable_and_course_counts_right() {
     assert!(page.text.contains("탈퇴한 사용자") || page.text.contains("Former member"));
 }
 
-/// Ages a user's "last comment" marker, as if `ms` had passed (tests cannot wait).
-async fn age_last_comment(app: &moim_testkit::TestApp, user: uuid::Uuid, ms: i64) {
-    let sql = "UPDATE comment_repeat_guard SET posted_at = posted_at - $1 WHERE user_id = $2";
+/// Ages a user's comments, as if `ms` had passed (tests cannot wait).
+async fn age_comments(app: &moim_testkit::TestApp, user: uuid::Uuid, ms: i64) {
+    let sql = "UPDATE comments SET created_at = created_at - $1 WHERE author_id = $2";
     match &app.db {
         moim_store::Db::Sqlite(p) => {
             moim_store::sqlx::query(sql)
@@ -465,19 +465,30 @@ async fn the_same_text_again_within_seconds_is_refused_even_when_sent_together()
         "좋아요",
     )
     .await;
-    // Other text is fine, and so is the earlier text after it; another person may say it too.
+    // Other text is fine, but the earlier text is still refused after it (whatever was
+    // posted in between, as a comment or a reply); another person may say it too.
     comment(&bora, &path, "정말 좋아요").await;
-    comment(&bora, &path, "좋아요").await;
+    let r = bora.post(&path, json!({"body": "좋아요"})).await;
+    assert_eq!(r.code(), "comment_repeated", "{}", r.text);
+    let r = bora
+        .post(
+            &format!("/api/v1/comments/{first}/replies"),
+            json!({"body": "정말 좋아요"}),
+        )
+        .await;
+    assert_eq!(r.code(), "comment_repeated", "{}", r.text);
     comment(&author, &path, "좋아요").await;
+    // A deleted comment has no text left: saying it again is a new comment.
+    let gone = comment(&bora, &path, "지울 댓글").await;
+    let r = bora.delete(&format!("/api/v1/comments/{gone}")).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    comment(&bora, &path, "지울 댓글").await;
     // Once the window has passed, the same text is fine again.
-    assert_eq!(
-        bora.post(&path, json!({"body": "좋아요"})).await.status,
-        429
-    );
-    age_last_comment(&app, bora_id, moim_core::comments::REPEAT_WINDOW + 1).await;
+    age_comments(&app, bora_id, moim_core::comments::REPEAT_WINDOW + 1).await;
     comment(&bora, &path, "좋아요").await;
+    comment(&bora, &path, "정말 좋아요").await;
     let count = app.client().get(&format!("/api/v1/courses/{id}")).await;
-    assert_eq!(count.json["comment_count"], 5, "{}", count.text);
+    assert_eq!(count.json["comment_count"], 6, "{}", count.text);
 
     // Twenty identical comments sent together: exactly one is stored, on both backends.
     let (chul, _) = app.quick_user("chul").await;
@@ -499,7 +510,36 @@ async fn the_same_text_again_within_seconds_is_refused_even_when_sent_together()
     }
     assert_eq!(created, 1, "on {}", app.backend());
     let count = app.client().get(&format!("/api/v1/courses/{id}")).await;
-    assert_eq!(count.json["comment_count"], 6);
+    assert_eq!(count.json["comment_count"], 7);
+
+    // Two texts sent together, each ten times: each is stored exactly once, though every
+    // request's previous comment (the other text) differs from its own.
+    let (dami, _) = app.quick_user("dami").await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let c = dami.clone();
+            let p = path.clone();
+            let text = if i % 2 == 0 { "번갈아 A" } else { "번갈아 B" };
+            tokio::spawn(async move { (text, c.post(&p, json!({"body": text})).await) })
+        })
+        .collect();
+    let mut stored = std::collections::BTreeMap::new();
+    for t in tasks {
+        let (text, r) = t.await.unwrap();
+        match r.status.as_u16() {
+            201 => *stored.entry(text).or_insert(0) += 1,
+            429 => assert_eq!(r.code(), "comment_repeated"),
+            other => panic!("unexpected {other}: {}", r.text),
+        }
+    }
+    assert_eq!(
+        stored,
+        [("번갈아 A", 1), ("번갈아 B", 1)].into_iter().collect(),
+        "on {}",
+        app.backend()
+    );
+    let count = app.client().get(&format!("/api/v1/courses/{id}")).await;
+    assert_eq!(count.json["comment_count"], 9);
 
     // The page (htmx) shows the reason inside the thread instead of an error page.
     let web = app.user("web@x.io", "웹사용자").await;

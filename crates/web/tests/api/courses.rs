@@ -528,12 +528,14 @@ async fn course_pages_render_for_visitors_and_the_author() {
     let anon = app.client();
     let r = anon.get(&format!("/courses/{id}")).await;
     assert_eq!(r.status, 200, "{}", r.text);
+    // The route on a map (Leaflet, vendored) and as text.
     assert!(
-        r.text
-            .contains("class=\"map\" data-points=\"[[37.555,126.895]"),
+        r.text.contains("id=\"meetup-map\"")
+            && r.text.contains("data-route=\"[[37.555,126.895]"),
         "{}",
         r.text
     );
+    assert!(r.text.contains("/assets/vendor/leaflet/leaflet.js"));
     assert!(r.text.contains("37.56, 126.9"));
     assert!(!r.text.contains("data-testid=\"edit-course\""));
     let r = a.get(&format!("/courses/{id}")).await;
@@ -550,6 +552,14 @@ async fn course_pages_render_for_visitors_and_the_author() {
     let r = a.get(&format!("/courses/{id}/edit")).await;
     assert_eq!(r.status, 200);
     assert!(r.text.contains("37.555,126.895"));
+    // The same route editor as the host form of a meetup.
+    assert!(r.text.contains("data-testid=\"route-map\""), "{}", r.text);
+    assert!(
+        a.get("/courses/new")
+            .await
+            .text
+            .contains("data-testid=\"route-map\"")
+    );
     let (other, _) = app.quick_user("other").await;
     assert_eq!(other.get(&format!("/courses/{id}/edit")).await.status, 403);
 
@@ -599,4 +609,30 @@ async fn course_pages_render_for_visitors_and_the_author() {
     let r = a.form(&format!("/courses/{id}/delete"), &[]).await;
     assert_eq!(r.location(), Some("/courses/mine"));
     assert_eq!(anon.get(&format!("/courses/{id}")).await.status, 404);
+}
+
+#[tokio::test]
+async fn the_landing_page_shows_the_six_newest_courses() {
+    let app = super::app().await;
+    let (a, _) = app.quick_user("author").await;
+    let img = image(&a).await;
+    for i in 1..=7 {
+        post(&a, body(&format!("메인 코스 {i}"), "서울 마포구 망원동", &img)).await;
+    }
+    let page = app.client().get("/").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let titles: Vec<&str> = page
+        .text
+        .split("data-testid=\"latest-course\"")
+        .skip(1)
+        .map(|card| {
+            let h = &card[card.find("<h2>").unwrap() + 4..];
+            &h[..h.find("</h2>").unwrap()]
+        })
+        .collect();
+    assert_eq!(
+        titles,
+        (2..=7).rev().map(|i| format!("메인 코스 {i}")).collect::<Vec<_>>(),
+        "newest first, six of them"
+    );
 }

@@ -1030,18 +1030,26 @@ async fn edit_and_cancel_pages_notify_participants_and_move_or_cancel_reminders(
             .await;
         assert_eq!(r.json["outcome"], "joined", "{}", r.text);
     }
+    let after = reminder_job(&app, &id, "after", host_id)
+        .await
+        .expect("after");
+    assert_eq!(
+        after.run_at,
+        start + 3 * 3600 * 1000,
+        "1 h after the 2 h meetup"
+    );
+    for u in [a_id, b_id] {
+        assert!(
+            reminder_job(&app, &id, "after", u).await.is_none(),
+            "nobody is asked to rate before the host marks them present"
+        );
+    }
     for u in [host_id, a_id, b_id] {
         let before = reminder_job(&app, &id, "before-30m", u)
             .await
             .expect("30 min");
         assert_eq!(before.status, "queued");
         assert_eq!(before.run_at, start - 30 * 60 * 1000);
-        let after = reminder_job(&app, &id, "after", u).await.expect("after");
-        assert_eq!(
-            after.run_at,
-            start + 3 * 3600 * 1000,
-            "1 h after the 2 h meetup"
-        );
         let dday = reminder_job(&app, &id, "d-day", u).await.expect("d-day");
         let local = jiff::Timestamp::from_millisecond(dday.run_at)
             .unwrap()
@@ -1057,7 +1065,7 @@ async fn edit_and_cancel_pages_notify_participants_and_move_or_cancel_reminders(
         .delete(&format!("/api/v1/meetups/{id}/participation"))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    for key in ["d-day", "before-30m", "after"] {
+    for key in ["d-day", "before-30m"] {
         assert_eq!(
             reminder_job(&app, &id, key, b_id).await.unwrap().status,
             "cancelled"
@@ -1147,15 +1155,16 @@ async fn edit_and_cancel_pages_notify_participants_and_move_or_cancel_reminders(
     );
     assert!(title.contains("강변 러닝 (변경)"), "{title}");
     assert!(body_ko.contains("alice님"), "{body_ko}");
-    // After the end: the participants' message links to the rating.
-    make_due(&app, &id, "after", a_id).await;
+    // After the end: the host's message thanks them (the participants' comes with the
+    // attendance sheet, see the_reminder_links_open_...).
+    make_due(&app, &id, "after", host_id).await;
     assert_eq!(runner(&app).drain().await.unwrap(), 1);
-    let a_rows = inbox(&app, a_id).await;
-    let fin = a_rows
+    let host_rows = inbox(&app, host_id).await;
+    let fin = host_rows
         .iter()
-        .find(|n| n.kind == "meetup.finished")
+        .find(|n| n.kind == "meetup.finished_host")
         .expect("after reminder");
-    assert_eq!(fin.link, format!("/meetups/{id}/rating"));
+    assert_eq!(fin.link, format!("/meetups/{id}"));
 
     // Cancelling from the page: participants are told, the rest of the reminders go.
     assert_eq!(
@@ -1731,15 +1740,19 @@ async fn the_reminder_links_open_the_attendance_and_rating_pages_inside_their_wi
     assert_eq!(attended(a_id), true);
     assert_eq!(attended(b_id), false);
     assert_eq!(attended(d_id), true);
-    // The no-show will not be asked to rate; the others will.
-    assert_eq!(
-        reminder_job(&app, &id, "after", b_id).await.unwrap().status,
-        "cancelled"
-    );
-    assert_eq!(
-        reminder_job(&app, &id, "after", d_id).await.unwrap().status,
-        "queued"
-    );
+    // The no-show will not be asked to rate; the attendees will, an hour after the end.
+    assert!(reminder_job(&app, &id, "after", b_id).await.is_none());
+    let after = reminder_job(&app, &id, "after", d_id).await.unwrap();
+    assert_eq!(after.status, "queued");
+    assert_eq!(after.run_at, now + 20 * 60 * 1000 + 2 * 3600 * 1000);
+    // Someone who joins after the sheet was saved (applying stays open until the start) did
+    // not attend: no invitation to rate is scheduled for them, and they cannot rate.
+    let (e, e_id) = app.quick_user("emma").await;
+    let r = e
+        .post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+        .await;
+    assert_eq!(r.json["outcome"], "joined", "{}", r.text);
+    assert!(reminder_job(&app, &id, "after", e_id).await.is_none());
     // Attendees cannot rate before the start.
     let p = a.get(&rating).await;
     assert_eq!(p.status, 409, "{}", p.text);
@@ -1760,8 +1773,8 @@ async fn the_reminder_links_open_the_attendance_and_rating_pages_inside_their_wi
     assert_eq!(p.status, 200, "{}", p.text);
     assert!(p.text.contains("data-testid=\"rating-form\""), "{}", p.text);
     assert!(p.text.contains("data-testid=\"reason-10\""));
-    // Not for the no-show, the host or an outsider.
-    for (who, status) in [(&b, 403), (&h, 403), (&c, 403)] {
+    // Not for the no-show, the late joiner, the host or an outsider.
+    for (who, status) in [(&b, 403), (&e, 403), (&h, 403), (&c, 403)] {
         let p = who.get(&rating).await;
         assert_eq!(p.status, status, "{}", p.text);
         assert!(!p.text.contains("data-testid=\"rating-form\""));
@@ -1812,6 +1825,30 @@ async fn the_reminder_links_open_the_attendance_and_rating_pages_inside_their_wi
     // Still within: an end 7 days minus a minute ago.
     set_start(&app, &id, now - 7 * 24 * 3600 * 1000 - 60 * 60_000 + 60_000).await;
     assert_eq!(d.get(&rating).await.status, 200);
+    // A sheet saved after the end (within the week) invites its attendees at once.
+    let tardy = host(&h, body("나중에 낸 출석", 3, 4)).await;
+    let r = e
+        .post(&format!("/api/v1/meetups/{tardy}/participation"), json!({}))
+        .await;
+    assert_eq!(r.json["outcome"], "joined", "{}", r.text);
+    set_start(&app, &tardy, now - 26 * 3600 * 1000).await;
+    let r = h
+        .put(
+            &format!("/api/v1/meetups/{tardy}/attendance"),
+            json!({"present": [e_id]}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let invite = reminder_job(&app, &tardy, "after", e_id).await.unwrap();
+    assert_eq!(invite.status, "queued");
+    assert!(invite.run_at <= moim_core::time::now_millis());
+    assert_eq!(runner(&app).drain().await.unwrap(), 1);
+    assert!(
+        inbox(&app, e_id)
+            .await
+            .iter()
+            .any(|n| n.kind == "meetup.finished" && n.link == format!("/meetups/{tardy}/rating"))
+    );
     // The submitted sheet stays readable; an unsubmitted one closes with the rating window.
     let late = host(&h, body("늦은 출석", 3, 4)).await;
     set_start(&app, &late, now - 9 * 24 * 3600 * 1000).await;
@@ -2424,4 +2461,211 @@ async fn a_public_group_home_shows_its_meetups_only_to_members() {
         gh.text
     );
     assert!(!gh.text.contains("data-testid=\"host-in-group\""));
+}
+
+/// Makes every write of a meetup reminder job fail (a trigger), or lifts that again.
+async fn block_meetup_reminders(app: &TestApp, on: bool) {
+    let statements: &[&'static str] = match (&app.db, on) {
+        (moim_store::Db::Sqlite(_), true) => &[
+            "CREATE TRIGGER block_reminders_i BEFORE INSERT ON jobs \
+             WHEN substr(NEW.unique_key, 1, 14) = 'remind:meetup:' \
+             BEGIN SELECT RAISE(ABORT, 'reminders blocked'); END",
+            "CREATE TRIGGER block_reminders_u BEFORE UPDATE ON jobs \
+             WHEN substr(NEW.unique_key, 1, 14) = 'remind:meetup:' \
+             BEGIN SELECT RAISE(ABORT, 'reminders blocked'); END",
+        ],
+        (moim_store::Db::Sqlite(_), false) => &[
+            "DROP TRIGGER block_reminders_i",
+            "DROP TRIGGER block_reminders_u",
+        ],
+        (moim_store::Db::Postgres(_), true) => &[
+            "CREATE FUNCTION block_reminders() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF substr(NEW.unique_key, 1, 14) = 'remind:meetup:' THEN \
+             RAISE EXCEPTION 'reminders blocked'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER block_reminders BEFORE INSERT OR UPDATE ON jobs \
+             FOR EACH ROW EXECUTE FUNCTION block_reminders()",
+        ],
+        (moim_store::Db::Postgres(_), false) => &[
+            "DROP TRIGGER block_reminders ON jobs",
+            "DROP FUNCTION block_reminders()",
+        ],
+    };
+    for sql in statements {
+        exec(app, sql).await;
+    }
+}
+
+#[tokio::test]
+async fn reminders_change_in_the_same_transaction_as_the_meetup_or_not_at_all() {
+    let app = TestApp::with_config(|c| c.meetup_min_lead = std::time::Duration::ZERO).await;
+    let (h, host_id) = app.quick_user("host").await;
+    let (a, a_id) = app.quick_user("alice").await;
+    let (b, b_id) = app.quick_user("bob").await;
+    let (c, c_id) = app.quick_user("carol").await;
+    let mut mb = body("함께 커밋", 5, 3);
+    mb["waitlist"] = json!(true);
+    let id = host(&h, mb).await;
+    let join = |who: &Client| {
+        let who = who.clone();
+        let id = id.clone();
+        async move {
+            who.post(&format!("/api/v1/meetups/{id}/participation"), json!({}))
+                .await
+        }
+    };
+    let status_of = |who: &Client| {
+        let who = who.clone();
+        let id = id.clone();
+        async move {
+            who.get(&format!("/api/v1/meetups/{id}")).await.json["my_status"].clone()
+        }
+    };
+    assert_eq!(join(&a).await.json["outcome"], "joined");
+
+    // While reminders cannot be written, no change that moves them is stored either.
+    block_meetup_reminders(&app, true).await;
+    let r = join(&b).await;
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert!(status_of(&b).await.is_null(), "bob's application rolled back");
+    let r = a
+        .delete(&format!("/api/v1/meetups/{id}/participation"))
+        .await;
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert_eq!(status_of(&a).await, "joined", "alice kept her place");
+    let mut edit = body("함께 커밋 (변경)", 8, 3);
+    edit["waitlist"] = json!(true);
+    let r = h.patch(&format!("/api/v1/meetups/{id}"), edit.clone()).await;
+    assert_eq!(r.status, 500, "{}", r.text);
+    let m = h.get(&format!("/api/v1/meetups/{id}")).await;
+    assert_eq!(m.json["title"], "함께 커밋", "the edit rolled back");
+    assert!(
+        super::notify::inbox(&app, a_id)
+            .await
+            .iter()
+            .all(|n| n.kind != "meetup.updated"),
+        "nor its notice"
+    );
+    let r = h.post("/api/v1/meetups", body("새 모임", 6, 4)).await;
+    assert_eq!(r.status, 500, "{}", r.text);
+    let hosted = h
+        .get(&format!("/api/v1/users/{host_id}/meetups?kind=hosted"))
+        .await;
+    assert_eq!(hosted.json.as_array().unwrap().len(), 1, "{}", hosted.text);
+    block_meetup_reminders(&app, false).await;
+
+    // Once they can, each change and its reminders are there right after it.
+    assert_eq!(join(&b).await.json["outcome"], "joined");
+    assert_eq!(join(&c).await.json["outcome"], "waitlisted");
+    assert!(reminder_job(&app, &id, "before-30m", c_id).await.is_none());
+    for u in [host_id, a_id, b_id] {
+        assert_eq!(
+            reminder_job(&app, &id, "before-30m", u).await.unwrap().status,
+            "queued"
+        );
+    }
+    // Alice leaves: her reminders go and Carol, promoted, gets hers, in that transaction.
+    let r = a
+        .delete(&format!("/api/v1/meetups/{id}/participation"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(status_of(&c).await, "joined");
+    assert_eq!(
+        reminder_job(&app, &id, "before-30m", a_id)
+            .await
+            .unwrap()
+            .status,
+        "cancelled"
+    );
+    // (Her D-day reminder exists only when this morning's 08:00 is still ahead.)
+    assert!(
+        reminder_job(&app, &id, "d-day", a_id)
+            .await
+            .is_none_or(|j| j.status == "cancelled")
+    );
+    let start = |m: &moim_testkit::Reply| {
+        m.json["starts_at"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond()
+    };
+    let before = reminder_job(&app, &id, "before-30m", c_id).await.unwrap();
+    assert_eq!(before.status, "queued");
+    assert_eq!(before.run_at, start(&m) - 30 * 60 * 1000);
+    // The edit moves everyone's, the host's too.
+    let r = h.patch(&format!("/api/v1/meetups/{id}"), edit).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let moved = start(&r);
+    for u in [host_id, b_id, c_id] {
+        assert_eq!(
+            reminder_job(&app, &id, "before-30m", u).await.unwrap().run_at,
+            moved - 30 * 60 * 1000
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_meetup_without_photos_shows_its_theme_picture_and_shares_a_raster_one() {
+    let app = super::app().await;
+    let (h, _) = app.quick_user("host").await;
+    // Every theme has both pictures, served from the binary.
+    for t in moim_core::meetups::THEMES {
+        for (ext, mime) in [("svg", "image/svg+xml"), ("png", "image/png")] {
+            let r = app.client().get(&format!("/assets/themes/{t}.{ext}")).await;
+            assert_eq!(r.status, 200, "{t}.{ext}");
+            assert_eq!(r.header("content-type").unwrap(), mime, "{t}.{ext}");
+            if ext == "png" {
+                assert_eq!(&r.bytes[..8], b"\x89PNG\r\n\x1a\n", "{t}.png is a PNG");
+            } else {
+                assert!(r.text.starts_with("<svg"), "{t}.svg");
+            }
+        }
+    }
+    let mut b = body("사진 없는 산행", 24, 6);
+    b["theme"] = json!("mountain");
+    let id = host(&h, b).await;
+    let page = app.client().get(&format!("/meetups/{id}")).await;
+    assert!(
+        page.text.contains("src=\"/assets/themes/mountain.svg?v="),
+        "{}",
+        page.text
+    );
+    let og = page.text.split("<meta property=\"og:image\" content=\"").nth(1).unwrap();
+    let og = &og[..og.find('"').unwrap()];
+    assert!(
+        og.starts_with("http") && og.ends_with("/assets/themes/mountain.png"),
+        "{og}"
+    );
+    let list = app.client().get("/meetups").await;
+    let card = &list.text[list.text.find("사진 없는 산행").unwrap().saturating_sub(900)..];
+    assert!(card.contains("data-testid=\"theme-picture\""), "{card}");
+    // With a photo, the photo (no theme picture).
+    let (url, _) = upload_distinct(&h, 9).await;
+    let mut b = body("사진 있는 산행", 30, 6);
+    b["images"] = json!([url]);
+    let with = host(&h, b).await;
+    let page = app.client().get(&format!("/meetups/{with}")).await;
+    assert!(!page.text.contains("data-testid=\"theme-picture\""));
+    assert!(!page.text.contains("/assets/themes/"), "{}", page.text);
+}
+
+#[tokio::test]
+async fn postgres_sessions_run_without_jit() {
+    let app = super::app().await;
+    let moim_store::Db::Postgres(p) = &app.db else {
+        eprintln!("skipped: PostgreSQL only (set MOIM_TEST_DATABASE_URL)");
+        return;
+    };
+    // Every pooled session, not just one: take several at once.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut c = p.acquire().await.unwrap();
+        let (jit,): (String,) = moim_store::sqlx::query_as("SHOW jit")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        assert_eq!(jit, "off");
+        held.push(c);
+    }
 }
