@@ -369,7 +369,9 @@ struct CalCell {
 struct MonthCal {
     title: String,
     key: String,
-    /// Sunday-first weeks; `None` pads the first and last week.
+    /// The weekday names over the columns (see [`WeekStart`]).
+    heads: Vec<&'static str>,
+    /// Weeks as the viewer's language starts them; `None` pads the first and last week.
     weeks: Vec<Vec<Option<CalCell>>>,
 }
 
@@ -452,7 +454,8 @@ fn month_cal(
     en: bool,
 ) -> MonthCal {
     let days = first.days_in_month();
-    let lead = first.weekday().to_sunday_zero_offset() as usize;
+    let week = WeekStart::for_lang(en);
+    let lead = week.column(first);
     let mut cells: Vec<Option<CalCell>> = (0..lead).map(|_| None).collect();
     for d in 1..=days {
         let date = first.with().day(d).build().unwrap_or(first);
@@ -482,6 +485,7 @@ fn month_cal(
             format!("{}년 {}월", first.year(), first.month())
         },
         key: format!("{:04}-{:02}", first.year(), first.month()),
+        heads: week.heads(en),
         weeks,
     }
 }
@@ -1366,6 +1370,7 @@ pub struct ShiftGridRow {
 }
 
 pub struct CalDay {
+    pub date: String,
     pub day: i8,
     pub in_range: bool,
     pub weekend: bool,
@@ -1401,6 +1406,8 @@ pub struct RosterView {
     pub rows: Vec<GridRow>,
     pub by_shift: Vec<ShiftGridRow>,
     pub calendar: Vec<Vec<CalDay>>,
+    /// The weekday names over the calendar's columns (see [`WeekStart`]).
+    pub week_heads: Vec<&'static str>,
     pub mine: Vec<(String, String, String)>,
     pub shift_types: Vec<(Uuid, String, String)>,
     pub members: Vec<(Uuid, String)>,
@@ -1414,6 +1421,35 @@ pub struct RosterView {
 
 const WD_KO: [&str; 7] = ["월", "화", "수", "목", "금", "토", "일"];
 const WD_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// Where a week starts on a calendar shown to people, by language: Sunday in Korean (일 월 화
+/// …, as Korean calendars and Schedule 24/7 show it), Monday in English. Display only: every
+/// rule counts Monday-to-Sunday weeks (`core::rosters`), which the calendars say under them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeekStart {
+    sunday: bool,
+}
+
+impl WeekStart {
+    pub fn for_lang(en: bool) -> Self {
+        WeekStart { sunday: !en }
+    }
+    /// The column of `date` in a week row (0 = first column).
+    pub fn column(self, date: jiff::civil::Date) -> usize {
+        let wd = date.weekday();
+        if self.sunday {
+            wd.to_sunday_zero_offset() as usize
+        } else {
+            wd.to_monday_zero_offset() as usize
+        }
+    }
+    /// The column headings in order.
+    pub fn heads(self, en: bool) -> Vec<&'static str> {
+        let names = if en { WD_EN } else { WD_KO };
+        let first = if self.sunday { 6 } else { 0 };
+        (0..7).map(|i| names[(first + i) % 7]).collect()
+    }
+}
 
 #[derive(Deserialize, Default)]
 pub struct Filter {
@@ -1521,12 +1557,13 @@ pub fn roster_view(
                 .collect(),
         })
         .collect();
-    // Month calendar: weeks start on Monday, as the rules count them (one convention, shown
-    // in the rule sentences).
+    // Month calendar: weeks start as the viewer's language shows them (display only; rules
+    // count Monday-to-Sunday weeks, as their sentences and the note under the calendar say).
+    let week = WeekStart::for_lang(en);
     let mut calendar = Vec::new();
     if m.days() > 0 {
         let first = b.start;
-        let lead = first.weekday().to_monday_zero_offset() as i64;
+        let lead = week.column(first) as i64;
         let mut week = Vec::new();
         let total = ((lead + m.days() as i64 + 6) / 7) * 7;
         for i in 0..total {
@@ -1554,6 +1591,7 @@ pub fn roster_view(
                 })
                 .unwrap_or_default();
             week.push(CalDay {
+                date: date.to_string(),
                 day: date.day(),
                 in_range: idx.is_some(),
                 weekend: date.weekday().to_monday_zero_offset() >= 5,
@@ -1598,6 +1636,7 @@ pub fn roster_view(
         rows,
         by_shift,
         calendar,
+        week_heads: week.heads(en),
         mine,
         shift_types: b
             .shift_types
@@ -2232,6 +2271,11 @@ pub const STRINGS: crate::i18n::Strings = &[
         "rosters.week_rule",
         "주 단위 조건은 월요일에 시작하는 주로 셉니다. 주말은 토요일과 일요일입니다.",
         "Weekly rules count weeks starting on Monday. A weekend is Saturday and Sunday.",
+    ),
+    (
+        "rosters.week_note",
+        "달력은 일요일부터 표시합니다. 주 단위 조건은 월요일부터 일요일까지를 한 주로 셉니다.",
+        "Calendar weeks start on Monday, and weekly conditions count the same Monday-to-Sunday weeks.",
     ),
     ("rosters.hard", "반드시", "Must"),
     ("rosters.soft", "가능하면", "Preferably"),
