@@ -61,6 +61,8 @@ pub fn router() -> axum::Router<AppState> {
         .route("/groups/{id}/rosters/{rid}/cell", post(edit_cell))
         .route("/groups/{id}/rosters/{rid}/undo", post(undo))
         .route("/groups/{id}/rosters/{rid}/publish", post(publish))
+        .route("/groups/{id}/rosters/{rid}/rename", post(rename))
+        .route("/groups/{id}/rosters/{rid}/delete", post(delete))
         .route("/groups/{id}/rosters/{rid}/share", post(share))
         .route("/groups/{id}/rosters/{rid}/unshare", post(unshare))
         .route("/groups/{id}/rosters/{rid}/cancel", post(cancel))
@@ -1689,6 +1691,8 @@ pub struct ViewPage<'a> {
     pub others: Vec<(Uuid, String)>,
     /// The viewer's personal calendar feed (absolute URL), for "my shifts".
     pub feed_url: Option<String>,
+    /// The public link as an absolute URL, for copying (empty when not shared).
+    pub share_abs: String,
 }
 
 /// The by-member grid alone: what the generating page swaps in as better rosters arrive.
@@ -1770,6 +1774,11 @@ async fn view(
         shift: q.shift.clone(),
     };
     let v = roster_view(&l, Some(uid), en, &filter, role.can_manage());
+    let share_abs = v
+        .share_url
+        .as_deref()
+        .map(|u| state.config.url(u))
+        .unwrap_or_default();
     let notice = ctx.notice(
         q.notice,
         &[
@@ -1809,6 +1818,7 @@ async fn view(
                 .map(|s| (s.user, s.name.clone()))
                 .collect(),
             feed_url,
+            share_abs,
         },
     )
 }
@@ -1839,6 +1849,7 @@ async fn shared(
             swaps: vec![],
             others: vec![],
             feed_url: None,
+            share_abs: state.config.url(&format!("/r/{token}")),
         },
     )
 }
@@ -2068,6 +2079,34 @@ async fn publish(
     back(&ctx, id, rid, flows::publish(&state, id, rid, uid, v).await)
 }
 
+#[derive(Deserialize)]
+struct RenameForm {
+    #[serde(default)]
+    name: String,
+}
+
+async fn rename(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+    Form(f): Form<RenameForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    back(&ctx, id, rid, flows::rename(&state, id, rid, uid, &f.name).await)
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    match flows::delete(&state, id, rid, uid).await {
+        Ok(()) => redirect(&ctx, &format!("/groups/{id}/rosters")),
+        Err(e) => page_error(&ctx, e),
+    }
+}
+
 async fn share(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -2277,6 +2316,14 @@ pub const STRINGS: crate::i18n::Strings = &[
         "달력은 일요일부터 표시합니다. 주 단위 조건은 월요일부터 일요일까지를 한 주로 셉니다.",
         "Calendar weeks start on Monday, and weekly conditions count the same Monday-to-Sunday weeks.",
     ),
+    ("rosters.rename", "이름 바꾸기", "Rename"),
+    ("rosters.delete", "근무표 삭제", "Delete roster"),
+    (
+        "rosters.delete_confirm",
+        "이 근무표를 삭제할까요? 되돌릴 수 없습니다.",
+        "Delete this roster? This cannot be undone.",
+    ),
+    ("rosters.copy_link", "공유 링크 복사", "Copy share link"),
     ("rosters.hard", "반드시", "Must"),
     ("rosters.soft", "가능하면", "Preferably"),
     ("rosters.weight", "가중치", "Weight"),

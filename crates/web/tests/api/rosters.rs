@@ -2777,3 +2777,92 @@ async fn weekly_rules_count_monday_weeks_and_calendars_start_weeks_by_language()
     assert_eq!(heads[0], "일");
     assert_eq!(column, 5);
 }
+
+#[tokio::test]
+async fn a_manager_renames_and_deletes_a_roster_and_copies_its_share_link() {
+    let app = super::app().await;
+    let (g, owner, members) = team(&app, 2, "Asia/Seoul").await;
+    let outsider = app.user("out@x.io", "outsider").await;
+    add_shift(&owner, &g, "주간", "07:00", "15:00", 1).await;
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "5월", "starts_on": "2026-05-01", "ends_on": "2026-05-07", "time_limit_secs": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    let before = wait_ready(&owner, &g, &rid).await;
+    let path = format!("/api/v1/groups/{g}/rosters/{rid}");
+    // Only managers rename; outsiders do not even see the roster; a blank name is a field error.
+    let r = members[0].patch(&path, json!({"name": "x"})).await;
+    assert_eq!(r.code(), "manager_only", "{}", r.text);
+    assert_eq!(outsider.patch(&path, json!({"name": "x"})).await.status, 404);
+    let r = owner.patch(&path, json!({"name": "   "})).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json["errors"][0]["field"], "name");
+    let r = owner.patch(&path, json!({"name": "5월 근무표 (확정)"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["name"], "5월 근무표 (확정)");
+    assert_eq!(r.json["cells"], before["cells"], "renaming keeps the roster");
+    let list = members[0]
+        .get(&format!("/api/v1/groups/{g}/rosters"))
+        .await
+        .text;
+    assert!(list.contains("5월 근무표 (확정)"), "{list}");
+    // On the page: rename, then share and copy the public link (also from the public page,
+    // which shows the roster once published).
+    let r = owner
+        .post(
+            &format!("{path}/publish"),
+            json!({"version": owner.get(&path).await.json["version"]}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    web_login(&owner, "boss@x.io").await;
+    let r = owner
+        .form(&format!("/groups/{g}/rosters/{rid}/rename"), &[("name", "6월")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert_eq!(owner.get(&path).await.json["name"], "6월");
+    let r = owner
+        .form(&format!("/groups/{g}/rosters/{rid}/share"), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let link = owner.get(&path).await.json["share_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let copy_value = |html: &str| -> String {
+        let at = html
+            .find(r#"id="share-url""#)
+            .unwrap_or_else(|| panic!("the link to copy in {html}"));
+        let input = &html[html[..at].rfind("<input").unwrap()..];
+        let v = &input[input.find("value=\"").unwrap() + 7..];
+        v[..v.find('"').unwrap()].to_owned()
+    };
+    let page = owner.get(&format!("/groups/{g}/rosters/{rid}")).await;
+    assert!(page.text.contains(r#"id="copy-share""#));
+    let copied = copy_value(&page.text);
+    assert!(
+        copied.starts_with("http") && copied.ends_with(&link),
+        "{copied} for {link}"
+    );
+    let public = app.client().get(&link).await;
+    assert_eq!(public.status, 200);
+    assert_eq!(copy_value(&public.text), copied);
+    // A member cannot delete it from the page; the manager can, and it is gone.
+    web_login(&members[0], "m0@x.io").await;
+    let r = members[0]
+        .form(&format!("/groups/{g}/rosters/{rid}/delete"), &[])
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(owner.get(&path).await.status, 200);
+    let r = owner
+        .form(&format!("/groups/{g}/rosters/{rid}/delete"), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert_eq!(r.header("location"), Some(format!("/groups/{g}/rosters").as_str()));
+    assert_eq!(owner.get(&path).await.status, 404);
+    assert_eq!(app.client().get(&link).await.status, 404, "the link dies with it");
+}
