@@ -314,6 +314,17 @@ pub async fn set_share_token(db: &Db, id: Uuid, token: Option<&str>) -> Result<(
     Ok(())
 }
 
+/// Renames a roster. The name is not part of what a hand edit checks, so the version stays
+/// (an edit form open meanwhile still applies).
+pub async fn rename_roster(db: &Db, group_id: Uuid, id: Uuid, name: &str) -> Result<()> {
+    let n = dispatch!(db, pool => sqlx::query("UPDATE rosters SET name = $1 WHERE id = $2 AND group_id = $3")
+        .bind(name).bind(id).bind(group_id).execute(pool).await?.rows_affected());
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
 pub async fn delete_roster(db: &Db, group_id: Uuid, id: Uuid) -> Result<()> {
     let n = dispatch!(db, pool => sqlx::query("DELETE FROM rosters WHERE id = $1 AND group_id = $2")
         .bind(id).bind(group_id).execute(pool).await?.rows_affected());

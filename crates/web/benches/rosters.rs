@@ -180,6 +180,7 @@ fn page() {
             swaps: vec![],
             others: vec![],
             feed_url: None,
+            share_abs: String::new(),
         }
         .render()
         .expect("render");

@@ -923,6 +923,31 @@ async fn roster_setup_generate_edit_publish_and_share_in_a_real_browser() {
         (t != "–" && !t.is_empty()).then_some(())
     })
     .await;
+    // While the search goes on (its 12 s budget cannot end early: the 200-hour minimum is
+    // out of reach), the first complete roster already shows under the progress chart: nine
+    // rows and every place of every day filled (2 + 2 + 1 a day for 31 days).
+    let live = a
+        .until("the live roster while generating", async |c| {
+            let v = c
+                .execute(
+                    "var g = document.querySelector('#live-roster [data-testid=grid]'); \
+                     var s = document.querySelector('[data-testid=roster-status]'); \
+                     if (!g || !s) return null; \
+                     return [s.textContent.trim(), g.querySelectorAll('tbody tr').length, \
+                             g.querySelectorAll('tbody td .pill').length, \
+                             !document.getElementById('live-note').hidden];",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            (v.is_array() && v[2].as_u64() == Some(31 * 5)).then_some(v)
+        })
+        .await;
+    assert_eq!(
+        live,
+        json!(["생성 중", 9, 31 * 5, true]),
+        "a complete roster shows before the search is done"
+    );
     // Then the final roster replaces the page.
     a.until("the finished roster", async |c| {
         let t = c
@@ -1624,3 +1649,4 @@ async fn notification_settings(b: &Browser) {
     .await;
     b.shot("notification-settings-saved").await;
 }
+

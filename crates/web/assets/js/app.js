@@ -49,4 +49,21 @@
       el.value = el.value.replace(/\D/g, "").slice(0, 6);
     }
   });
+  // Event streams and the back/forward cache: Chromium keeps a page it caches with its event
+  // streams still open, and a browser opens at most six HTTP/1.1 connections to one origin, so
+  // after six pages every request waited about a minute for a connection. Streams (htmx's, and
+  // pages' own through `moimStream`) close when the page is hidden; a page restored from the
+  // cache reloads, which reconnects them and shows what changed meanwhile.
+  var streams = [];
+  window.moimStream = function (s) { streams.push(s); return s; };
+  if (window.htmx && htmx.createEventSource) {
+    var open = htmx.createEventSource;
+    htmx.createEventSource = function (url) { return window.moimStream(open(url)); };
+  }
+  window.addEventListener("pagehide", function () {
+    streams.forEach(function (s) { s.close(); });
+  });
+  window.addEventListener("pageshow", function (ev) {
+    if (ev.persisted) window.location.reload();
+  });
 })();

@@ -4,6 +4,7 @@
   var box = document.getElementById("progress");
   if (box && window.EventSource) {
     var es = new EventSource(box.getAttribute("data-events"));
+    if (window.moimStream) window.moimStream(es);
     var line = box.querySelector("polyline");
     var best = document.getElementById("best-cost");
     var draw = function (points) {

@@ -36,7 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(import_members))
         .routes(routes!(delete_person))
         .routes(routes!(list_rosters, create_roster))
-        .routes(routes!(get_roster, delete_roster))
+        .routes(routes!(get_roster, rename_roster, delete_roster))
         .routes(routes!(roster_events))
         .routes(routes!(live_roster))
         .routes(routes!(get_feed))
@@ -1152,6 +1152,26 @@ async fn get_roster(
         role.can_manage(),
         lang_of(&user.locale),
     )))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameBody {
+    /// The roster's new name (1–60 characters).
+    pub name: String,
+}
+
+/// Rename a roster (managers); returns it.
+#[utoipa::path(patch, path = "/groups/{id}/rosters/{rid}", tag = "rosters", security(("bearer" = [])), params(("id" = Uuid, Path), ("rid" = Uuid, Path)), request_body = RenameBody,
+    responses((status = 200, body = RosterDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn rename_roster(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath((id, rid)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(b): ApiJson<RenameBody>,
+) -> ApiResult<Json<RosterDto>> {
+    flows::rename(&state, id, rid, user.id, &b.name).await?;
+    get_roster(State(state), ApiUser(user), ApiPath((id, rid))).await
 }
 
 /// Delete a roster (managers).

@@ -61,6 +61,8 @@ pub fn router() -> axum::Router<AppState> {
         .route("/groups/{id}/rosters/{rid}/cell", post(edit_cell))
         .route("/groups/{id}/rosters/{rid}/undo", post(undo))
         .route("/groups/{id}/rosters/{rid}/publish", post(publish))
+        .route("/groups/{id}/rosters/{rid}/rename", post(rename))
+        .route("/groups/{id}/rosters/{rid}/delete", post(delete))
         .route("/groups/{id}/rosters/{rid}/share", post(share))
         .route("/groups/{id}/rosters/{rid}/unshare", post(unshare))
         .route("/groups/{id}/rosters/{rid}/cancel", post(cancel))
@@ -369,7 +371,9 @@ struct CalCell {
 struct MonthCal {
     title: String,
     key: String,
-    /// Sunday-first weeks; `None` pads the first and last week.
+    /// The weekday names over the columns (see [`WeekStart`]).
+    heads: Vec<&'static str>,
+    /// Weeks as the viewer's language starts them; `None` pads the first and last week.
     weeks: Vec<Vec<Option<CalCell>>>,
 }
 
@@ -452,7 +456,8 @@ fn month_cal(
     en: bool,
 ) -> MonthCal {
     let days = first.days_in_month();
-    let lead = first.weekday().to_sunday_zero_offset() as usize;
+    let week = WeekStart::for_lang(en);
+    let lead = week.column(first);
     let mut cells: Vec<Option<CalCell>> = (0..lead).map(|_| None).collect();
     for d in 1..=days {
         let date = first.with().day(d).build().unwrap_or(first);
@@ -482,6 +487,7 @@ fn month_cal(
             format!("{}년 {}월", first.year(), first.month())
         },
         key: format!("{:04}-{:02}", first.year(), first.month()),
+        heads: week.heads(en),
         weeks,
     }
 }
@@ -1366,6 +1372,7 @@ pub struct ShiftGridRow {
 }
 
 pub struct CalDay {
+    pub date: String,
     pub day: i8,
     pub in_range: bool,
     pub weekend: bool,
@@ -1401,6 +1408,8 @@ pub struct RosterView {
     pub rows: Vec<GridRow>,
     pub by_shift: Vec<ShiftGridRow>,
     pub calendar: Vec<Vec<CalDay>>,
+    /// The weekday names over the calendar's columns (see [`WeekStart`]).
+    pub week_heads: Vec<&'static str>,
     pub mine: Vec<(String, String, String)>,
     pub shift_types: Vec<(Uuid, String, String)>,
     pub members: Vec<(Uuid, String)>,
@@ -1414,6 +1423,35 @@ pub struct RosterView {
 
 const WD_KO: [&str; 7] = ["월", "화", "수", "목", "금", "토", "일"];
 const WD_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// Where a week starts on a calendar shown to people, by language: Sunday in Korean (일 월 화
+/// …, as Korean calendars and Schedule 24/7 show it), Monday in English. Display only: every
+/// rule counts Monday-to-Sunday weeks (`core::rosters`), which the calendars say under them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeekStart {
+    sunday: bool,
+}
+
+impl WeekStart {
+    pub fn for_lang(en: bool) -> Self {
+        WeekStart { sunday: !en }
+    }
+    /// The column of `date` in a week row (0 = first column).
+    pub fn column(self, date: jiff::civil::Date) -> usize {
+        let wd = date.weekday();
+        if self.sunday {
+            wd.to_sunday_zero_offset() as usize
+        } else {
+            wd.to_monday_zero_offset() as usize
+        }
+    }
+    /// The column headings in order.
+    pub fn heads(self, en: bool) -> Vec<&'static str> {
+        let names = if en { WD_EN } else { WD_KO };
+        let first = if self.sunday { 6 } else { 0 };
+        (0..7).map(|i| names[(first + i) % 7]).collect()
+    }
+}
 
 #[derive(Deserialize, Default)]
 pub struct Filter {
@@ -1521,12 +1559,13 @@ pub fn roster_view(
                 .collect(),
         })
         .collect();
-    // Month calendar: weeks start on Monday, as the rules count them (one convention, shown
-    // in the rule sentences).
+    // Month calendar: weeks start as the viewer's language shows them (display only; rules
+    // count Monday-to-Sunday weeks, as their sentences and the note under the calendar say).
+    let week = WeekStart::for_lang(en);
     let mut calendar = Vec::new();
     if m.days() > 0 {
         let first = b.start;
-        let lead = first.weekday().to_monday_zero_offset() as i64;
+        let lead = week.column(first) as i64;
         let mut week = Vec::new();
         let total = ((lead + m.days() as i64 + 6) / 7) * 7;
         for i in 0..total {
@@ -1554,6 +1593,7 @@ pub fn roster_view(
                 })
                 .unwrap_or_default();
             week.push(CalDay {
+                date: date.to_string(),
                 day: date.day(),
                 in_range: idx.is_some(),
                 weekend: date.weekday().to_monday_zero_offset() >= 5,
@@ -1598,6 +1638,7 @@ pub fn roster_view(
         rows,
         by_shift,
         calendar,
+        week_heads: week.heads(en),
         mine,
         shift_types: b
             .shift_types
@@ -1650,6 +1691,8 @@ pub struct ViewPage<'a> {
     pub others: Vec<(Uuid, String)>,
     /// The viewer's personal calendar feed (absolute URL), for "my shifts".
     pub feed_url: Option<String>,
+    /// The public link as an absolute URL, for copying (empty when not shared).
+    pub share_abs: String,
 }
 
 /// The by-member grid alone: what the generating page swaps in as better rosters arrive.
@@ -1731,6 +1774,11 @@ async fn view(
         shift: q.shift.clone(),
     };
     let v = roster_view(&l, Some(uid), en, &filter, role.can_manage());
+    let share_abs = v
+        .share_url
+        .as_deref()
+        .map(|u| state.config.url(u))
+        .unwrap_or_default();
     let notice = ctx.notice(
         q.notice,
         &[
@@ -1770,6 +1818,7 @@ async fn view(
                 .map(|s| (s.user, s.name.clone()))
                 .collect(),
             feed_url,
+            share_abs,
         },
     )
 }
@@ -1800,6 +1849,7 @@ async fn shared(
             swaps: vec![],
             others: vec![],
             feed_url: None,
+            share_abs: state.config.url(&format!("/r/{token}")),
         },
     )
 }
@@ -2029,6 +2079,34 @@ async fn publish(
     back(&ctx, id, rid, flows::publish(&state, id, rid, uid, v).await)
 }
 
+#[derive(Deserialize)]
+struct RenameForm {
+    #[serde(default)]
+    name: String,
+}
+
+async fn rename(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+    Form(f): Form<RenameForm>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    back(&ctx, id, rid, flows::rename(&state, id, rid, uid, &f.name).await)
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let uid = user_or_return!(ctx);
+    match flows::delete(&state, id, rid, uid).await {
+        Ok(()) => redirect(&ctx, &format!("/groups/{id}/rosters")),
+        Err(e) => page_error(&ctx, e),
+    }
+}
+
 async fn share(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -2233,6 +2311,19 @@ pub const STRINGS: crate::i18n::Strings = &[
         "주 단위 조건은 월요일에 시작하는 주로 셉니다. 주말은 토요일과 일요일입니다.",
         "Weekly rules count weeks starting on Monday. A weekend is Saturday and Sunday.",
     ),
+    (
+        "rosters.week_note",
+        "달력은 일요일부터 표시합니다. 주 단위 조건은 월요일부터 일요일까지를 한 주로 셉니다.",
+        "Calendar weeks start on Monday, and weekly conditions count the same Monday-to-Sunday weeks.",
+    ),
+    ("rosters.rename", "이름 바꾸기", "Rename"),
+    ("rosters.delete", "근무표 삭제", "Delete roster"),
+    (
+        "rosters.delete_confirm",
+        "이 근무표를 삭제할까요? 되돌릴 수 없습니다.",
+        "Delete this roster? This cannot be undone.",
+    ),
+    ("rosters.copy_link", "공유 링크 복사", "Copy share link"),
     ("rosters.hard", "반드시", "Must"),
     ("rosters.soft", "가능하면", "Preferably"),
     ("rosters.weight", "가중치", "Weight"),

@@ -1813,7 +1813,6 @@ async fn a_generation_shows_a_complete_roster_at_once_and_better_ones_while_it_s
         .await;
     assert_eq!(r.status, 202, "{}", r.text);
     let rid = r.json["id"].as_str().unwrap().to_owned();
-    let started = std::time::Instant::now();
     // The stream runs until the end; read it on the side.
     let sse = {
         let c = members[0].clone();
@@ -1830,17 +1829,10 @@ async fn a_generation_shows_a_complete_roster_at_once_and_better_ones_while_it_s
         }
         assert_eq!(l.status, 409, "{}", l.text);
         assert_eq!(l.code(), "no_roster_yet");
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(2),
-            "no roster after 2 s"
-        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
-    assert!(
-        started.elapsed() < std::time::Duration::from_millis(1500),
-        "first roster took {:?}",
-        started.elapsed()
-    );
+    // (How soon is a benchmark's question: `benches/rosters_live.rs`. Once the search ends,
+    // `live` answers with the final roster, so a live roster that never came fails here.)
     assert_eq!(
         live["status"], "generating",
         "shown while the search goes on"
@@ -2442,18 +2434,19 @@ async fn the_views_show_a_hand_made_roster_exactly() {
             ),
         ]
     );
-    // The month calendar: weeks start on Monday, like the rules count them, so 4–10 May is
-    // one row; each day lists its shifts; the holiday carries its name.
+    // The month calendar (Korean: weeks shown from Sunday, so Monday 4 – Sunday 10 May spans
+    // two rows); each day lists its shifts; the holiday carries its name.
     let cal = section(html, "calendar");
-    assert!(text_of(&cal[..cal.find("</thead>").unwrap()]).ends_with("월 화 수 목 금 토 일"));
+    assert!(text_of(&cal[..cal.find("</thead>").unwrap()]).ends_with("일 월 화 수 목 금 토"));
     let weeks = table_rows(cal);
-    assert_eq!(weeks.len(), 1, "{weeks:?}");
-    let week = &weeks[0].1;
-    assert_eq!(week[0].1, "4 Day 수간호사 Night 간호사0");
-    assert_eq!(week[1].1, "5 어린이날 Day 수간호사 Night 간호사1");
-    assert_eq!(week[6].1, "10 Day 간호사0 Night 간호사1");
-    assert!(week[1].0.split(' ').any(|c| c == "hol"));
-    assert!(week[5].0.split(' ').any(|c| c == "we") && week[6].0.split(' ').any(|c| c == "we"));
+    assert_eq!(weeks.len(), 2, "{weeks:?}");
+    let (first, second) = (&weeks[0].1, &weeks[1].1);
+    assert!(first[0].0.split(' ').any(|c| c == "out"), "3 May is not rostered");
+    assert_eq!(first[1].1, "4 Day 수간호사 Night 간호사0");
+    assert_eq!(first[2].1, "5 어린이날 Day 수간호사 Night 간호사1");
+    assert_eq!(second[0].1, "10 Day 간호사0 Night 간호사1");
+    assert!(first[2].0.split(' ').any(|c| c == "hol"));
+    assert!(first[6].0.split(' ').any(|c| c == "we") && second[0].0.split(' ').any(|c| c == "we"));
     // My shifts: B's six, with times.
     let mine = text_of(section(html, "mine"));
     for line in [
@@ -2481,8 +2474,8 @@ async fn the_views_show_a_hand_made_roster_exactly() {
     assert_eq!(day_row, ["", "", "", "", "", "", ""]);
     assert_eq!(night_row, ["", "간호사1", "", "간호사1", "", "", "간호사1"]);
     let week = &table_rows(section(html, "calendar"))[0].1;
-    assert_eq!(week[0].1, "4");
-    assert_eq!(week[1].1, "5 어린이날 Night 간호사1");
+    assert_eq!(week[1].1, "4");
+    assert_eq!(week[2].1, "5 어린이날 Night 간호사1");
     // Filter by shift type: nights only.
     let page = members[0]
         .get(&format!("/groups/{g}/rosters/{rid}?shift={night}"))
@@ -2496,7 +2489,7 @@ async fn the_views_show_a_hand_made_roster_exactly() {
     assert_eq!(by_shift.len(), 1);
     assert_eq!(by_shift[0].0, "Night");
     let week = &table_rows(section(html, "calendar"))[0].1;
-    assert_eq!(week[0].1, "4 Night 간호사0");
+    assert_eq!(week[1].1, "4 Night 간호사0");
 }
 
 #[tokio::test]
@@ -2636,7 +2629,7 @@ async fn conditions_are_edited_in_place_on_the_page_and_through_the_api() {
 }
 
 #[tokio::test]
-async fn a_weekly_rule_counts_the_same_weeks_the_calendar_shows() {
+async fn weekly_rules_count_monday_weeks_and_calendars_start_weeks_by_language() {
     let app = super::app().await;
     let (g, owner, members) = team(&app, 2, "Asia/Seoul").await;
     let b = me(&members[0]).await;
@@ -2712,23 +2705,164 @@ async fn a_weekly_rule_counts_the_same_weeks_the_calendar_shows() {
     roster = set(&roster, "2026-05-09", true).await;
     assert_eq!(weekly(&roster), base + 1);
     assert!(!mine(&roster).is_empty());
-    // The calendar breaks its rows at the same place: 6–10 end the first row, 11 starts the next.
+    // The calendar shows weeks as the viewer's language starts them (display only): in Korean
+    // Sunday first (일 월 화 …), so Sunday 10 opens the second row; in English Monday first,
+    // so Sunday 10 ends the first row and Monday 11 opens the next. Both say how rules count.
     web_login(&owner, "boss@x.io").await;
-    let page = owner.get(&format!("/groups/{g}/rosters/{rid}")).await;
-    let weeks = table_rows(section(&page.text, "calendar"));
-    let nums = |w: &Vec<(String, String)>| -> Vec<String> {
-        w.iter()
-            .map(|(_, t)| t.split(' ').next().unwrap_or_default().to_owned())
-            .collect()
+    let calendar = async || {
+        let page = owner.get(&format!("/groups/{g}/rosters/{rid}")).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let cal = section(&page.text, "calendar").to_owned();
+        let heads: Vec<String> = cal
+            .split("<th scope=\"col\">")
+            .skip(1)
+            .map(|h| h[..h.find("</th>").unwrap()].to_owned())
+            .collect();
+        let weeks: Vec<Vec<String>> = cal
+            .split("<tr>")
+            .skip(2)
+            .map(|tr| {
+                tr.split("data-date=\"")
+                    .skip(1)
+                    .map(|d| d[..10].to_owned())
+                    .collect()
+            })
+            .collect();
+        (heads, weeks, text_of(&cal))
     };
+    let (heads, weeks, text) = calendar().await;
+    assert_eq!(heads, ["일", "월", "화", "수", "목", "금", "토"]);
+    let day = |w: &[String]| -> Vec<String> { w.iter().map(|d| d[8..].to_owned()).collect() };
     assert_eq!(weeks.len(), 2);
-    assert_eq!(nums(&weeks[0].1), ["4", "5", "6", "7", "8", "9", "10"]);
-    assert_eq!(
-        nums(&weeks[1].1),
-        ["11", "12", "13", "14", "15", "16", "17"]
-    );
+    assert_eq!(day(&weeks[0]), ["03", "04", "05", "06", "07", "08", "09"]);
+    assert_eq!(day(&weeks[1]), ["10", "11", "12", "13", "14", "15", "16"]);
     assert!(
-        weeks[0].1[0].0.split(' ').any(|c| c == "out"),
-        "4 May is outside the roster"
+        text.contains("달력은 일요일부터 표시합니다. 주 단위 조건은 월요일부터 일요일까지를 한 주로 셉니다."),
+        "{text}"
     );
+    owner.get(&format!("/lang/en?next=/groups/{g}/rosters/{rid}")).await;
+    let (heads, weeks, text) = calendar().await;
+    assert_eq!(heads, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
+    assert_eq!(weeks.len(), 2);
+    assert_eq!(day(&weeks[0]), ["04", "05", "06", "07", "08", "09", "10"]);
+    assert_eq!(day(&weeks[1]), ["11", "12", "13", "14", "15", "16", "17"]);
+    assert!(text.contains("Monday-to-Sunday weeks"), "{text}");
+    // The leave picker too: Friday 1 May 2026 is in the fifth column in English (Mon first)…
+    let picker = async || {
+        let page = owner
+            .get(&format!("/groups/{g}/rosters/setup?month=2026-05"))
+            .await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let t = &page.text[page.text.find("data-month=\"2026-05\"").unwrap()..];
+        let t = &t[..t.find("</table>").unwrap()];
+        let heads: Vec<String> = t
+            .split("<th scope=\"col\">")
+            .skip(1)
+            .map(|h| h[..h.find("</th>").unwrap()].to_owned())
+            .collect();
+        let first_row = &t[t.find("<tbody>").unwrap()..];
+        let first_row = &first_row[..first_row.find("</tr>").unwrap()];
+        let column = first_row[..first_row.find("value=\"2026-05-01\"").unwrap()]
+            .matches("<td>")
+            .count()
+            - 1;
+        (heads, column)
+    };
+    let (heads, column) = picker().await;
+    assert_eq!(heads[0], "Mon");
+    assert_eq!(column, 4);
+    // …and in the sixth in Korean (Sunday first).
+    owner.get(&format!("/lang/ko?next=/groups/{g}/rosters/{rid}")).await;
+    let (heads, column) = picker().await;
+    assert_eq!(heads[0], "일");
+    assert_eq!(column, 5);
+}
+
+#[tokio::test]
+async fn a_manager_renames_and_deletes_a_roster_and_copies_its_share_link() {
+    let app = super::app().await;
+    let (g, owner, members) = team(&app, 2, "Asia/Seoul").await;
+    let outsider = app.user("out@x.io", "outsider").await;
+    add_shift(&owner, &g, "주간", "07:00", "15:00", 1).await;
+    let r = owner
+        .post(
+            &format!("/api/v1/groups/{g}/rosters"),
+            json!({"name": "5월", "starts_on": "2026-05-01", "ends_on": "2026-05-07", "time_limit_secs": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let rid = r.json["id"].as_str().unwrap().to_owned();
+    let before = wait_ready(&owner, &g, &rid).await;
+    let path = format!("/api/v1/groups/{g}/rosters/{rid}");
+    // Only managers rename; outsiders do not even see the roster; a blank name is a field error.
+    let r = members[0].patch(&path, json!({"name": "x"})).await;
+    assert_eq!(r.code(), "manager_only", "{}", r.text);
+    assert_eq!(outsider.patch(&path, json!({"name": "x"})).await.status, 404);
+    let r = owner.patch(&path, json!({"name": "   "})).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json["errors"][0]["field"], "name");
+    let r = owner.patch(&path, json!({"name": "5월 근무표 (확정)"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["name"], "5월 근무표 (확정)");
+    assert_eq!(r.json["cells"], before["cells"], "renaming keeps the roster");
+    let list = members[0]
+        .get(&format!("/api/v1/groups/{g}/rosters"))
+        .await
+        .text;
+    assert!(list.contains("5월 근무표 (확정)"), "{list}");
+    // On the page: rename, then share and copy the public link (also from the public page,
+    // which shows the roster once published).
+    let r = owner
+        .post(
+            &format!("{path}/publish"),
+            json!({"version": owner.get(&path).await.json["version"]}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    web_login(&owner, "boss@x.io").await;
+    let r = owner
+        .form(&format!("/groups/{g}/rosters/{rid}/rename"), &[("name", "6월")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert_eq!(owner.get(&path).await.json["name"], "6월");
+    let r = owner
+        .form(&format!("/groups/{g}/rosters/{rid}/share"), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let link = owner.get(&path).await.json["share_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let copy_value = |html: &str| -> String {
+        let at = html
+            .find(r#"id="share-url""#)
+            .unwrap_or_else(|| panic!("the link to copy in {html}"));
+        let input = &html[html[..at].rfind("<input").unwrap()..];
+        let v = &input[input.find("value=\"").unwrap() + 7..];
+        v[..v.find('"').unwrap()].to_owned()
+    };
+    let page = owner.get(&format!("/groups/{g}/rosters/{rid}")).await;
+    assert!(page.text.contains(r#"id="copy-share""#));
+    let copied = copy_value(&page.text);
+    assert!(
+        copied.starts_with("http") && copied.ends_with(&link),
+        "{copied} for {link}"
+    );
+    let public = app.client().get(&link).await;
+    assert_eq!(public.status, 200);
+    assert_eq!(copy_value(&public.text), copied);
+    // A member cannot delete it from the page; the manager can, and it is gone.
+    web_login(&members[0], "m0@x.io").await;
+    let r = members[0]
+        .form(&format!("/groups/{g}/rosters/{rid}/delete"), &[])
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(owner.get(&path).await.status, 200);
+    let r = owner
+        .form(&format!("/groups/{g}/rosters/{rid}/delete"), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert_eq!(r.header("location"), Some(format!("/groups/{g}/rosters").as_str()));
+    assert_eq!(owner.get(&path).await.status, 404);
+    assert_eq!(app.client().get(&link).await.status, 404, "the link dies with it");
 }

@@ -382,12 +382,7 @@ pub async fn create(
         .writable()?
         .manager()?;
     let mut v = crate::flows::Validator::default();
-    let name = v.check(moim_core::accounts::parse_text(
-        "name",
-        &input.name,
-        core::NAME_MAX * 2,
-        true,
-    ));
+    let name = v.check(roster_name(&input.name));
     let start = v.check(parse_date("starts_on", &input.starts_on));
     let end = v.check(parse_date("ends_on", &input.ends_on));
     let limit = time_limit(input.time_limit_secs);
@@ -945,6 +940,24 @@ pub async fn shared(state: &AppState, token: &str) -> Result<Loaded, ApiError> {
         .await?
         .ok_or_else(|| ApiError::not_found("roster_not_found"))?;
     in_group_zone(state, Loaded::from_row(row)?).await
+}
+
+/// Renames a roster (managers); the same rules as a new roster's name.
+pub async fn rename(
+    state: &AppState,
+    group_id: Uuid,
+    roster_id: Uuid,
+    viewer: Uuid,
+    name: &str,
+) -> Result<(), ApiError> {
+    load_for_manager(state, group_id, roster_id, viewer).await?;
+    let name = roster_name(name)?;
+    store::rename_roster(&state.db, group_id, roster_id, &name).await?;
+    Ok(())
+}
+
+fn roster_name(name: &str) -> Result<String, moim_core::FieldError> {
+    moim_core::accounts::parse_text("name", name, core::NAME_MAX * 2, true)
 }
 
 pub async fn delete(
