@@ -517,6 +517,22 @@ pub struct Schedule {
     /// missed occurrence is enqueued when one comes back.
     pub next_run_at: i64,
     pub updated_at: i64,
+    /// The group whose zone the expression follows (a recurring reminder created without a zone
+    /// of its own); `time_zone` is then the zone `next_run_at` was computed in.
+    pub zone_group_id: Option<Uuid>,
+    /// That group's zone now (read with the schedule). When it differs from `time_zone`, the
+    /// group moved to another zone and the pending occurrence must be recomputed in the new
+    /// one ([`move_schedule`]) instead of fired.
+    pub group_zone: Option<String>,
+}
+
+/// The columns of a [`Schedule`], from `job_schedules s LEFT JOIN groups g`.
+macro_rules! schedule_columns {
+    () => {
+        "s.name, s.cron, s.time_zone, s.kind, s.payload, s.next_run_at, s.updated_at, \
+         s.zone_group_id, g.time_zone AS group_zone \
+         FROM job_schedules s LEFT JOIN groups g ON g.id = s.zone_group_id"
+    };
 }
 
 /// Creates or updates a schedule. The pending `next_run_at` is kept unless the expression or the
@@ -534,40 +550,67 @@ pub async fn upsert_schedule(
     let now = now_millis();
     dispatch!(db, pool => sqlx::query(UPSERT_SCHEDULE)
         .bind(name).bind(cron).bind(time_zone).bind(kind).bind(payload).bind(next_run_at).bind(now)
+        .bind(None::<Uuid>)
         .execute(pool).await?.rows_affected());
     Ok(())
 }
 
 const UPSERT_SCHEDULE: &str = "INSERT INTO job_schedules (name, cron, time_zone, kind, payload, \
-     next_run_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET \
+     next_run_at, updated_at, zone_group_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+     ON CONFLICT (name) DO UPDATE SET \
      next_run_at = CASE WHEN job_schedules.cron <> excluded.cron \
        OR job_schedules.time_zone <> excluded.time_zone \
        THEN excluded.next_run_at ELSE job_schedules.next_run_at END, \
      cron = excluded.cron, time_zone = excluded.time_zone, kind = excluded.kind, \
-     payload = excluded.payload, updated_at = excluded.updated_at";
+     payload = excluded.payload, updated_at = excluded.updated_at, \
+     zone_group_id = excluded.zone_group_id";
 
 pub async fn schedules(db: &Db) -> Result<Vec<Schedule>> {
-    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(
-        "SELECT name, cron, time_zone, kind, payload, next_run_at, updated_at FROM job_schedules ORDER BY name")
-        .fetch_all(pool).await?))
+    let sql = concat!("SELECT ", schedule_columns!(), " ORDER BY s.name");
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(sql).fetch_all(pool).await?))
 }
 
 /// The schedules whose pending occurrence is due at `now` (index `job_schedules_due_idx`).
 pub async fn due_schedules(db: &Db, now: Millis) -> Result<Vec<Schedule>> {
-    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(
-        "SELECT name, cron, time_zone, kind, payload, next_run_at, updated_at FROM job_schedules \
-         WHERE next_run_at <= $1 ORDER BY next_run_at, name")
-        .bind(now).fetch_all(pool).await?))
+    let sql = concat!(
+        "SELECT ",
+        schedule_columns!(),
+        " WHERE s.next_run_at <= $1 ORDER BY s.next_run_at, s.name"
+    );
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(sql).bind(now).fetch_all(pool).await?))
 }
 
 pub async fn get_schedule(db: &Db, name: &str) -> Result<Option<Schedule>> {
-    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(
-        "SELECT name, cron, time_zone, kind, payload, next_run_at, updated_at FROM job_schedules \
-         WHERE name = $1")
-        .bind(name).fetch_optional(pool).await?))
+    let sql = concat!("SELECT ", schedule_columns!(), " WHERE s.name = $1");
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(sql).bind(name).fetch_optional(pool).await?))
 }
 
-/// [`upsert_schedule`] inside the caller's transaction.
+/// The schedules that follow `group`'s zone but whose pending occurrence was computed in
+/// another zone (the group's zone changed since; index `job_schedules_zone_group_idx`).
+pub async fn schedules_off_group_zone(db: &Db, group: Uuid) -> Result<Vec<Schedule>> {
+    let sql = concat!(
+        "SELECT ",
+        schedule_columns!(),
+        " WHERE s.zone_group_id = $1 AND s.time_zone <> g.time_zone ORDER BY s.name"
+    );
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(sql).bind(group).fetch_all(pool).await?))
+}
+
+/// Moves a schedule's pending occurrence to `next`, computed in `zone`, if it is still the one
+/// `s` holds (same occurrence, same zone), so that two runners or a runner and a group update
+/// that both recompute it agree. Returns whether this caller moved it.
+pub async fn move_schedule(db: &Db, s: &Schedule, zone: &str, next: Millis) -> Result<bool> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE job_schedules SET time_zone = $4, next_run_at = $5, updated_at = $6 \
+         WHERE name = $1 AND next_run_at = $2 AND time_zone = $3")
+        .bind(&s.name).bind(s.next_run_at).bind(&s.time_zone).bind(zone).bind(next)
+        .bind(now_millis())
+        .execute(pool).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// [`upsert_schedule`] inside the caller's transaction; `zone_group` makes the schedule follow
+/// that group's zone (`time_zone` must then be the group's zone now).
 #[allow(clippy::too_many_arguments)]
 pub async fn upsert_schedule_in(
     tx: &mut Tx,
@@ -577,10 +620,12 @@ pub async fn upsert_schedule_in(
     kind: &str,
     payload: &str,
     next_run_at: Millis,
+    zone_group: Option<Uuid>,
 ) -> Result<()> {
     let now = now_millis();
     in_tx!(tx, conn => sqlx::query(UPSERT_SCHEDULE)
         .bind(name).bind(cron).bind(time_zone).bind(kind).bind(payload).bind(next_run_at).bind(now)
+        .bind(zone_group)
         .execute(&mut *conn).await?.rows_affected());
     Ok(())
 }

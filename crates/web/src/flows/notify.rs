@@ -616,14 +616,17 @@ pub async fn remind_every_from(app: &App, r: Recurring, from: Millis) -> Result<
     check_object(&r.object)?;
     check_key(r.key)?;
     let cron = moim_jobs::Cron::parse(&r.cron).map_err(ApiError::internal)?;
-    let zone = match (&r.zone, r.group) {
-        (Some(z), _) => z.clone(),
-        (None, Some(g)) => {
+    // Without a zone of its own, the reminder follows its group's zone, also when that changes
+    // later (`zone_group`; see `group_zone_changed`).
+    let (zone, zone_group) = match (&r.zone, r.group) {
+        (Some(z), _) => (z.clone(), None),
+        (None, Some(g)) => (
             moim_store::groups::get_group(&app.db, g)
                 .await?
                 .ok_or_else(|| ApiError::not_found("group_not_found"))?
-                .time_zone
-        }
+                .time_zone,
+            Some(g),
+        ),
         (None, None) => {
             return Err(ApiError::internal(
                 "a recurring reminder needs a zone or a group",
@@ -660,9 +663,18 @@ pub async fn remind_every_from(app: &App, r: Recurring, from: Millis) -> Result<
         RECURRING_JOB,
         &payload,
         next,
+        zone_group,
     )
     .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Called after a group's zone changed: its recurring reminders that follow the group's zone
+/// move their pending occurrence to the new zone ("daily 20:00" fires at 20:00 there). The
+/// scheduler makes the same correction before firing, should this call be missed.
+pub async fn group_zone_changed(app: &App, group: Uuid) -> Result<(), ApiError> {
+    moim_jobs::follow_group_zone(&app.db, group, moim_core::time::now_millis()).await?;
     Ok(())
 }
 
