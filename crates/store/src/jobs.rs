@@ -424,14 +424,21 @@ pub async fn reschedule(db: &Db, key: &str, run_at: Millis) -> Result<bool> {
     Ok(n == 1)
 }
 
-/// An operator's retry of a dead job: queued again, due now, with a fresh set of attempts.
+/// The attempts an operator's retry gives a dead job ([`retry_dead`]).
+pub const RETRY_ATTEMPTS: i64 = 5;
+
+/// An operator's retry of a dead job: queued again, due now, with a fresh budget of
+/// [`RETRY_ATTEMPTS`] attempts on top of those it used. `attempts` is never lowered (a claim is
+/// named by it, so a run from before the job died can never complete the retried one) and
+/// `last_error` stays until the next failure replaces it, so the admin still sees why it died.
 /// `false` when the job is not dead.
 pub async fn retry_dead(db: &Db, id: Uuid) -> Result<bool> {
     let now = now_millis();
     let n = dispatch!(db, pool => sqlx::query(
-        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $2, finished_at = NULL, \
-         locked_by = NULL, locked_until = NULL, updated_at = $2 WHERE id = $1 AND status = 'dead'")
-        .bind(id).bind(now).execute(pool).await?.rows_affected());
+        "UPDATE jobs SET status = 'queued', max_attempts = attempts + $3, run_at = $2, \
+         finished_at = NULL, locked_by = NULL, locked_until = NULL, updated_at = $2 \
+         WHERE id = $1 AND status = 'dead'")
+        .bind(id).bind(now).bind(RETRY_ATTEMPTS).execute(pool).await?.rows_affected());
     Ok(n == 1)
 }
 
