@@ -153,6 +153,68 @@ async fn reminders_are_never_doubled_move_with_their_object_and_cancel_by_object
 }
 
 #[tokio::test]
+async fn many_reminders_are_scheduled_at_once_all_or_none_each_once() {
+    let t = TestApp::new().await;
+    let a = user_id(&t.user("a@example.com", "alice").await).await;
+    let b = user_id(&t.user("b@example.com", "bob").await).await;
+    let (x, y) = (
+        format!("meetup:{}", Uuid::now_v7()),
+        format!("meetup:{}", Uuid::now_v7()),
+    );
+    let at = now_millis() + HOUR;
+    // x is given twice: the later entry wins, as two calls of `remind` would.
+    notify::remind_many(
+        &t.state,
+        vec![
+            reminder(&x, at, &[a, b]),
+            reminder(&y, at, &[a]),
+            reminder(&x, at + HOUR, &[a]),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(job_of(&t, &x, a).await.run_at, at + HOUR);
+    assert_eq!(job_of(&t, &x, b).await.run_at, at);
+    let first = job_of(&t, &y, a).await;
+    assert_eq!(
+        moim_store::jobs::counts(&t.db).await.unwrap(),
+        vec![("queued".to_owned(), 3)]
+    );
+    // Again with a move: the same jobs move, none is added.
+    notify::remind_many(&t.state, vec![reminder(&y, at + 2 * HOUR, &[a])])
+        .await
+        .unwrap();
+    let moved = job_of(&t, &y, a).await;
+    assert_eq!((moved.id, moved.run_at), (first.id, at + 2 * HOUR));
+    // One bad reminder refuses the whole call: nothing of it is scheduled.
+    let z = format!("meetup:{}", Uuid::now_v7());
+    let bad = Reminder {
+        object: "meetup".into(),
+        ..reminder(&z, at, &[a])
+    };
+    assert!(
+        notify::remind_many(&t.state, vec![reminder(&z, at, &[a]), bad])
+            .await
+            .is_err()
+    );
+    assert!(
+        moim_store::jobs::get_by_key(&t.db, &format!("remind:{z}:before-30m:{a}"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // When due, each is delivered once.
+    for (o, u) in [(&x, a), (&x, b), (&y, a)] {
+        moim_store::jobs::reschedule(&t.db, &format!("remind:{o}:before-30m:{u}"), now_millis() - 1)
+            .await
+            .unwrap();
+    }
+    runner(&t).drain().await.unwrap();
+    assert_eq!(inbox(&t, a).await.len(), 2);
+    assert_eq!(inbox(&t, b).await.len(), 1);
+}
+
+#[tokio::test]
 async fn a_due_reminder_is_delivered_in_app_once_even_when_its_job_runs_twice() {
     let t = TestApp::new().await;
     let a = user_id(&t.user("a@example.com", "alice").await).await;
