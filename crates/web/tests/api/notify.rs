@@ -858,3 +858,51 @@ async fn reminders_taken_by_a_batch_that_died_come_back_after_its_lease() {
         assert_eq!((now.status.as_str(), now.attempts), ("done", 2), "{now:?}");
     }
 }
+
+#[tokio::test]
+async fn email_is_html_and_text_in_each_recipients_language() {
+    let t = TestApp::with_config(|c| c.notify_email_delay = std::time::Duration::ZERO).await;
+    let ko = t.user("ko@example.com", "minji").await;
+    let en = t.user("en@example.com", "emma").await;
+    let r = en.patch("/api/v1/me", json!({"locale": "en"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let comment = |to: Uuid| Notice {
+        recipient: to,
+        kind: "meetup.comment",
+        params: vec![
+            ("name", "<b>Jun</b>".into()),
+            ("title", "Han river run".into()),
+            ("excerpt", "see you & bring water".into()),
+        ],
+        link: "/notifications".into(),
+        group: None,
+        actor: None,
+    };
+    let (k, e) = (user_id(&ko).await, user_id(&en).await);
+    notify::notify(&t.state, vec![comment(k), comment(e)])
+        .await
+        .unwrap();
+    runner(&t).drain().await.unwrap();
+
+    let mail = |to: &str| {
+        let m = mails_to(&t, to);
+        assert_eq!(m.len(), 1, "one mail to {to}");
+        moim_testkit::decode_mail(&m[0])
+    };
+    let en_mail = mail("en@example.com");
+    let ko_mail = mail("ko@example.com");
+    for m in [&en_mail, &ko_mail] {
+        let lower = m.to_ascii_lowercase();
+        assert!(lower.contains("text/plain"), "no text part: {m}");
+        assert!(lower.contains("text/html"), "no HTML part: {m}");
+        // The text part carries the name as written; the HTML part escapes it.
+        assert!(m.contains("<b>Jun</b>"), "{m}");
+        assert!(m.contains("&lt;b&gt;Jun&lt;/b&gt;"), "not escaped in HTML: {m}");
+        assert!(m.contains("http://localhost/notifications"), "{m}");
+    }
+    assert!(en_mail.contains("commented on [Han river run]"), "{en_mail}");
+    assert!(en_mail.contains("notification settings"), "{en_mail}");
+    assert!(!en_mail.contains("댓글"), "Korean in the English mail: {en_mail}");
+    assert!(ko_mail.contains("[Han river run]에 댓글을 남겼어요"), "{ko_mail}");
+    assert!(ko_mail.contains("알림 설정"), "{ko_mail}");
+}
