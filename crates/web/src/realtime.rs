@@ -337,9 +337,10 @@ async fn dispatcher(db: Db, streams: Weak<Streams>, mut wake: mpsc::UnboundedRec
             continue;
         }
         let from = now_millis() - 2 * WINDOW;
-        let mut rows: HashMap<Uuid, Vec<Notification>> = HashMap::new();
-        let mut unread: HashMap<Uuid, i64> = HashMap::new();
+        // Each chunk is handed out as soon as it is read: the first streams do not wait for
+        // the reads of the last ones.
         for chunk in users.chunks(DISPATCH_CHUNK) {
+            let mut rows: HashMap<Uuid, Vec<Notification>> = HashMap::new();
             match store::recent_for_users(&db, chunk, from, BATCH * chunk.len() as i64).await {
                 Ok(found) => {
                     for n in found {
@@ -348,30 +349,29 @@ async fn dispatcher(db: Db, streams: Weak<Streams>, mut wake: mpsc::UnboundedRec
                 }
                 Err(e) => tracing::warn!(error = %e, "reading notifications for streams failed"),
             }
-            let with_rows: Vec<Uuid> = chunk
-                .iter()
-                .copied()
-                .filter(|u| rows.contains_key(u))
-                .collect();
-            if with_rows.is_empty() {
+            if rows.is_empty() {
                 continue;
             }
-            match store::unread_counts(&db, &with_rows).await {
-                Ok(counts) => unread.extend(counts),
-                Err(e) => tracing::warn!(error = %e, "reading unread counts for streams failed"),
-            }
-        }
-        let map = lock(&st.by_user);
-        for (user, rows) in rows {
-            let Some(slots) = map.get(&user) else {
-                continue;
+            let with_rows: Vec<Uuid> = rows.keys().copied().collect();
+            let unread: HashMap<Uuid, i64> = match store::unread_counts(&db, &with_rows).await {
+                Ok(counts) => counts.into_iter().collect(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading unread counts for streams failed");
+                    HashMap::new()
+                }
             };
-            let d = Arc::new(Delivery {
-                rows,
-                unread: unread.get(&user).copied().unwrap_or(0),
-            });
-            for s in slots {
-                let _ = s.tx.try_send(d.clone());
+            let map = lock(&st.by_user);
+            for (user, rows) in rows {
+                let Some(slots) = map.get(&user) else {
+                    continue;
+                };
+                let d = Arc::new(Delivery {
+                    rows,
+                    unread: unread.get(&user).copied().unwrap_or(0),
+                });
+                for s in slots {
+                    let _ = s.tx.try_send(d.clone());
+                }
             }
         }
     }
