@@ -4,7 +4,6 @@
 //! PostgreSQL when `MOIM_TEST_DATABASE_URL` is set) and talks to it in-process.
 
 mod accounts;
-mod admin_jobs;
 mod cache;
 mod comments;
 mod courses;
