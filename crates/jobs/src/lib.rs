@@ -37,7 +37,7 @@ use uuid::Uuid;
 
 pub use cron::Cron;
 pub use moim_store::jobs::NewJob;
-pub use runner::{Runner, RunnerConfig, fire_due_schedules};
+pub use runner::{Runner, RunnerConfig, fire_due_schedules, follow_group_zone};
 
 /// What a handler returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

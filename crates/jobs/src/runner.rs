@@ -364,20 +364,66 @@ async fn execute(db: Db, registry: Arc<Registry>, cfg: RunnerConfig, job: JobRow
 pub async fn fire_due_schedules(db: &Db, now: Millis) -> Result<usize, moim_store::Error> {
     let mut fired = 0;
     for s in store::due_schedules(db, now).await? {
+        if let Some(zone) = s.group_zone.as_deref().filter(|z| *z != s.time_zone) {
+            // The group moved to another zone and the update that should have moved this
+            // occurrence did not (it failed, or raced the reminder's creation): the due
+            // occurrence belongs to the old zone, so recompute instead of firing it.
+            move_to_zone(db, &s, zone, now).await?;
+            continue;
+        }
         let (Ok(cron), Ok(tz)) = (Cron::parse(&s.cron), TimeZone::get(&s.time_zone)) else {
             tracing::warn!(schedule = %s.name, "schedule has a bad expression or zone; skipped");
             continue;
         };
-        let from = Timestamp::from_millisecond(now).unwrap_or(Timestamp::UNIX_EPOCH);
-        let next = cron
-            .next_after(from, &tz)
-            .map_or(i64::MAX, |t| t.as_millisecond());
+        let next = next_millis(&cron, now, &tz);
         if store::fire_schedule(db, &s, s.next_run_at, next).await? {
             tracing::debug!(schedule = %s.name, at = s.next_run_at, "schedule fired");
             fired += 1;
         }
     }
     Ok(fired)
+}
+
+/// The next occurrence strictly after `now`, in milliseconds (`i64::MAX`: never).
+fn next_millis(cron: &Cron, now: Millis, tz: &TimeZone) -> Millis {
+    let from = Timestamp::from_millisecond(now).unwrap_or(Timestamp::UNIX_EPOCH);
+    cron.next_after(from, tz)
+        .map_or(i64::MAX, |t| t.as_millisecond())
+}
+
+/// Recomputes the pending occurrence of every schedule that follows `group`'s zone after that
+/// zone changed: the next occurrence after `now` in the new zone (a "daily 20:00" moves to 20:00
+/// there, earlier or later). Idempotent and safe to race with the runners ([`store::move_schedule`]
+/// is conditional). Returns how many moved.
+pub async fn follow_group_zone(
+    db: &Db,
+    group: uuid::Uuid,
+    now: Millis,
+) -> Result<usize, moim_store::Error> {
+    let mut moved = 0;
+    for s in store::schedules_off_group_zone(db, group).await? {
+        if let Some(zone) = s.group_zone.clone() {
+            moved += usize::from(move_to_zone(db, &s, &zone, now).await?);
+        }
+    }
+    Ok(moved)
+}
+
+async fn move_to_zone(
+    db: &Db,
+    s: &store::Schedule,
+    zone: &str,
+    now: Millis,
+) -> Result<bool, moim_store::Error> {
+    let (Ok(cron), Ok(tz)) = (Cron::parse(&s.cron), TimeZone::get(zone)) else {
+        tracing::warn!(schedule = %s.name, zone, "schedule has a bad expression or zone; skipped");
+        return Ok(false);
+    };
+    let moved = store::move_schedule(db, s, zone, next_millis(&cron, now, &tz)).await?;
+    if moved {
+        tracing::info!(schedule = %s.name, from = %s.time_zone, to = zone, "schedule follows its group's new zone");
+    }
+    Ok(moved)
 }
 
 #[cfg(test)]

@@ -125,14 +125,27 @@ async fn failures_retry_with_backoff_then_go_to_the_dead_letter() {
     let j = store::get(db, unknown).await.unwrap().unwrap();
     assert_eq!(j.status, "dead");
 
-    // An operator retries the dead job: fresh attempts, and it runs again.
+    // An operator retries the dead job: a fresh budget on top of the attempts it used (which
+    // are never lowered), its last error still on record, and it runs again.
     assert!(store::retry_dead(db, flaky).await.unwrap());
+    let j = store::get(db, flaky).await.unwrap().unwrap();
+    assert_eq!(
+        (j.status.as_str(), j.attempts, j.max_attempts),
+        ("queued", 3, 3 + store::RETRY_ATTEMPTS)
+    );
+    assert_eq!(j.last_error.as_deref(), Some("smtp down (attempt 3)"));
+    assert!(j.finished_at.is_none());
     assert!(
         !store::retry_dead(db, flaky).await.unwrap(),
         "only dead jobs"
     );
     runner.drain().await.unwrap();
-    assert_eq!(runs.load(Ordering::SeqCst), 6);
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        3 + store::RETRY_ATTEMPTS as usize
+    );
+    let j = store::get(db, flaky).await.unwrap().unwrap();
+    assert_eq!((j.status.as_str(), j.attempts), ("dead", 8));
     // Discard takes it out of the dead letter for good.
     assert!(store::discard(db, flaky).await.unwrap());
     assert_eq!(

@@ -80,17 +80,48 @@ async fn operators_list_retry_and_discard_jobs() {
     let r = ops.get("/api/v1/admin/jobs?cursor=nonsense").await;
     assert_eq!(r.status, 400);
 
-    // Retry: queued again with fresh attempts; only dead jobs.
+    // Retry: queued again with a fresh budget on top of the attempt it used (attempts are
+    // never lowered), its last error still on record; only dead jobs.
     let r = ops
         .post(&format!("/api/v1/admin/jobs/{dead}/retry"), json!({}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         (r.json["status"].as_str(), r.json["attempts"].as_i64()),
-        (Some("queued"), Some(0))
+        (Some("queued"), Some(1))
     );
+    assert_eq!(r.json["max_attempts"], 1 + store::RETRY_ATTEMPTS);
+    assert_eq!(r.json["last_error"], "smtp refused");
+    assert!(r.json["finished_at"].is_null());
     let r = ops
         .post(&format!("/api/v1/admin/jobs/{dead}/retry"), json!({}))
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "job_not_dead"));
+    assert!(r.text.contains("queued"), "says why: {}", r.text);
+
+    // A running job can be neither retried nor discarded, and the runner's claim stays good.
+    let claimed = store::claim(db, "w2", 10, now_millis() + 60_000)
+        .await
+        .unwrap();
+    let running = claimed.into_iter().find(|j| j.id == dead).unwrap();
+    for (what, code) in [("discard", "job_not_discardable"), ("retry", "job_not_dead")] {
+        let r = ops
+            .post(&format!("/api/v1/admin/jobs/{dead}/{what}"), json!({}))
+            .await;
+        assert_eq!((r.status.as_u16(), r.code()), (409, code), "{what}");
+    }
+    assert!(store::fail(db, &running, "smtp refused again", None)
+        .await
+        .unwrap()
+        .is_some());
+    // A queued job can be discarded, and a cancelled one cannot be retried.
+    let queued = store::get_by_key(db, "k0").await.unwrap().unwrap().id;
+    let r = ops
+        .post(&format!("/api/v1/admin/jobs/{queued}/discard"), json!({}))
+        .await;
+    assert_eq!(r.json["status"], "cancelled", "{}", r.text);
+    let r = ops
+        .post(&format!("/api/v1/admin/jobs/{queued}/retry"), json!({}))
         .await;
     assert_eq!((r.status.as_u16(), r.code()), (409, "job_not_dead"));
     // Discard: cancelled, and cannot be discarded twice.

@@ -125,16 +125,87 @@ pub async fn schedule_keyed_in(tx: &mut Tx, job: &NewJob<'_>, key: &str) -> Resu
     Ok(row.map(|r| r.0))
 }
 
-const SCHEDULE_KEYED: &str = "INSERT INTO jobs (id, kind, payload, unique_key, status, run_at, attempts, \
-     max_attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7) \
-     ON CONFLICT (unique_key) DO UPDATE SET kind = excluded.kind, payload = excluded.payload, \
-     run_at = excluded.run_at, \
-     max_attempts = jobs.attempts + excluded.max_attempts, \
-     status = 'queued', last_error = NULL, locked_by = NULL, locked_until = NULL, \
-     finished_at = NULL, updated_at = excluded.updated_at \
-     WHERE jobs.status IN ('queued', 'running', 'cancelled', 'dead') \
-     OR (jobs.status = 'done' AND jobs.run_at <> excluded.run_at) \
-     RETURNING id";
+/// What [`schedule_keyed`] does to an existing job with the key (one text for the single and
+/// the bulk form).
+macro_rules! schedule_keyed_conflict {
+    () => {
+        " ON CONFLICT (unique_key) DO UPDATE SET kind = excluded.kind, payload = excluded.payload, \
+         run_at = excluded.run_at, \
+         max_attempts = jobs.attempts + excluded.max_attempts, \
+         status = 'queued', last_error = NULL, locked_by = NULL, locked_until = NULL, \
+         finished_at = NULL, updated_at = excluded.updated_at \
+         WHERE jobs.status IN ('queued', 'running', 'cancelled', 'dead') \
+         OR (jobs.status = 'done' AND jobs.run_at <> excluded.run_at) \
+         RETURNING id"
+    };
+}
+
+const SCHEDULE_KEYED: &str = concat!(
+    "INSERT INTO jobs (id, kind, payload, unique_key, status, run_at, attempts, \
+     max_attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7)",
+    schedule_keyed_conflict!()
+);
+
+const SCHEDULE_KEYED_MANY_PG: &str = concat!(
+    "INSERT INTO jobs (id, kind, payload, unique_key, status, run_at, attempts, \
+     max_attempts, created_at, updated_at) \
+     SELECT u.id, $2, u.payload, u.unique_key, 'queued', u.run_at, 0, $6, $7, $7 \
+     FROM UNNEST($1::uuid[], $3::text[], $4::text[], $5::bigint[]) \
+     AS u(id, payload, unique_key, run_at)",
+    schedule_keyed_conflict!()
+);
+
+/// One keyed job for [`schedule_keyed_many_in`]: (unique key, payload, run at).
+pub type Keyed = (String, String, Millis);
+
+/// [`schedule_keyed_in`] for many jobs of one kind at once (10 000 reminders are scheduled in
+/// a few statements, not 10 000 round trips): on PostgreSQL one `INSERT ... SELECT FROM UNNEST`
+/// per 1 000 jobs; on SQLite (no round trips: the database is in the process) one statement
+/// each. A key given twice keeps its last entry, as repeated single calls would. Returns how
+/// many jobs are queued after the call (new or moved).
+pub async fn schedule_keyed_many_in(
+    tx: &mut Tx,
+    kind: &str,
+    jobs: Vec<Keyed>,
+    max_attempts: i64,
+) -> Result<u64> {
+    // Last entry per key, in key order: one statement must not touch a row twice, and
+    // concurrent bulk calls take their row locks in the same order.
+    let jobs: std::collections::BTreeMap<String, (String, Millis)> =
+        jobs.into_iter().map(|(k, p, at)| (k, (p, at))).collect();
+    let now = now_millis();
+    let max_attempts = max_attempts.max(1);
+    let mut queued = 0;
+    match &mut tx.inner {
+        crate::TxInner::Sqlite(t) => {
+            let conn: &mut sqlx::SqliteConnection = &mut *t;
+            for (key, (payload, at)) in &jobs {
+                let row: Option<(Uuid,)> = sqlx::query_as(SCHEDULE_KEYED)
+                    .bind(Uuid::now_v7()).bind(kind).bind(payload).bind(key).bind(at)
+                    .bind(max_attempts).bind(now)
+                    .fetch_optional(&mut *conn).await?;
+                queued += u64::from(row.is_some());
+            }
+        }
+        crate::TxInner::Postgres(t) => {
+            let conn: &mut sqlx::PgConnection = &mut *t;
+            let jobs: Vec<_> = jobs.into_iter().collect();
+            for chunk in jobs.chunks(1000) {
+                let rows: Vec<(Uuid,)> = sqlx::query_as(SCHEDULE_KEYED_MANY_PG)
+                    .bind(chunk.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+                    .bind(kind)
+                    .bind(chunk.iter().map(|(_, (p, _))| p.as_str()).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|(_, (_, at))| *at).collect::<Vec<_>>())
+                    .bind(max_attempts)
+                    .bind(now)
+                    .fetch_all(&mut *conn).await?;
+                queued += rows.len() as u64;
+            }
+        }
+    }
+    Ok(queued)
+}
 
 pub async fn get(db: &Db, id: Uuid) -> Result<Option<Job>> {
     let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1");
@@ -424,14 +495,21 @@ pub async fn reschedule(db: &Db, key: &str, run_at: Millis) -> Result<bool> {
     Ok(n == 1)
 }
 
-/// An operator's retry of a dead job: queued again, due now, with a fresh set of attempts.
+/// The attempts an operator's retry gives a dead job ([`retry_dead`]).
+pub const RETRY_ATTEMPTS: i64 = 5;
+
+/// An operator's retry of a dead job: queued again, due now, with a fresh budget of
+/// [`RETRY_ATTEMPTS`] attempts on top of those it used. `attempts` is never lowered (a claim is
+/// named by it, so a run from before the job died can never complete the retried one) and
+/// `last_error` stays until the next failure replaces it, so the admin still sees why it died.
 /// `false` when the job is not dead.
 pub async fn retry_dead(db: &Db, id: Uuid) -> Result<bool> {
     let now = now_millis();
     let n = dispatch!(db, pool => sqlx::query(
-        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $2, finished_at = NULL, \
-         locked_by = NULL, locked_until = NULL, updated_at = $2 WHERE id = $1 AND status = 'dead'")
-        .bind(id).bind(now).execute(pool).await?.rows_affected());
+        "UPDATE jobs SET status = 'queued', max_attempts = attempts + $3, run_at = $2, \
+         finished_at = NULL, locked_by = NULL, locked_until = NULL, updated_at = $2 \
+         WHERE id = $1 AND status = 'dead'")
+        .bind(id).bind(now).bind(RETRY_ATTEMPTS).execute(pool).await?.rows_affected());
     Ok(n == 1)
 }
 
@@ -517,6 +595,22 @@ pub struct Schedule {
     /// missed occurrence is enqueued when one comes back.
     pub next_run_at: i64,
     pub updated_at: i64,
+    /// The group whose zone the expression follows (a recurring reminder created without a zone
+    /// of its own); `time_zone` is then the zone `next_run_at` was computed in.
+    pub zone_group_id: Option<Uuid>,
+    /// That group's zone now (read with the schedule). When it differs from `time_zone`, the
+    /// group moved to another zone and the pending occurrence must be recomputed in the new
+    /// one ([`move_schedule`]) instead of fired.
+    pub group_zone: Option<String>,
+}
+
+/// The columns of a [`Schedule`], from `job_schedules s LEFT JOIN groups g`.
+macro_rules! schedule_columns {
+    () => {
+        "s.name, s.cron, s.time_zone, s.kind, s.payload, s.next_run_at, s.updated_at, \
+         s.zone_group_id, g.time_zone AS group_zone \
+         FROM job_schedules s LEFT JOIN groups g ON g.id = s.zone_group_id"
+    };
 }
 
 /// Creates or updates a schedule. The pending `next_run_at` is kept unless the expression or the
@@ -534,40 +628,67 @@ pub async fn upsert_schedule(
     let now = now_millis();
     dispatch!(db, pool => sqlx::query(UPSERT_SCHEDULE)
         .bind(name).bind(cron).bind(time_zone).bind(kind).bind(payload).bind(next_run_at).bind(now)
+        .bind(None::<Uuid>)
         .execute(pool).await?.rows_affected());
     Ok(())
 }
 
 const UPSERT_SCHEDULE: &str = "INSERT INTO job_schedules (name, cron, time_zone, kind, payload, \
-     next_run_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET \
+     next_run_at, updated_at, zone_group_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+     ON CONFLICT (name) DO UPDATE SET \
      next_run_at = CASE WHEN job_schedules.cron <> excluded.cron \
        OR job_schedules.time_zone <> excluded.time_zone \
        THEN excluded.next_run_at ELSE job_schedules.next_run_at END, \
      cron = excluded.cron, time_zone = excluded.time_zone, kind = excluded.kind, \
-     payload = excluded.payload, updated_at = excluded.updated_at";
+     payload = excluded.payload, updated_at = excluded.updated_at, \
+     zone_group_id = excluded.zone_group_id";
 
 pub async fn schedules(db: &Db) -> Result<Vec<Schedule>> {
-    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(
-        "SELECT name, cron, time_zone, kind, payload, next_run_at, updated_at FROM job_schedules ORDER BY name")
-        .fetch_all(pool).await?))
+    let sql = concat!("SELECT ", schedule_columns!(), " ORDER BY s.name");
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(sql).fetch_all(pool).await?))
 }
 
 /// The schedules whose pending occurrence is due at `now` (index `job_schedules_due_idx`).
 pub async fn due_schedules(db: &Db, now: Millis) -> Result<Vec<Schedule>> {
-    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(
-        "SELECT name, cron, time_zone, kind, payload, next_run_at, updated_at FROM job_schedules \
-         WHERE next_run_at <= $1 ORDER BY next_run_at, name")
-        .bind(now).fetch_all(pool).await?))
+    let sql = concat!(
+        "SELECT ",
+        schedule_columns!(),
+        " WHERE s.next_run_at <= $1 ORDER BY s.next_run_at, s.name"
+    );
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(sql).bind(now).fetch_all(pool).await?))
 }
 
 pub async fn get_schedule(db: &Db, name: &str) -> Result<Option<Schedule>> {
-    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(
-        "SELECT name, cron, time_zone, kind, payload, next_run_at, updated_at FROM job_schedules \
-         WHERE name = $1")
-        .bind(name).fetch_optional(pool).await?))
+    let sql = concat!("SELECT ", schedule_columns!(), " WHERE s.name = $1");
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(sql).bind(name).fetch_optional(pool).await?))
 }
 
-/// [`upsert_schedule`] inside the caller's transaction.
+/// The schedules that follow `group`'s zone but whose pending occurrence was computed in
+/// another zone (the group's zone changed since; index `job_schedules_zone_group_idx`).
+pub async fn schedules_off_group_zone(db: &Db, group: Uuid) -> Result<Vec<Schedule>> {
+    let sql = concat!(
+        "SELECT ",
+        schedule_columns!(),
+        " WHERE s.zone_group_id = $1 AND s.time_zone <> g.time_zone ORDER BY s.name"
+    );
+    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(sql).bind(group).fetch_all(pool).await?))
+}
+
+/// Moves a schedule's pending occurrence to `next`, computed in `zone`, if it is still the one
+/// `s` holds (same occurrence, same zone), so that two runners or a runner and a group update
+/// that both recompute it agree. Returns whether this caller moved it.
+pub async fn move_schedule(db: &Db, s: &Schedule, zone: &str, next: Millis) -> Result<bool> {
+    let n = dispatch!(db, pool => sqlx::query(
+        "UPDATE job_schedules SET time_zone = $4, next_run_at = $5, updated_at = $6 \
+         WHERE name = $1 AND next_run_at = $2 AND time_zone = $3")
+        .bind(&s.name).bind(s.next_run_at).bind(&s.time_zone).bind(zone).bind(next)
+        .bind(now_millis())
+        .execute(pool).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// [`upsert_schedule`] inside the caller's transaction; `zone_group` makes the schedule follow
+/// that group's zone (`time_zone` must then be the group's zone now).
 #[allow(clippy::too_many_arguments)]
 pub async fn upsert_schedule_in(
     tx: &mut Tx,
@@ -577,10 +698,12 @@ pub async fn upsert_schedule_in(
     kind: &str,
     payload: &str,
     next_run_at: Millis,
+    zone_group: Option<Uuid>,
 ) -> Result<()> {
     let now = now_millis();
     in_tx!(tx, conn => sqlx::query(UPSERT_SCHEDULE)
         .bind(name).bind(cron).bind(time_zone).bind(kind).bind(payload).bind(next_run_at).bind(now)
+        .bind(zone_group)
         .execute(&mut *conn).await?.rows_affected());
     Ok(())
 }

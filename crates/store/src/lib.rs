@@ -329,6 +329,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0013_notify_changes.sql",
     "0014_meetups_duration.sql",
     "0016_meetup_list_focus.sql",
+    "0018_schedule_group_zone.sql",
 ];
 
 impl Db {

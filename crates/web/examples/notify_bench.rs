@@ -156,19 +156,15 @@ fn notice(to: Uuid) -> Notice {
 
 async fn reminders(t: &TestApp, users: &[Uuid], objects: usize, at: i64) -> Instant {
     let started = Instant::now();
-    for _ in 0..objects {
-        notify::remind(
-            &t.state,
-            Reminder {
-                object: format!("meetup:{}", Uuid::now_v7()),
-                key: "before-30m",
-                at,
-                notices: users.iter().map(|u| notice(*u)).collect(),
-            },
-        )
-        .await
-        .unwrap();
-    }
+    let all = (0..objects)
+        .map(|_| Reminder {
+            object: format!("meetup:{}", Uuid::now_v7()),
+            key: "before-30m",
+            at,
+            notices: users.iter().map(|u| notice(*u)).collect(),
+        })
+        .collect();
+    notify::remind_many(&t.state, all).await.unwrap();
     started
 }
 

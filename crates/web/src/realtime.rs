@@ -7,8 +7,9 @@
 //!   what it missed (`Last-Event-ID` = the last notification id it saw; UUIDv7 ids grow).
 //! - **Fan-out.** In-process (a `tokio::sync::broadcast`) with SQLite; PostgreSQL
 //!   `LISTEN/NOTIFY` on the channel [`PG_CHANNEL`] when several `moim serve` share PostgreSQL;
-//!   Redis pub/sub when `MOIM_REDIS_URL` is set. With a shared fan-out every instance, the
-//!   sender included, hears the wake-up through it (so it is published once, not also locally).
+//!   Redis pub/sub when `MOIM_REDIS_URL` is set. With a shared fan-out the sender wakes its own
+//!   streams at once, then publishes the wake-up tagged with its origin (`,@{origin}` after the
+//!   ids), and skips it when it comes back: its own clients do not wait for the round trip.
 //! - **Late commits.** A row's id and `created_at` are taken just before its transaction
 //!   commits, so a row may become visible after a newer one. Each stream therefore re-reads a
 //!   short window ([`WINDOW`]) behind the newest row it sent and skips the ids it already sent.
@@ -44,6 +45,8 @@ pub struct Hub {
     /// Every wake-up heard, for whoever follows them (the read cache forgets badges).
     local: broadcast::Sender<Uuid>,
     fanout: Fanout,
+    /// Tags this hub's wake-ups on a shared fan-out, so that it skips them when they come back.
+    origin: Arc<str>,
     /// The open streams of this instance and the dispatcher that feeds them.
     streams: Arc<Streams>,
     /// Background listeners hold a `Weak` of this and stop when the hub is dropped.
@@ -147,9 +150,11 @@ impl Hub {
         });
         let alive = Arc::new(());
         tokio::spawn(dispatcher(db.clone(), Arc::downgrade(&streams), wake_rx));
+        let origin: Arc<str> = format!("@{}", Uuid::new_v4().simple()).into();
         let relay = Relay {
             local: local.clone(),
             streams: Arc::downgrade(&streams),
+            origin: origin.clone(),
         };
         let mut fanout = Fanout::Local;
         if let Some(url) = redis_url {
@@ -184,6 +189,7 @@ impl Hub {
         Ok(Self {
             local,
             fanout,
+            origin,
             streams,
             _alive: alive,
         })
@@ -227,19 +233,22 @@ impl Hub {
         let mut users = users.to_vec();
         users.sort_unstable();
         users.dedup();
+        // This instance's own streams first, without the round trip through the fan-out.
+        Relay {
+            local: self.local.clone(),
+            streams: Arc::downgrade(&self.streams),
+            origin: self.origin.clone(),
+        }
+        .users(users.clone());
         let result: anyhow::Result<()> = async {
             match &self.fanout {
-                Fanout::Local => Relay {
-                    local: self.local.clone(),
-                    streams: Arc::downgrade(&self.streams),
-                }
-                .users(users),
+                Fanout::Local => {}
                 // NOTIFY payloads are limited to 8000 bytes: 150 ids of 37 bytes fit.
                 Fanout::Postgres(pool) => {
                     for chunk in users.chunks(150) {
                         sqlx::query("SELECT pg_notify($1, $2)")
                             .bind(PG_CHANNEL)
-                            .bind(join(chunk))
+                            .bind(self.tagged(chunk))
                             .execute(pool)
                             .await?;
                     }
@@ -249,7 +258,7 @@ impl Hub {
                     for chunk in users.chunks(1000) {
                         redis::cmd("PUBLISH")
                             .arg(REDIS_CHANNEL)
-                            .arg(join(chunk))
+                            .arg(self.tagged(chunk))
                             .query_async::<i64>(&mut conn)
                             .await?;
                     }
@@ -270,6 +279,8 @@ impl Hub {
 struct Relay {
     local: broadcast::Sender<Uuid>,
     streams: Weak<Streams>,
+    /// `@{origin}` of this instance's hub: its own wake-ups coming back are skipped.
+    origin: Arc<str>,
 }
 
 impl Relay {
@@ -282,8 +293,12 @@ impl Relay {
         }
     }
 
-    /// A wake-up payload: comma-separated user ids.
+    /// A wake-up payload: comma-separated user ids, then the sender's `@{origin}` (an instance
+    /// of an older version sends none, and skips the tag as it is not an id).
     fn payload(&self, payload: &str) {
+        if payload.split(',').any(|s| s.trim() == &*self.origin) {
+            return; // ours: delivered here when it was published
+        }
         self.users(
             payload
                 .split(',')
@@ -322,9 +337,10 @@ async fn dispatcher(db: Db, streams: Weak<Streams>, mut wake: mpsc::UnboundedRec
             continue;
         }
         let from = now_millis() - 2 * WINDOW;
-        let mut rows: HashMap<Uuid, Vec<Notification>> = HashMap::new();
-        let mut unread: HashMap<Uuid, i64> = HashMap::new();
+        // Each chunk is handed out as soon as it is read: the first streams do not wait for
+        // the reads of the last ones.
         for chunk in users.chunks(DISPATCH_CHUNK) {
+            let mut rows: HashMap<Uuid, Vec<Notification>> = HashMap::new();
             match store::recent_for_users(&db, chunk, from, BATCH * chunk.len() as i64).await {
                 Ok(found) => {
                     for n in found {
@@ -333,30 +349,29 @@ async fn dispatcher(db: Db, streams: Weak<Streams>, mut wake: mpsc::UnboundedRec
                 }
                 Err(e) => tracing::warn!(error = %e, "reading notifications for streams failed"),
             }
-            let with_rows: Vec<Uuid> = chunk
-                .iter()
-                .copied()
-                .filter(|u| rows.contains_key(u))
-                .collect();
-            if with_rows.is_empty() {
+            if rows.is_empty() {
                 continue;
             }
-            match store::unread_counts(&db, &with_rows).await {
-                Ok(counts) => unread.extend(counts),
-                Err(e) => tracing::warn!(error = %e, "reading unread counts for streams failed"),
-            }
-        }
-        let map = lock(&st.by_user);
-        for (user, rows) in rows {
-            let Some(slots) = map.get(&user) else {
-                continue;
+            let with_rows: Vec<Uuid> = rows.keys().copied().collect();
+            let unread: HashMap<Uuid, i64> = match store::unread_counts(&db, &with_rows).await {
+                Ok(counts) => counts.into_iter().collect(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading unread counts for streams failed");
+                    HashMap::new()
+                }
             };
-            let d = Arc::new(Delivery {
-                rows,
-                unread: unread.get(&user).copied().unwrap_or(0),
-            });
-            for s in slots {
-                let _ = s.tx.try_send(d.clone());
+            let map = lock(&st.by_user);
+            for (user, rows) in rows {
+                let Some(slots) = map.get(&user) else {
+                    continue;
+                };
+                let d = Arc::new(Delivery {
+                    rows,
+                    unread: unread.get(&user).copied().unwrap_or(0),
+                });
+                for s in slots {
+                    let _ = s.tx.try_send(d.clone());
+                }
             }
         }
     }
@@ -408,6 +423,13 @@ async fn sqlite_poller(db: Db, streams: Weak<Streams>, alive: Weak<()>) {
         if foreign {
             let _ = st.wake.send(Wake::Everyone);
         }
+    }
+}
+
+impl Hub {
+    /// A fan-out payload: the ids, then this hub's origin tag.
+    fn tagged(&self, ids: &[Uuid]) -> String {
+        format!("{},{}", join(ids), self.origin)
     }
 }
 

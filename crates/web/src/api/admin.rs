@@ -140,7 +140,8 @@ async fn changed(
     Ok(Json(job_dto(job)))
 }
 
-/// Runs a dead job again, due now, with a fresh set of attempts.
+/// Runs a dead job again, due now, with a fresh budget of 5 attempts on top of those it used;
+/// its `last_error` stays visible until a new failure replaces it.
 #[utoipa::path(post, path = "/admin/jobs/{id}/retry", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Job id")),
     responses((status = 200, body = JobDto), (status = 403, body = Problem), (status = 404, body = Problem),

@@ -212,6 +212,13 @@ pub async fn update(
             moim_store::Error::Conflict(_) => ApiError::field("capacity", "below_member_count"),
             e => e.into(),
         })?;
+    if fields.time_zone != a.group.time_zone {
+        // Recurring reminders in the group's zone move with it. The change is saved either way:
+        // should this fail, the scheduler recomputes them before their next occurrence.
+        if let Err(e) = super::notify::group_zone_changed(state, group_id).await {
+            tracing::warn!(group = %group_id, code = e.code, "recurring reminders not moved to the new zone yet");
+        }
+    }
     store::get_group(&state.db, group_id)
         .await?
         .ok_or_else(|| ApiError::not_found("group_not_found"))

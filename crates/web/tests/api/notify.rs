@@ -153,6 +153,68 @@ async fn reminders_are_never_doubled_move_with_their_object_and_cancel_by_object
 }
 
 #[tokio::test]
+async fn many_reminders_are_scheduled_at_once_all_or_none_each_once() {
+    let t = TestApp::new().await;
+    let a = user_id(&t.user("a@example.com", "alice").await).await;
+    let b = user_id(&t.user("b@example.com", "bob").await).await;
+    let (x, y) = (
+        format!("meetup:{}", Uuid::now_v7()),
+        format!("meetup:{}", Uuid::now_v7()),
+    );
+    let at = now_millis() + HOUR;
+    // x is given twice: the later entry wins, as two calls of `remind` would.
+    notify::remind_many(
+        &t.state,
+        vec![
+            reminder(&x, at, &[a, b]),
+            reminder(&y, at, &[a]),
+            reminder(&x, at + HOUR, &[a]),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(job_of(&t, &x, a).await.run_at, at + HOUR);
+    assert_eq!(job_of(&t, &x, b).await.run_at, at);
+    let first = job_of(&t, &y, a).await;
+    assert_eq!(
+        moim_store::jobs::counts(&t.db).await.unwrap(),
+        vec![("queued".to_owned(), 3)]
+    );
+    // Again with a move: the same jobs move, none is added.
+    notify::remind_many(&t.state, vec![reminder(&y, at + 2 * HOUR, &[a])])
+        .await
+        .unwrap();
+    let moved = job_of(&t, &y, a).await;
+    assert_eq!((moved.id, moved.run_at), (first.id, at + 2 * HOUR));
+    // One bad reminder refuses the whole call: nothing of it is scheduled.
+    let z = format!("meetup:{}", Uuid::now_v7());
+    let bad = Reminder {
+        object: "meetup".into(),
+        ..reminder(&z, at, &[a])
+    };
+    assert!(
+        notify::remind_many(&t.state, vec![reminder(&z, at, &[a]), bad])
+            .await
+            .is_err()
+    );
+    assert!(
+        moim_store::jobs::get_by_key(&t.db, &format!("remind:{z}:before-30m:{a}"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // When due, each is delivered once.
+    for (o, u) in [(&x, a), (&x, b), (&y, a)] {
+        moim_store::jobs::reschedule(&t.db, &format!("remind:{o}:before-30m:{u}"), now_millis() - 1)
+            .await
+            .unwrap();
+    }
+    runner(&t).drain().await.unwrap();
+    assert_eq!(inbox(&t, a).await.len(), 2);
+    assert_eq!(inbox(&t, b).await.len(), 1);
+}
+
+#[tokio::test]
 async fn a_due_reminder_is_delivered_in_app_once_even_when_its_job_runs_twice() {
     let t = TestApp::new().await;
     let a = user_id(&t.user("a@example.com", "alice").await).await;
@@ -795,4 +857,52 @@ async fn reminders_taken_by_a_batch_that_died_come_back_after_its_lease() {
         let now = moim_store::jobs::get(&t.db, j.id).await.unwrap().unwrap();
         assert_eq!((now.status.as_str(), now.attempts), ("done", 2), "{now:?}");
     }
+}
+
+#[tokio::test]
+async fn email_is_html_and_text_in_each_recipients_language() {
+    let t = TestApp::with_config(|c| c.notify_email_delay = std::time::Duration::ZERO).await;
+    let ko = t.user("ko@example.com", "minji").await;
+    let en = t.user("en@example.com", "emma").await;
+    let r = en.patch("/api/v1/me", json!({"locale": "en"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let comment = |to: Uuid| Notice {
+        recipient: to,
+        kind: "meetup.comment",
+        params: vec![
+            ("name", "<b>Jun</b>".into()),
+            ("title", "Han river run".into()),
+            ("excerpt", "see you & bring water".into()),
+        ],
+        link: "/notifications".into(),
+        group: None,
+        actor: None,
+    };
+    let (k, e) = (user_id(&ko).await, user_id(&en).await);
+    notify::notify(&t.state, vec![comment(k), comment(e)])
+        .await
+        .unwrap();
+    runner(&t).drain().await.unwrap();
+
+    let mail = |to: &str| {
+        let m = mails_to(&t, to);
+        assert_eq!(m.len(), 1, "one mail to {to}");
+        moim_testkit::decode_mail(&m[0])
+    };
+    let en_mail = mail("en@example.com");
+    let ko_mail = mail("ko@example.com");
+    for m in [&en_mail, &ko_mail] {
+        let lower = m.to_ascii_lowercase();
+        assert!(lower.contains("text/plain"), "no text part: {m}");
+        assert!(lower.contains("text/html"), "no HTML part: {m}");
+        // The text part carries the name as written; the HTML part escapes it.
+        assert!(m.contains("<b>Jun</b>"), "{m}");
+        assert!(m.contains("&lt;b&gt;Jun&lt;/b&gt;"), "not escaped in HTML: {m}");
+        assert!(m.contains("http://localhost/notifications"), "{m}");
+    }
+    assert!(en_mail.contains("commented on [Han river run]"), "{en_mail}");
+    assert!(en_mail.contains("notification settings"), "{en_mail}");
+    assert!(!en_mail.contains("댓글"), "Korean in the English mail: {en_mail}");
+    assert!(ko_mail.contains("[Han river run]에 댓글을 남겼어요"), "{ko_mail}");
+    assert!(ko_mail.contains("알림 설정"), "{ko_mail}");
 }

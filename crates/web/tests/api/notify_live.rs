@@ -314,3 +314,43 @@ async fn a_notification_made_by_a_separate_worker_reaches_an_open_stream_within_
         "a notification was sent twice"
     );
 }
+
+async fn next(
+    rx: &mut tokio::sync::broadcast::Receiver<Uuid>,
+) -> Result<Result<Uuid, tokio::sync::broadcast::error::RecvError>, tokio::time::error::Elapsed> {
+    tokio::time::timeout(Duration::from_secs(5), rx.recv()).await
+}
+
+/// With a shared fan-out, the sending instance wakes its own streams before publishing (no
+/// round trip through PostgreSQL or Redis for its own clients) and skips its wake-up when it
+/// comes back; the other instance hears it through the fan-out.
+async fn own_wake_ups_are_local_and_not_heard_twice(a: &TestApp, b: &TestApp) {
+    let mut on_a = a.state.hub.subscribe();
+    let mut on_b = b.state.hub.subscribe();
+    let (u1, u2) = (Uuid::now_v7(), Uuid::now_v7());
+    a.state.hub.publish(&[u1]).await;
+    assert_eq!(
+        on_a.try_recv().ok(),
+        Some(u1),
+        "the sender's own streams waited for the fan-out"
+    );
+    assert_eq!(next(&mut on_b).await.unwrap().unwrap(), u1, "b did not hear a");
+    // b's wake-up reaches a after a's own would have come back (one channel, in order): a
+    // hears u2 next, not u1 a second time.
+    b.state.hub.publish(&[u2]).await;
+    assert_eq!(next(&mut on_b).await.unwrap().unwrap(), u2);
+    assert_eq!(next(&mut on_a).await.unwrap().unwrap(), u2, "a heard its own wake-up twice");
+}
+
+#[tokio::test]
+async fn the_sender_wakes_its_own_streams_at_once_and_once_through_postgres_or_redis() {
+    let t = match std::env::var("MOIM_TEST_REDIS_URL") {
+        Ok(url) => TestApp::with_config(|c| c.redis_url = Some(url)).await,
+        Err(_) => TestApp::new().await,
+    };
+    if t.state.hub.backend() == "local" {
+        return; // one process per SQLite database without Redis: no shared fan-out
+    }
+    let b = t.sibling(|_| {}).await;
+    own_wake_ups_are_local_and_not_heard_twice(&t, &b).await;
+}

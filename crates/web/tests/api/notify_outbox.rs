@@ -398,3 +398,142 @@ async fn a_daily_reminder_fires_at_20_00_in_the_groups_zone_across_dst_and_stops
     );
     assert_eq!(inbox(&t, outsider).await.len(), 1);
 }
+
+/// The next 20:00 in `zone` after `at`.
+fn next_eight(at: i64, zone: &str) -> i64 {
+    moim_jobs::Cron::parse("0 20 * * *")
+        .unwrap()
+        .next_after(
+            jiff::Timestamp::from_millisecond(at).unwrap(),
+            &jiff::tz::TimeZone::get(zone).unwrap(),
+        )
+        .unwrap()
+        .as_millisecond()
+}
+
+/// [`tick`] at a time in the future: the occurrences fired are made due now, so that the runner
+/// (which claims by the real clock) delivers them.
+async fn tick_future(t: &TestApp, at: i64) -> usize {
+    let fired = moim_jobs::fire_due_schedules(&t.db, at).await.unwrap();
+    for j in moim_store::jobs::list(&t.db, Some("queued"), None, 100)
+        .await
+        .unwrap()
+    {
+        if let Some(key) = j.unique_key.filter(|k| k.starts_with("schedule:")) {
+            moim_store::jobs::reschedule(&t.db, &key, now_millis())
+                .await
+                .unwrap();
+        }
+    }
+    run_due(t).await;
+    fired
+}
+
+#[tokio::test]
+async fn a_daily_reminder_in_the_groups_zone_follows_the_group_to_a_new_zone() {
+    let t = TestApp::new().await;
+    let owner = t.user("o@example.com", "owner").await;
+    let edit = |zone: &str| {
+        json!({"name": "Night owls", "category": "study", "capacity": 10,
+               "join_policy": "open", "time_zone": zone})
+    };
+    let r = owner.post("/api/v1/groups", edit("Asia/Seoul")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let group: Uuid = r.json["id"].as_str().unwrap().parse().unwrap();
+    let o = user_id(&owner).await;
+    let daily = |object: &str, zone: Option<&str>| Recurring {
+        object: object.into(),
+        key: "evening",
+        cron: "0 20 * * *".into(),
+        zone: zone.map(Into::into),
+        audience: Audience::GroupMembers(group),
+        kind: "mission.reminder",
+        params: vec![("title", "Certify today".into())],
+        link: format!("/groups/{group}"),
+        group: Some(group),
+    };
+    let follows = format!("mission:{}", Uuid::now_v7());
+    let fixed = format!("mission:{}", Uuid::now_v7());
+    let before = now_millis();
+    notify::remind_every(&t.state, daily(&follows, None))
+        .await
+        .unwrap();
+    // A reminder with a zone of its own keeps it.
+    notify::remind_every(&t.state, daily(&fixed, Some("Asia/Seoul")))
+        .await
+        .unwrap();
+    let pending = |object: String| {
+        let db = t.db.clone();
+        async move {
+            moim_store::jobs::get_schedule(&db, &format!("remind:{object}:evening"))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let seoul = pending(follows.clone()).await.next_run_at;
+    assert!(
+        [next_eight(before, "Asia/Seoul"), next_eight(now_millis(), "Asia/Seoul")]
+            .contains(&seoul)
+    );
+
+    // The group moves to London: the pending occurrence moves to 20:00 there.
+    let from = now_millis();
+    let r = owner
+        .patch(&format!("/api/v1/groups/{group}"), edit("Europe/London"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let s = pending(follows.clone()).await;
+    assert_eq!(s.time_zone, "Europe/London");
+    let london = s.next_run_at;
+    assert!(
+        [next_eight(from, "Europe/London"), next_eight(now_millis(), "Europe/London")]
+            .contains(&london),
+        "still at {seoul} (Seoul), not 20:00 in London"
+    );
+    assert_eq!(pending(fixed.clone()).await.next_run_at, seoul);
+    // Nothing of the following reminder fires at 20:00 in Seoul any more (the fixed one does),
+    // and it fires at 20:00 in London.
+    let first = seoul.min(london);
+    assert_eq!(tick_future(&t, london - MINUTE).await, usize::from(seoul < london));
+    assert_eq!(tick_future(&t, london).await, usize::from(seoul >= london) + 1);
+    assert_eq!(
+        pending(follows.clone()).await.next_run_at,
+        next_eight(london, "Europe/London")
+    );
+    assert!(first > before);
+    let got = inbox(&t, o).await;
+    assert_eq!(got.len(), 2, "one from each reminder: {got:?}");
+
+    // Had the move been missed (a group updated behind the reminder's back), the scheduler
+    // recomputes the occurrence in the group's zone instead of firing it in the old one.
+    let g = moim_store::groups::get_group(&t.db, group)
+        .await
+        .unwrap()
+        .unwrap();
+    let old = pending(follows.clone()).await.next_run_at;
+    let fields = moim_store::groups::GroupFields {
+        name: g.name,
+        category: g.category,
+        description: g.description,
+        pledge: g.pledge,
+        image_url: g.image_url,
+        visibility: g.visibility,
+        join_policy: g.join_policy,
+        capacity: g.capacity,
+        rejoin_allowed: g.rejoin_allowed,
+        starts_on: g.starts_on,
+        ends_on: g.ends_on,
+        time_zone: "America/New_York".into(),
+    };
+    moim_store::groups::update_group(&t.db, group, &fields)
+        .await
+        .unwrap();
+    notify::cancel_reminders(&t.state, &fixed).await.unwrap();
+    assert_eq!(tick_future(&t, old).await, 0, "fired at 20:00 London time");
+    let s = pending(follows.clone()).await;
+    assert_eq!(s.time_zone, "America/New_York");
+    assert_eq!(s.next_run_at, next_eight(old, "America/New_York"));
+    assert_eq!(tick_future(&t, s.next_run_at).await, 1);
+    assert_eq!(inbox(&t, o).await.len(), 3);
+}
