@@ -680,8 +680,8 @@ pub const STRINGS: crate::i18n::Strings = &[
     ("courses.route", "경로", "Route"),
     (
         "courses.map_fallback",
-        "지도 대신 경로 좌표를 보여드려요.",
-        "The route as coordinates (no map loaded).",
+        "경로 좌표 (지도를 불러오지 못해도 볼 수 있어요)",
+        "Route points (readable even when the map does not load)",
     ),
     ("courses.bookmark", "북마크", "Bookmark"),
     ("courses.bookmarked", "북마크됨", "Bookmarked"),

@@ -2317,7 +2317,7 @@ pub const STRINGS: crate::i18n::Strings = &[
         "Calendar weeks start on Monday, and weekly conditions count the same Monday-to-Sunday weeks.",
     ),
     ("rosters.rename", "이름 바꾸기", "Rename"),
-    ("rosters.delete", "근무표 삭제", "Delete roster"),
+    ("rosters.delete_roster", "근무표 삭제", "Delete roster"),
     (
         "rosters.delete_confirm",
         "이 근무표를 삭제할까요? 되돌릴 수 없습니다.",
