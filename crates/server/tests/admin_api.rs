@@ -104,16 +104,21 @@ async fn operators_list_retry_and_discard_jobs() {
         .await
         .unwrap();
     let running = claimed.into_iter().find(|j| j.id == dead).unwrap();
-    for (what, code) in [("discard", "job_not_discardable"), ("retry", "job_not_dead")] {
+    for (what, code) in [
+        ("discard", "job_not_discardable"),
+        ("retry", "job_not_dead"),
+    ] {
         let r = ops
             .post(&format!("/api/v1/admin/jobs/{dead}/{what}"), json!({}))
             .await;
         assert_eq!((r.status.as_u16(), r.code()), (409, code), "{what}");
     }
-    assert!(store::fail(db, &running, "smtp refused again", None)
-        .await
-        .unwrap()
-        .is_some());
+    assert!(
+        store::fail(db, &running, "smtp refused again", None)
+            .await
+            .unwrap()
+            .is_some()
+    );
     // A queued job can be discarded, and a cancelled one cannot be retried.
     let queued = store::get_by_key(db, "k0").await.unwrap().unwrap().id;
     let r = ops

@@ -181,9 +181,15 @@ pub async fn schedule_keyed_many_in(
             let conn: &mut sqlx::SqliteConnection = &mut *t;
             for (key, (payload, at)) in &jobs {
                 let row: Option<(Uuid,)> = sqlx::query_as(SCHEDULE_KEYED)
-                    .bind(Uuid::now_v7()).bind(kind).bind(payload).bind(key).bind(at)
-                    .bind(max_attempts).bind(now)
-                    .fetch_optional(&mut *conn).await?;
+                    .bind(Uuid::now_v7())
+                    .bind(kind)
+                    .bind(payload)
+                    .bind(key)
+                    .bind(at)
+                    .bind(max_attempts)
+                    .bind(now)
+                    .fetch_optional(&mut *conn)
+                    .await?;
                 queued += u64::from(row.is_some());
             }
         }
@@ -194,12 +200,18 @@ pub async fn schedule_keyed_many_in(
                 let rows: Vec<(Uuid,)> = sqlx::query_as(SCHEDULE_KEYED_MANY_PG)
                     .bind(chunk.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
                     .bind(kind)
-                    .bind(chunk.iter().map(|(_, (p, _))| p.as_str()).collect::<Vec<_>>())
+                    .bind(
+                        chunk
+                            .iter()
+                            .map(|(_, (p, _))| p.as_str())
+                            .collect::<Vec<_>>(),
+                    )
                     .bind(chunk.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
                     .bind(chunk.iter().map(|(_, (_, at))| *at).collect::<Vec<_>>())
                     .bind(max_attempts)
                     .bind(now)
-                    .fetch_all(&mut *conn).await?;
+                    .fetch_all(&mut *conn)
+                    .await?;
                 queued += rows.len() as u64;
             }
         }
@@ -660,7 +672,9 @@ pub async fn due_schedules(db: &Db, now: Millis) -> Result<Vec<Schedule>> {
 
 pub async fn get_schedule(db: &Db, name: &str) -> Result<Option<Schedule>> {
     let sql = concat!("SELECT ", schedule_columns!(), " WHERE s.name = $1");
-    Ok(dispatch!(db, pool => sqlx::query_as::<_, Schedule>(sql).bind(name).fetch_optional(pool).await?))
+    Ok(
+        dispatch!(db, pool => sqlx::query_as::<_, Schedule>(sql).bind(name).fetch_optional(pool).await?),
+    )
 }
 
 /// The schedules that follow `group`'s zone but whose pending occurrence was computed in

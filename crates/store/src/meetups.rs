@@ -209,14 +209,18 @@ const PARTICIPANTS: &str = "SELECT p.user_id, u.nickname, u.avatar_url, p.status
 
 /// Everyone with a row, in application order (joined first).
 pub async fn participants(db: &Db, id: Uuid) -> Result<Vec<Participant>> {
-    Ok(dispatch!(db, pool => sqlx::query_as::<_, Participant>(PARTICIPANTS)
-        .bind(id).fetch_all(pool).await?))
+    Ok(
+        dispatch!(db, pool => sqlx::query_as::<_, Participant>(PARTICIPANTS)
+        .bind(id).fetch_all(pool).await?),
+    )
 }
 
 /// [`participants`] inside the caller's transaction.
 pub async fn participants_in(tx: &mut Tx, id: Uuid) -> Result<Vec<Participant>> {
-    Ok(in_tx!(tx, tx => sqlx::query_as::<_, Participant>(PARTICIPANTS)
-        .bind(id).fetch_all(&mut *tx).await?))
+    Ok(
+        in_tx!(tx, tx => sqlx::query_as::<_, Participant>(PARTICIPANTS)
+        .bind(id).fetch_all(&mut *tx).await?),
+    )
 }
 
 /// Edits a meetup that has not started. A capacity below the current participant count is

@@ -1649,4 +1649,3 @@ async fn notification_settings(b: &Browser) {
     .await;
     b.shot("notification-settings-saved").await;
 }
-

@@ -102,12 +102,11 @@ async fn sync_reminders_in(
         return Ok(());
     }
     let now = now_millis();
-    let people: std::collections::HashMap<Uuid, Participant> =
-        store::participants_in(tx, m.id)
-            .await?
-            .into_iter()
-            .map(|p| (p.user_id, p))
-            .collect();
+    let people: std::collections::HashMap<Uuid, Participant> = store::participants_in(tx, m.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.user_id, p))
+        .collect();
     let local = moim_core::time::timestamp(m.starts_at)
         .to_zoned(moim_core::time::zone(&m.time_zone))
         .strftime("%H:%M")

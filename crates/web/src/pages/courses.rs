@@ -371,7 +371,9 @@ async fn detail(
             share_url: state.config.url(&format!("/courses/{id}")),
             image: Some(match c.images.first() {
                 Some(i) => state.config.url(&i.medium),
-                None => state.config.url(&super::meetups::theme_picture_png(&c.theme)),
+                None => state
+                    .config
+                    .url(&super::meetups::theme_picture_png(&c.theme)),
             }),
             notice: ctx.notice(q.notice, NOTICES),
             thread,
@@ -619,7 +621,10 @@ async fn edit(
 }
 
 /// The newest course posts, for the home pages (the reference's main page shows the latest 6).
-pub async fn latest(state: &AppState, limit: i64) -> Result<Vec<CourseDto>, crate::error::ApiError> {
+pub async fn latest(
+    state: &AppState,
+    limit: i64,
+) -> Result<Vec<CourseDto>, crate::error::ApiError> {
     let rows = moim_store::courses::list(
         &state.db,
         &moim_store::courses::Filter::default(),

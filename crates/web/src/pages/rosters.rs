@@ -2092,7 +2092,12 @@ async fn rename(
     Form(f): Form<RenameForm>,
 ) -> Response {
     let uid = user_or_return!(ctx);
-    back(&ctx, id, rid, flows::rename(&state, id, rid, uid, &f.name).await)
+    back(
+        &ctx,
+        id,
+        rid,
+        flows::rename(&state, id, rid, uid, &f.name).await,
+    )
 }
 
 async fn delete(

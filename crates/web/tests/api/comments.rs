@@ -519,7 +519,11 @@ async fn the_same_text_again_within_seconds_is_refused_even_when_sent_together()
         .map(|i| {
             let c = dami.clone();
             let p = path.clone();
-            let text = if i % 2 == 0 { "번갈아 A" } else { "번갈아 B" };
+            let text = if i % 2 == 0 {
+                "번갈아 A"
+            } else {
+                "번갈아 B"
+            };
             tokio::spawn(async move { (text, c.post(&p, json!({"body": text})).await) })
         })
         .collect();

@@ -530,8 +530,7 @@ async fn course_pages_render_for_visitors_and_the_author() {
     assert_eq!(r.status, 200, "{}", r.text);
     // The route on a map (Leaflet, vendored) and as text.
     assert!(
-        r.text.contains("id=\"meetup-map\"")
-            && r.text.contains("data-route=\"[[37.555,126.895]"),
+        r.text.contains("id=\"meetup-map\"") && r.text.contains("data-route=\"[[37.555,126.895]"),
         "{}",
         r.text
     );
@@ -617,7 +616,11 @@ async fn the_landing_page_shows_the_six_newest_courses() {
     let (a, _) = app.quick_user("author").await;
     let img = image(&a).await;
     for i in 1..=7 {
-        post(&a, body(&format!("메인 코스 {i}"), "서울 마포구 망원동", &img)).await;
+        post(
+            &a,
+            body(&format!("메인 코스 {i}"), "서울 마포구 망원동", &img),
+        )
+        .await;
     }
     let page = app.client().get("/").await;
     assert_eq!(page.status, 200, "{}", page.text);
@@ -632,7 +635,10 @@ async fn the_landing_page_shows_the_six_newest_courses() {
         .collect();
     assert_eq!(
         titles,
-        (2..=7).rev().map(|i| format!("메인 코스 {i}")).collect::<Vec<_>>(),
+        (2..=7)
+            .rev()
+            .map(|i| format!("메인 코스 {i}"))
+            .collect::<Vec<_>>(),
         "newest first, six of them"
     );
 }

@@ -2516,9 +2516,7 @@ async fn reminders_change_in_the_same_transaction_as_the_meetup_or_not_at_all() 
     let status_of = |who: &Client| {
         let who = who.clone();
         let id = id.clone();
-        async move {
-            who.get(&format!("/api/v1/meetups/{id}")).await.json["my_status"].clone()
-        }
+        async move { who.get(&format!("/api/v1/meetups/{id}")).await.json["my_status"].clone() }
     };
     assert_eq!(join(&a).await.json["outcome"], "joined");
 
@@ -2526,7 +2524,10 @@ async fn reminders_change_in_the_same_transaction_as_the_meetup_or_not_at_all() 
     block_meetup_reminders(&app, true).await;
     let r = join(&b).await;
     assert_eq!(r.status, 500, "{}", r.text);
-    assert!(status_of(&b).await.is_null(), "bob's application rolled back");
+    assert!(
+        status_of(&b).await.is_null(),
+        "bob's application rolled back"
+    );
     let r = a
         .delete(&format!("/api/v1/meetups/{id}/participation"))
         .await;
@@ -2534,7 +2535,9 @@ async fn reminders_change_in_the_same_transaction_as_the_meetup_or_not_at_all() 
     assert_eq!(status_of(&a).await, "joined", "alice kept her place");
     let mut edit = body("함께 커밋 (변경)", 8, 3);
     edit["waitlist"] = json!(true);
-    let r = h.patch(&format!("/api/v1/meetups/{id}"), edit.clone()).await;
+    let r = h
+        .patch(&format!("/api/v1/meetups/{id}"), edit.clone())
+        .await;
     assert_eq!(r.status, 500, "{}", r.text);
     let m = h.get(&format!("/api/v1/meetups/{id}")).await;
     assert_eq!(m.json["title"], "함께 커밋", "the edit rolled back");
@@ -2559,7 +2562,10 @@ async fn reminders_change_in_the_same_transaction_as_the_meetup_or_not_at_all() 
     assert!(reminder_job(&app, &id, "before-30m", c_id).await.is_none());
     for u in [host_id, a_id, b_id] {
         assert_eq!(
-            reminder_job(&app, &id, "before-30m", u).await.unwrap().status,
+            reminder_job(&app, &id, "before-30m", u)
+                .await
+                .unwrap()
+                .status,
             "queued"
         );
     }
@@ -2599,7 +2605,10 @@ async fn reminders_change_in_the_same_transaction_as_the_meetup_or_not_at_all() 
     let moved = start(&r);
     for u in [host_id, b_id, c_id] {
         assert_eq!(
-            reminder_job(&app, &id, "before-30m", u).await.unwrap().run_at,
+            reminder_job(&app, &id, "before-30m", u)
+                .await
+                .unwrap()
+                .run_at,
             moved - 30 * 60 * 1000
         );
     }
@@ -2631,14 +2640,22 @@ async fn a_meetup_without_photos_shows_its_theme_picture_and_shares_a_raster_one
         "{}",
         page.text
     );
-    let og = page.text.split("<meta property=\"og:image\" content=\"").nth(1).unwrap();
+    let og = page
+        .text
+        .split("<meta property=\"og:image\" content=\"")
+        .nth(1)
+        .unwrap();
     let og = &og[..og.find('"').unwrap()];
     assert!(
         og.starts_with("http") && og.ends_with("/assets/themes/mountain.png"),
         "{og}"
     );
     let list = app.client().get("/meetups").await;
-    let card = &list.text[list.text.find("사진 없는 산행").unwrap().saturating_sub(900)..];
+    let card = &list.text[list
+        .text
+        .find("사진 없는 산행")
+        .unwrap()
+        .saturating_sub(900)..];
     assert!(card.contains("data-testid=\"theme-picture\""), "{card}");
     // With a photo, the photo (no theme picture).
     let (url, _) = upload_distinct(&h, 9).await;

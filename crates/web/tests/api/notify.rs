@@ -205,9 +205,13 @@ async fn many_reminders_are_scheduled_at_once_all_or_none_each_once() {
     );
     // When due, each is delivered once.
     for (o, u) in [(&x, a), (&x, b), (&y, a)] {
-        moim_store::jobs::reschedule(&t.db, &format!("remind:{o}:before-30m:{u}"), now_millis() - 1)
-            .await
-            .unwrap();
+        moim_store::jobs::reschedule(
+            &t.db,
+            &format!("remind:{o}:before-30m:{u}"),
+            now_millis() - 1,
+        )
+        .await
+        .unwrap();
     }
     runner(&t).drain().await.unwrap();
     assert_eq!(inbox(&t, a).await.len(), 2);
@@ -897,12 +901,24 @@ async fn email_is_html_and_text_in_each_recipients_language() {
         assert!(lower.contains("text/html"), "no HTML part: {m}");
         // The text part carries the name as written; the HTML part escapes it.
         assert!(m.contains("<b>Jun</b>"), "{m}");
-        assert!(m.contains("&lt;b&gt;Jun&lt;/b&gt;"), "not escaped in HTML: {m}");
+        assert!(
+            m.contains("&lt;b&gt;Jun&lt;/b&gt;"),
+            "not escaped in HTML: {m}"
+        );
         assert!(m.contains("http://localhost/notifications"), "{m}");
     }
-    assert!(en_mail.contains("commented on [Han river run]"), "{en_mail}");
+    assert!(
+        en_mail.contains("commented on [Han river run]"),
+        "{en_mail}"
+    );
     assert!(en_mail.contains("notification settings"), "{en_mail}");
-    assert!(!en_mail.contains("댓글"), "Korean in the English mail: {en_mail}");
-    assert!(ko_mail.contains("[Han river run]에 댓글을 남겼어요"), "{ko_mail}");
+    assert!(
+        !en_mail.contains("댓글"),
+        "Korean in the English mail: {en_mail}"
+    );
+    assert!(
+        ko_mail.contains("[Han river run]에 댓글을 남겼어요"),
+        "{ko_mail}"
+    );
     assert!(ko_mail.contains("알림 설정"), "{ko_mail}");
 }

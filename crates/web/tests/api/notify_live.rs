@@ -334,12 +334,20 @@ async fn own_wake_ups_are_local_and_not_heard_twice(a: &TestApp, b: &TestApp) {
         Some(u1),
         "the sender's own streams waited for the fan-out"
     );
-    assert_eq!(next(&mut on_b).await.unwrap().unwrap(), u1, "b did not hear a");
+    assert_eq!(
+        next(&mut on_b).await.unwrap().unwrap(),
+        u1,
+        "b did not hear a"
+    );
     // b's wake-up reaches a after a's own would have come back (one channel, in order): a
     // hears u2 next, not u1 a second time.
     b.state.hub.publish(&[u2]).await;
     assert_eq!(next(&mut on_b).await.unwrap().unwrap(), u2);
-    assert_eq!(next(&mut on_a).await.unwrap().unwrap(), u2, "a heard its own wake-up twice");
+    assert_eq!(
+        next(&mut on_a).await.unwrap().unwrap(),
+        u2,
+        "a heard its own wake-up twice"
+    );
 }
 
 #[tokio::test]

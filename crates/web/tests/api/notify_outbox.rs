@@ -473,8 +473,11 @@ async fn a_daily_reminder_in_the_groups_zone_follows_the_group_to_a_new_zone() {
     };
     let seoul = pending(follows.clone()).await.next_run_at;
     assert!(
-        [next_eight(before, "Asia/Seoul"), next_eight(now_millis(), "Asia/Seoul")]
-            .contains(&seoul)
+        [
+            next_eight(before, "Asia/Seoul"),
+            next_eight(now_millis(), "Asia/Seoul")
+        ]
+        .contains(&seoul)
     );
 
     // The group moves to London: the pending occurrence moves to 20:00 there.
@@ -487,16 +490,25 @@ async fn a_daily_reminder_in_the_groups_zone_follows_the_group_to_a_new_zone() {
     assert_eq!(s.time_zone, "Europe/London");
     let london = s.next_run_at;
     assert!(
-        [next_eight(from, "Europe/London"), next_eight(now_millis(), "Europe/London")]
-            .contains(&london),
+        [
+            next_eight(from, "Europe/London"),
+            next_eight(now_millis(), "Europe/London")
+        ]
+        .contains(&london),
         "still at {seoul} (Seoul), not 20:00 in London"
     );
     assert_eq!(pending(fixed.clone()).await.next_run_at, seoul);
     // Nothing of the following reminder fires at 20:00 in Seoul any more (the fixed one does),
     // and it fires at 20:00 in London.
     let first = seoul.min(london);
-    assert_eq!(tick_future(&t, london - MINUTE).await, usize::from(seoul < london));
-    assert_eq!(tick_future(&t, london).await, usize::from(seoul >= london) + 1);
+    assert_eq!(
+        tick_future(&t, london - MINUTE).await,
+        usize::from(seoul < london)
+    );
+    assert_eq!(
+        tick_future(&t, london).await,
+        usize::from(seoul >= london) + 1
+    );
     assert_eq!(
         pending(follows.clone()).await.next_run_at,
         next_eight(london, "Europe/London")

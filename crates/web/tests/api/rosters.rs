@@ -2441,7 +2441,10 @@ async fn the_views_show_a_hand_made_roster_exactly() {
     let weeks = table_rows(cal);
     assert_eq!(weeks.len(), 2, "{weeks:?}");
     let (first, second) = (&weeks[0].1, &weeks[1].1);
-    assert!(first[0].0.split(' ').any(|c| c == "out"), "3 May is not rostered");
+    assert!(
+        first[0].0.split(' ').any(|c| c == "out"),
+        "3 May is not rostered"
+    );
     assert_eq!(first[1].1, "4 Day 수간호사 Night 간호사0");
     assert_eq!(first[2].1, "5 어린이날 Day 수간호사 Night 간호사1");
     assert_eq!(second[0].1, "10 Day 간호사0 Night 간호사1");
@@ -2737,10 +2740,14 @@ async fn weekly_rules_count_monday_weeks_and_calendars_start_weeks_by_language()
     assert_eq!(day(&weeks[0]), ["03", "04", "05", "06", "07", "08", "09"]);
     assert_eq!(day(&weeks[1]), ["10", "11", "12", "13", "14", "15", "16"]);
     assert!(
-        text.contains("달력은 일요일부터 표시합니다. 주 단위 조건은 월요일부터 일요일까지를 한 주로 셉니다."),
+        text.contains(
+            "달력은 일요일부터 표시합니다. 주 단위 조건은 월요일부터 일요일까지를 한 주로 셉니다."
+        ),
         "{text}"
     );
-    owner.get(&format!("/lang/en?next=/groups/{g}/rosters/{rid}")).await;
+    owner
+        .get(&format!("/lang/en?next=/groups/{g}/rosters/{rid}"))
+        .await;
     let (heads, weeks, text) = calendar().await;
     assert_eq!(heads, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
     assert_eq!(weeks.len(), 2);
@@ -2772,7 +2779,9 @@ async fn weekly_rules_count_monday_weeks_and_calendars_start_weeks_by_language()
     assert_eq!(heads[0], "Mon");
     assert_eq!(column, 4);
     // …and in the sixth in Korean (Sunday first).
-    owner.get(&format!("/lang/ko?next=/groups/{g}/rosters/{rid}")).await;
+    owner
+        .get(&format!("/lang/ko?next=/groups/{g}/rosters/{rid}"))
+        .await;
     let (heads, column) = picker().await;
     assert_eq!(heads[0], "일");
     assert_eq!(column, 5);
@@ -2797,14 +2806,22 @@ async fn a_manager_renames_and_deletes_a_roster_and_copies_its_share_link() {
     // Only managers rename; outsiders do not even see the roster; a blank name is a field error.
     let r = members[0].patch(&path, json!({"name": "x"})).await;
     assert_eq!(r.code(), "manager_only", "{}", r.text);
-    assert_eq!(outsider.patch(&path, json!({"name": "x"})).await.status, 404);
+    assert_eq!(
+        outsider.patch(&path, json!({"name": "x"})).await.status,
+        404
+    );
     let r = owner.patch(&path, json!({"name": "   "})).await;
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.json["errors"][0]["field"], "name");
-    let r = owner.patch(&path, json!({"name": "5월 근무표 (확정)"})).await;
+    let r = owner
+        .patch(&path, json!({"name": "5월 근무표 (확정)"}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["name"], "5월 근무표 (확정)");
-    assert_eq!(r.json["cells"], before["cells"], "renaming keeps the roster");
+    assert_eq!(
+        r.json["cells"], before["cells"],
+        "renaming keeps the roster"
+    );
     let list = members[0]
         .get(&format!("/api/v1/groups/{g}/rosters"))
         .await
@@ -2821,7 +2838,10 @@ async fn a_manager_renames_and_deletes_a_roster_and_copies_its_share_link() {
     assert_eq!(r.status, 204, "{}", r.text);
     web_login(&owner, "boss@x.io").await;
     let r = owner
-        .form(&format!("/groups/{g}/rosters/{rid}/rename"), &[("name", "6월")])
+        .form(
+            &format!("/groups/{g}/rosters/{rid}/rename"),
+            &[("name", "6월")],
+        )
         .await;
     assert_eq!(r.status, 303, "{}", r.text);
     assert_eq!(owner.get(&path).await.json["name"], "6월");
@@ -2862,7 +2882,14 @@ async fn a_manager_renames_and_deletes_a_roster_and_copies_its_share_link() {
         .form(&format!("/groups/{g}/rosters/{rid}/delete"), &[])
         .await;
     assert_eq!(r.status, 303, "{}", r.text);
-    assert_eq!(r.header("location"), Some(format!("/groups/{g}/rosters").as_str()));
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/groups/{g}/rosters").as_str())
+    );
     assert_eq!(owner.get(&path).await.status, 404);
-    assert_eq!(app.client().get(&link).await.status, 404, "the link dies with it");
+    assert_eq!(
+        app.client().get(&link).await.status,
+        404,
+        "the link dies with it"
+    );
 }
