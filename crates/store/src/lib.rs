@@ -330,6 +330,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0014_meetups_duration.sql",
     "0016_meetup_list_focus.sql",
     "0018_schedule_group_zone.sql",
+    "0019_meetup_list_focus_covering.sql",
 ];
 
 impl Db {
