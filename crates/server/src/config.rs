@@ -75,7 +75,9 @@ pub struct Common {
     pub database_url: Option<String>,
     /// Connection pool size. Default: twice the CPU count for SQLite (each SQLite connection is
     /// a thread, and more threads than cores only add hand-offs; measured in docs/BENCHMARKS.md),
-    /// 16 for PostgreSQL.
+    /// four times the CPU count between 4 and 16 for PostgreSQL (8 on two cores, where 16 busy
+    /// backends next to the server lengthened the meetup list's p99; docs/BENCHMARKS.md). Set it
+    /// when the database has more cores than this machine.
     #[arg(long, env = "MOIM_DB_MAX_CONNECTIONS", global = true)]
     pub db_max_connections: Option<u32>,
     /// Public address used in e-mailed links; `https://` makes cookies Secure.
@@ -224,11 +226,11 @@ impl Common {
 
     pub fn pool_size(&self) -> u32 {
         self.db_max_connections.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
             if self.database_url().starts_with("sqlite:") {
-                let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
                 (2 * cores).clamp(2, 8)
             } else {
-                16
+                (4 * cores).clamp(4, 16)
             }
         })
     }

@@ -243,7 +243,13 @@ pub async fn connect(url: &str, cfg: &PoolConfig) -> Result<Db> {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Reads through a memory map of the first 256 MiB of the file: each connection's
+            // own page cache is 2 MiB, so the meetup list's index pages were copied in with a
+            // `pread` per page miss (a tenth of a list request's CPU in `perf`,
+            // docs/BENCHMARKS.md). Mapped pages are the kernel's page cache, shared by every
+            // connection; writes still go through the WAL.
+            .pragma("mmap_size", MMAP_SIZE.to_string());
         // An embedded connection cannot hang up: the default ping on every acquire is a second
         // round trip to the connection's worker thread for each query (measured in BENCHMARKS.md).
         let pool = SqlitePoolOptions::new()
@@ -279,6 +285,9 @@ pub async fn connect(url: &str, cfg: &PoolConfig) -> Result<Db> {
         Err(Error::BadUrl(redact_url(url)))
     }
 }
+
+/// How much of a SQLite database file is read through a memory map (`PRAGMA mmap_size`).
+const MMAP_SIZE: u64 = 256 * 1024 * 1024;
 
 /// How long a PostgreSQL connection may sit idle before it is pinged on its next acquire.
 const PING_IDLE_AFTER: Duration = Duration::from_secs(30);
@@ -330,6 +339,7 @@ pub const MIGRATIONS: &[Migration] = migrations![
     "0014_meetups_duration.sql",
     "0016_meetup_list_focus.sql",
     "0018_schedule_group_zone.sql",
+    "0019_meetup_list_focus_covering.sql",
 ];
 
 impl Db {

@@ -647,45 +647,73 @@ macro_rules! walk_sql {
 }
 
 /// The focused search on SQLite: one seek into `meetups_list_focus_idx` per chosen (theme,
-/// start hour) pair (`$30`, `$31`: JSON arrays), every other filter checked on the index
-/// entries, the few matches sorted. SQLite's planner cannot see that the lists are short, so
-/// the index is named.
+/// start hour) pair (`$30`, `$31`: JSON arrays), every filter checked on the index entries, the
+/// page picked from them (the index carries `id`, `host_id` and `group_id` too, migration 0019),
+/// and only then the page's rows and hosts fetched and put back in order (`$outer`, the same
+/// order on the same columns). SQLite's planner cannot see that the lists are short, so the
+/// index is named.
 macro_rules! focus_sql_sqlite {
-    ($order:expr) => {
+    ($order:expr, $outer:expr) => {
         concat!(
             "SELECT ",
             meetup_columns!(),
-            " FROM meetups m INDEXED BY meetups_list_focus_idx JOIN users u ON u.id = m.host_id \
+            " FROM (SELECT m.rowid AS pick_rowid FROM meetups m INDEXED BY meetups_list_focus_idx \
              WHERE m.theme IN (SELECT value FROM json_each($30)) \
              AND m.start_hour IN (SELECT value FROM json_each($31)) AND ",
             list_filters!(),
-            $order
+            $order,
+            ") AS pick JOIN meetups m ON m.rowid = pick.pick_rowid \
+             JOIN users u ON u.id = m.host_id ORDER BY ",
+            $outer
         )
     };
 }
 
 /// The focused search on PostgreSQL: for each chosen (theme, start hour) pair, the first page
 /// of that pair alone (an ordered range of `meetups_list_focus_idx` with the window, box and
-/// distance as index conditions), then the first page of their union. A lateral join keeps
-/// the plan the same whatever the generic plan's guesses. The pairs come through `unnest` of
-/// an array, which the planner takes for 10 rows, not through a set-returning JSON function
-/// (100 rows each): with 100 × 100 pairs the custom plans of a new connection's first five
-/// executions cost enough to be JIT-compiled, 80–200 ms each.
+/// distance as index conditions), then the first page of their union, and only then the hosts
+/// of that page (a join outside the limit, so no host is looked up for a row that is cut), put
+/// back in order (`$outer`). A lateral join keeps the plan the same whatever the generic plan's
+/// guesses. The pairs come through `unnest` of an array, which the planner takes for 10 rows,
+/// not through a set-returning JSON function (100 rows each): with 100 × 100 pairs the custom
+/// plans of a new connection's first five executions cost enough to be JIT-compiled, 80–200 ms
+/// each.
 macro_rules! focus_sql_postgres {
-    ($order:expr) => {
+    ($order:expr, $outer:expr) => {
         concat!(
             "SELECT ",
             meetup_columns!(),
-            " FROM unnest(ARRAY(SELECT jsonb_array_elements_text(CAST($30 AS jsonb)))) AS ft(theme) \
+            " FROM (SELECT m.* \
+             FROM unnest(ARRAY(SELECT jsonb_array_elements_text(CAST($30 AS jsonb)))) AS ft(theme) \
              CROSS JOIN unnest(ARRAY(SELECT CAST(jsonb_array_elements_text(CAST($31 AS jsonb)) \
              AS BIGINT))) AS fh(hour) \
              CROSS JOIN LATERAL (SELECT m.* FROM meetups m \
              WHERE m.theme = ft.theme AND m.start_hour = fh.hour AND ",
             list_filters!(),
             $order,
-            ") m JOIN users u ON u.id = m.host_id WHERE TRUE",
-            $order
+            ") m WHERE TRUE",
+            $order,
+            ") m JOIN users u ON u.id = m.host_id ORDER BY ",
+            $outer
         )
+    };
+}
+
+/// The ORDER BY of each sort order alone, for the outer query of a focused search, which puts
+/// the page picked inside back in the same order.
+macro_rules! soonest_keys {
+    () => {
+        "m.starts_at, m.id"
+    };
+}
+macro_rules! newest_keys {
+    () => {
+        "m.created_at DESC, m.id DESC"
+    };
+}
+macro_rules! nearest_keys {
+    () => {
+        concat!(near_distance!(), ", m.id")
     };
 }
 
@@ -834,12 +862,24 @@ pub async fn list(
         (_, None, Sort::Soonest) => walk_sql!(soonest_order!()),
         (_, None, Sort::Newest) => walk_sql!(newest_order!()),
         (_, None, Sort::Nearest) => walk_sql!(nearest_order!()),
-        (Db::Sqlite(_), Some(_), Sort::Soonest) => focus_sql_sqlite!(soonest_order!()),
-        (Db::Sqlite(_), Some(_), Sort::Newest) => focus_sql_sqlite!(newest_order!()),
-        (Db::Sqlite(_), Some(_), Sort::Nearest) => focus_sql_sqlite!(nearest_order!()),
-        (Db::Postgres(_), Some(_), Sort::Soonest) => focus_sql_postgres!(soonest_order!()),
-        (Db::Postgres(_), Some(_), Sort::Newest) => focus_sql_postgres!(newest_order!()),
-        (Db::Postgres(_), Some(_), Sort::Nearest) => focus_sql_postgres!(nearest_order!()),
+        (Db::Sqlite(_), Some(_), Sort::Soonest) => {
+            focus_sql_sqlite!(soonest_order!(), soonest_keys!())
+        }
+        (Db::Sqlite(_), Some(_), Sort::Newest) => {
+            focus_sql_sqlite!(newest_order!(), newest_keys!())
+        }
+        (Db::Sqlite(_), Some(_), Sort::Nearest) => {
+            focus_sql_sqlite!(nearest_order!(), nearest_keys!())
+        }
+        (Db::Postgres(_), Some(_), Sort::Soonest) => {
+            focus_sql_postgres!(soonest_order!(), soonest_keys!())
+        }
+        (Db::Postgres(_), Some(_), Sort::Newest) => {
+            focus_sql_postgres!(newest_order!(), newest_keys!())
+        }
+        (Db::Postgres(_), Some(_), Sort::Nearest) => {
+            focus_sql_postgres!(nearest_order!(), nearest_keys!())
+        }
     };
     let (themes_json, hours_json) = focus.unwrap_or_default();
     let (has_after, key, after_id) = match after {

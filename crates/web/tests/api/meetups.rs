@@ -558,6 +558,22 @@ async fn members_only_meetups_stay_inside_their_group() {
         "{}",
         list.text
     );
+    // The focused search (one theme at every time of day near a point, which picks its page
+    // from the (theme, start hour) index before fetching rows) hides it the same way, in every
+    // sort order, and a member still finds it there.
+    let focused = "theme=river&time=1,2,3,4,5,6&near_lat=37.556&near_lng=126.896&within_km=20";
+    for sort in ["soonest", "newest", "nearest"] {
+        let url = format!("/api/v1/meetups?{focused}&sort={sort}");
+        for (who, want) in [(&outsider, 0), (&owner, 1)] {
+            let list = who.get(&url).await;
+            assert_eq!(
+                list.json["items"].as_array().unwrap().len(),
+                want,
+                "{url}: {}",
+                list.text
+            );
+        }
+    }
     // Outsiders cannot host inside the group.
     assert_eq!(outsider.post("/api/v1/meetups", b).await.status, 404);
 }
