@@ -723,13 +723,13 @@ fn surcharge(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::*;
     use crate::solve::state::Problem;
 
     /// A random benchmark-like model using only rules the DP state scores exactly.
-    fn model(rng: &mut Rng, ne: usize, nd: usize, ns: usize) -> Model {
+    pub(crate) fn model(rng: &mut Rng, ne: usize, nd: usize, ns: usize) -> Model {
         let mut constraints = Vec::new();
         let hard = Strength::Hard;
         let c = |rule| Constraint {

@@ -116,7 +116,15 @@ pub struct Problem {
     pub lengths: Vec<i64>,
     /// Values (shifts, then possibly OFF) an employee may take at all, for move generation.
     pub domain: Vec<Vec<u16>>,
+    /// Preferred cover per `d * ns + s` (summed over its entries), [`NO_PREF`] when the cell
+    /// has no cover entry; the cover-gap lists of [`State`] are kept against it.
+    pref: Vec<i32>,
 }
+
+/// `Problem::pref` of a (day, shift) without cover entries: never a gap.
+const NO_PREF: i32 = i32::MIN;
+/// `State::gap_pos` of a (day, shift) on neither gap list.
+const NO_GAP: u32 = u32::MAX;
 
 const NO_WEEKEND: u32 = u32::MAX;
 
@@ -402,7 +410,18 @@ impl Problem {
             });
             run_cap_off.push(cap(e, &[|k| matches!(k, RunKind::MinOff)]));
         }
+        let pref = (0..nd * ns)
+            .map(|i| {
+                let v = &cover[i];
+                if v.is_empty() {
+                    NO_PREF
+                } else {
+                    v.iter().map(|c| c.preferred as i32).sum()
+                }
+            })
+            .collect();
         Problem {
+            pref,
             run_cap_work,
             run_cap_off,
             ne,
@@ -517,6 +536,12 @@ pub struct State<'p> {
     pub(crate) we_count: Vec<i32>,
     fair_vals: Vec<Vec<i64>>,
     pub cost: Cost,
+    /// (day, shift) indices (`d * ns + s`) below / above their preferred cover, in no order,
+    /// so the cover-driven moves can pick a gap in O(1) whatever the horizon; `gap_pos` is
+    /// each index's position in its list ([`NO_GAP`] when on neither).
+    under: Vec<u32>,
+    over: Vec<u32>,
+    gap_pos: Vec<u32>,
 }
 
 impl<'p> State<'p> {
@@ -531,7 +556,13 @@ impl<'p> State<'p> {
             we_count: vec![0; p.ne],
             fair_vals: p.fair.iter().map(|f| f.history.clone()).collect(),
             cost: Cost::default(),
+            under: Vec::new(),
+            over: Vec::new(),
+            gap_pos: vec![NO_GAP; p.nd * p.ns],
         };
+        for i in 0..p.nd * p.ns {
+            st.regap(i);
+        }
         st.cost = st.full_cost(model);
         let start = roster.cloned().unwrap_or_else(|| Roster::for_model(model));
         for e in 0..p.ne {
@@ -572,6 +603,61 @@ impl<'p> State<'p> {
                 .map(|&v| (v != OFF).then_some(v as usize))
                 .collect(),
         }
+    }
+
+    /// Puts (day, shift) index `i` on the right gap list after its cover count changed.
+    fn regap(&mut self, i: usize) {
+        let pref = self.p.pref[i];
+        let n = self.cover_n[i];
+        let want: u8 = if pref == NO_PREF || n == pref {
+            0
+        } else if n < pref {
+            1
+        } else {
+            2
+        };
+        let pos = self.gap_pos[i];
+        let have: u8 = if pos == NO_GAP {
+            0
+        } else if self.under.get(pos as usize) == Some(&(i as u32)) {
+            1
+        } else {
+            2
+        };
+        if want == have {
+            return;
+        }
+        if have != 0 {
+            let list = if have == 1 {
+                &mut self.under
+            } else {
+                &mut self.over
+            };
+            list.swap_remove(pos as usize);
+            if let Some(&moved) = list.get(pos as usize) {
+                self.gap_pos[moved as usize] = pos;
+            }
+            self.gap_pos[i] = NO_GAP;
+        }
+        if want != 0 {
+            let list = if want == 1 {
+                &mut self.under
+            } else {
+                &mut self.over
+            };
+            self.gap_pos[i] = list.len() as u32;
+            list.push(i as u32);
+        }
+    }
+
+    /// (day, shift) indices (`d * ns + s`) below their preferred cover.
+    pub fn under_cover(&self) -> &[u32] {
+        &self.under
+    }
+
+    /// (day, shift) indices (`d * ns + s`) above their preferred cover.
+    pub fn over_cover(&self) -> &[u32] {
+        &self.over
     }
 
     #[inline]
@@ -683,6 +769,7 @@ impl<'p> State<'p> {
                 1,
             );
             self.cover_n[i] -= 1;
+            self.regap(i);
         }
         if v != OFF {
             let i = d * p.ns + v as usize;
@@ -691,6 +778,7 @@ impl<'p> State<'p> {
                 1,
             );
             self.cover_n[i] += 1;
+            self.regap(i);
         }
         // Windowed sums.
         let (oi, vi) = (p.vi(old), p.vi(v));
