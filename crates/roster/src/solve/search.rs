@@ -310,13 +310,7 @@ impl<'p> Search<'p> {
         let start = self.rng.below(p.ne);
         for i in 0..p.ne {
             let e = (start + i) % p.ne;
-            let cur = self.st.get(e, d);
-            let ok = if add {
-                cur != s as u16 && p.can(e, d, s as u16)
-            } else {
-                cur == s as u16 && p.can(e, d, OFF)
-            };
-            if !ok {
+            if !self.can_close_gap(e, d, s, add) {
                 continue;
             }
             let v = if add { s as u16 } else { OFF };
@@ -334,6 +328,18 @@ impl<'p> Search<'p> {
             return self.decide(c);
         }
         false
+    }
+
+    /// Whether employee `e` can close the cover gap at (`d`, `s`): take the shift when the cell
+    /// is under-covered (`add`), drop it when over-covered.
+    fn can_close_gap(&self, e: usize, d: usize, s: usize, add: bool) -> bool {
+        let p = self.st.p;
+        let cur = self.st.get(e, d);
+        if add {
+            cur != s as u16 && p.can(e, d, s as u16)
+        } else {
+            cur == s as u16 && p.can(e, d, OFF)
+        }
     }
 
     /// A (day, shift) whose cover differs from the preferred, and whether it needs one more
@@ -379,13 +385,7 @@ impl<'p> Search<'p> {
                 if used.contains(&e) {
                     continue;
                 }
-                let cur = self.st.get(e, d);
-                let ok = if add {
-                    cur != s as u16 && p.can(e, d, s as u16)
-                } else {
-                    cur == s as u16 && p.can(e, d, OFF)
-                };
-                if !ok {
+                if !self.can_close_gap(e, d, s, add) {
                     continue;
                 }
                 let Some(row) =
