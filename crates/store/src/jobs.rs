@@ -487,13 +487,14 @@ const CANCEL_PREFIX: &str = "UPDATE jobs SET status = 'cancelled', finished_at =
      locked_until = NULL WHERE status IN ('queued', 'running') AND unique_key IS NOT NULL \
      AND substr(unique_key, 1, length($1)) = $1";
 
-/// Cancels the queued or running job with this unique key (see [`cancel_prefix`] for what
-/// cancelling a running job means). `false` when there is none.
-pub async fn cancel_key(db: &Db, key: &str) -> Result<bool> {
-    let n = dispatch!(db, pool => sqlx::query(
+/// Cancels the queued or running job with this unique key, inside the caller's transaction (see
+/// [`cancel_prefix`] for what cancelling a running job means). An exact match, so it is one
+/// look-up in the `unique_key` index, not a scan. `false` when there is none.
+pub async fn cancel_key_in(tx: &mut Tx, key: &str) -> Result<bool> {
+    let n = in_tx!(tx, conn => sqlx::query(
         "UPDATE jobs SET status = 'cancelled', finished_at = $2, updated_at = $2, locked_until = NULL \
          WHERE unique_key = $1 AND status IN ('queued', 'running')")
-        .bind(key).bind(now_millis()).execute(pool).await?.rows_affected());
+        .bind(key).bind(now_millis()).execute(&mut *conn).await?.rows_affected());
     Ok(n == 1)
 }
 

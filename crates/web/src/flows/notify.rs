@@ -567,21 +567,8 @@ pub async fn cancel_reminders_in(tx: &mut Tx, object: &str) -> Result<(), ApiErr
     Ok(())
 }
 
-/// Cancels one person's reminder `key` about `object` (they left), queued or claimed.
-pub async fn cancel_reminder(
-    app: &App,
-    object: &str,
-    key: &str,
-    recipient: Uuid,
-) -> Result<(), ApiError> {
-    check_object(object)?;
-    check_key(key)?;
-    moim_store::jobs::cancel_key(&app.db, &reminder_key(object, key, recipient)).await?;
-    Ok(())
-}
-
-/// [`cancel_reminder`] inside the caller's transaction (the person's reminder is gone exactly
-/// when the change that dropped it commits).
+/// Cancels one person's reminder `key` about `object` (they left), queued or claimed, inside the
+/// caller's transaction: the reminder is gone exactly when the change that dropped it commits.
 pub async fn cancel_reminder_in(
     tx: &mut Tx,
     object: &str,
@@ -590,8 +577,7 @@ pub async fn cancel_reminder_in(
 ) -> Result<(), ApiError> {
     check_object(object)?;
     check_key(key)?;
-    // The whole key as the prefix: it ends with the recipient's id, so it covers only itself.
-    moim_store::jobs::cancel_prefix_in(tx, &reminder_key(object, key, recipient)).await?;
+    moim_store::jobs::cancel_key_in(tx, &reminder_key(object, key, recipient)).await?;
     Ok(())
 }
 
