@@ -608,17 +608,41 @@ macro_rules! list_filters {
     };
 }
 
+/// The ORDER BY keys of each sort order: in the `*_order` tails below, and alone in the outer
+/// query of a focused search, which puts the page picked inside back in the same order.
+macro_rules! soonest_keys {
+    () => {
+        "m.starts_at, m.id"
+    };
+}
+macro_rules! newest_keys {
+    () => {
+        "m.created_at DESC, m.id DESC"
+    };
+}
+macro_rules! nearest_keys {
+    () => {
+        concat!(near_distance!(), ", m.id")
+    };
+}
+
 /// Each sort order's keyset condition (the rows after the cursor), ORDER BY and LIMIT.
 macro_rules! soonest_order {
     () => {
-        " AND ($16 = FALSE OR (m.starts_at, m.id) > ($17, $18)) \
-         ORDER BY m.starts_at, m.id LIMIT CAST($19 AS BIGINT)"
+        concat!(
+            " AND ($16 = FALSE OR (m.starts_at, m.id) > ($17, $18)) ORDER BY ",
+            soonest_keys!(),
+            " LIMIT CAST($19 AS BIGINT)"
+        )
     };
 }
 macro_rules! newest_order {
     () => {
-        " AND ($16 = FALSE OR (m.created_at, m.id) < ($17, $18)) \
-         ORDER BY m.created_at DESC, m.id DESC LIMIT CAST($19 AS BIGINT)"
+        concat!(
+            " AND ($16 = FALSE OR (m.created_at, m.id) < ($17, $18)) ORDER BY ",
+            newest_keys!(),
+            " LIMIT CAST($19 AS BIGINT)"
+        )
     };
 }
 macro_rules! nearest_order {
@@ -627,8 +651,8 @@ macro_rules! nearest_order {
             " AND ($16 = FALSE OR (",
             near_distance!(),
             ", m.id) > ($29, $18)) ORDER BY ",
-            near_distance!(),
-            ", m.id LIMIT CAST($19 AS BIGINT)"
+            nearest_keys!(),
+            " LIMIT CAST($19 AS BIGINT)"
         )
     };
 }
@@ -696,24 +720,6 @@ macro_rules! focus_sql_postgres {
             ") m JOIN users u ON u.id = m.host_id ORDER BY ",
             $outer
         )
-    };
-}
-
-/// The ORDER BY of each sort order alone, for the outer query of a focused search, which puts
-/// the page picked inside back in the same order.
-macro_rules! soonest_keys {
-    () => {
-        "m.starts_at, m.id"
-    };
-}
-macro_rules! newest_keys {
-    () => {
-        "m.created_at DESC, m.id DESC"
-    };
-}
-macro_rules! nearest_keys {
-    () => {
-        concat!(near_distance!(), ", m.id")
     };
 }
 
